@@ -1,0 +1,199 @@
+"""The one status model every part of kling-tui speaks.
+
+Gateways answer in four envelopes (see ``normalize``); everything downstream of the
+fetcher — the poller, the watch list, the dashboard, the headless commands — only ever
+sees the types in this module. They are frozen dataclasses so a snapshot can be shared
+between the poller and the UI without anyone mutating it behind the other's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """Task kinds; the value is the path segment the gateways use."""
+
+    TEXT2VIDEO = "text2video"
+    IMAGE2VIDEO = "image2video"
+    MULTI_IMAGE2VIDEO = "multi-image2video"
+
+
+class Status(StrEnum):
+    """Normalized task status. ``raw`` words from the server are kept beside it."""
+
+    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def terminal(self) -> bool:
+        """Finished tasks are not polled again unless the operator asks."""
+        return self in (Status.SUCCEEDED, Status.FAILED)
+
+
+class ErrorType(StrEnum):
+    """Why a fetch failed. Each type implies a different operator action."""
+
+    AUTH = "auth"
+    ACCOUNT = "account"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    BAD_RESPONSE = "bad_response"
+    INVALID_ID = "invalid_id"
+
+    @property
+    def retryable(self) -> bool:
+        """Errors a retry or a later poll can fix; auth/account/invalid id need a human."""
+        return self in (
+            ErrorType.RATE_LIMITED,
+            ErrorType.SERVER,
+            ErrorType.NETWORK,
+            ErrorType.TIMEOUT,
+            ErrorType.BAD_RESPONSE,
+        )
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; one place so tests can reason about time zones."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    """One result video. ``url`` is kept as the server sent it (cleaned); validate before opening."""
+
+    id: str | None
+    url: str | None
+    duration: float | None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSnapshot:
+    """What one successful status query told us about one task."""
+
+    task_id: str
+    kind: str
+    status: Status
+    status_raw: str
+    progress: float | None
+    videos: tuple[Video, ...]
+    message: str
+    external_task_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    fetched_at: datetime
+    raw: str | None = field(default=None, compare=False, repr=False)
+    """The answer's body as text (cleaned, capped), for the detail pane's raw toggle."""
+
+    @property
+    def status_label(self) -> str:
+        """``unknown (word)`` keeps an unexpected status word visible."""
+        if self.status is Status.UNKNOWN and self.status_raw:
+            return f"unknown ({self.status_raw})"
+        return self.status.value
+
+
+@dataclass(frozen=True, slots=True)
+class FetchError:
+    """A failed fetch, typed, with a message an operator can act on.
+
+    Never holds a token: messages are built from the origin and the *name* of the
+    environment variable that holds the credential, not its value.
+    """
+
+    type: ErrorType
+    message: str
+    status_code: int | None = None
+    code: str | None = None  # the server's own error code, e.g. "1004" or "task_not_exist"
+    retry_after: float | None = None  # seconds, from Retry-After or the error type
+    at: datetime = field(default_factory=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type.value, "message": self.message}
+
+
+FetchResult = TaskSnapshot | FetchError
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def snapshot_json(
+    task_id: str,
+    kind: str,
+    snapshot: TaskSnapshot | None,
+    error: FetchError | None,
+) -> dict[str, Any]:
+    """The JSON-lines record the headless commands print (one stable key set)."""
+    s = snapshot
+    return {
+        "task_id": s.task_id if s else task_id,
+        "kind": s.kind if s else kind,
+        "status": s.status.value if s else None,
+        "status_raw": s.status_raw if s else None,
+        "progress": s.progress if s else None,
+        "videos": [{"id": v.id, "url": v.url, "duration": v.duration} for v in s.videos]
+        if s
+        else [],
+        "message": s.message if s else None,
+        "external_task_id": s.external_task_id if s else None,
+        "created_at": _iso(s.created_at) if s else None,
+        "updated_at": _iso(s.updated_at) if s else None,
+        "error": error.to_json() if error else None,
+    }
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TaskKey:
+    """Identity of a watched task: the same id on another gateway or kind is another task."""
+
+    task_id: str
+    kind: str
+    gateway: str
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.kind}:{self.task_id}"
+
+
+@dataclass(slots=True)
+class WatchEntry:
+    """One task in the watch list, with the last thing we know about it.
+
+    ``base_url``/``path_prefix`` are set only for tasks added with an ad-hoc
+    ``--base-url`` so the task remembers where it lives. ``extra`` holds keys of the
+    entry's TOML table that this version does not know, so a rewrite keeps them.
+    """
+
+    task_id: str
+    kind: str
+    gateway: str
+    added_at: datetime
+    label: str | None = None
+    base_url: str | None = None
+    path_prefix: str | None = None
+    snapshot: TaskSnapshot | None = None
+    last_checked: datetime | None = None
+    last_error: FetchError | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> TaskKey:
+        return TaskKey(self.task_id, self.kind, self.gateway)
+
+    @property
+    def status(self) -> Status | None:
+        return self.snapshot.status if self.snapshot else None
+
+    @property
+    def finished(self) -> bool:
+        return self.snapshot is not None and self.snapshot.status.terminal
