@@ -1,0 +1,96 @@
+"""Task ids: refuse the dangerous ones before any request is built.
+
+A task id ends up as one path segment of a URL (``/v1/videos/{kind}/{id}``). Ids are
+opaque (Kling's 18-19 digit numbers, 22-character base64-like strings, relay ids such as
+``task_…``, free-text external ids), so we do not check a format; we refuse what could
+change *which* URL is requested (``/``, ``\\``, ``..``, ``?``, ``#``) or what an operator
+sees (whitespace, control and bidi characters), and percent-encode everything else.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from kling_tui.sanitize import clean_text
+
+__all__ = ["MAX_ID_LENGTH", "InvalidTaskId", "percent_encode_id", "split_ids", "validate_task_id"]
+
+MAX_ID_LENGTH = 256
+
+# Categories refused anywhere in an id: controls (Cc), format characters such as bidi
+# overrides and zero-width spaces (Cf), lone surrogates (Cs), line/paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+_SPLIT = re.compile(r"[\s,]+")
+
+
+class InvalidTaskId(ValueError):
+    """An id that must not be sent; ``str(exc)`` names the id (escaped) and the reason.
+
+    ``task_id`` holds the offending id (stripped, not escaped) and ``reason`` the bare reason,
+    for callers that want to lay the message out themselves.
+    """
+
+    def __init__(self, task_id: str, reason: str) -> None:
+        self.task_id = task_id
+        self.reason = reason
+        shown = clean_text(task_id, 80)
+        super().__init__(f"'{shown}': {reason}" if task_id else reason)
+
+
+def validate_task_id(raw: str) -> str:
+    """Return ``raw`` without surrounding whitespace, or raise :class:`InvalidTaskId`.
+
+    Refused: empty, longer than 256 characters, ``.`` alone, anything containing ``/``,
+    ``\\``, ``..``, ``?``, ``#``, whitespace, or a control / format (bidi, zero-width)
+    character. Messages read like ``'a/b': contains "/" (a path separator)``.
+    """
+    if not isinstance(raw, str):
+        raise InvalidTaskId("", f"task id must be text, not {type(raw).__name__}")
+    task_id = raw.strip()
+    if not task_id:
+        raise InvalidTaskId("", "task id is empty")
+    if len(task_id) > MAX_ID_LENGTH:
+        raise InvalidTaskId(task_id, f"longer than {MAX_ID_LENGTH} characters ({len(task_id)})")
+    if task_id == ".":
+        raise InvalidTaskId(task_id, '"." is not a task id (it names the directory)')
+    if ".." in task_id:
+        raise InvalidTaskId(task_id, 'contains ".." (could climb out of the API path)')
+    for ch, why in (
+        ("/", "a path separator"),
+        ("\\", "a path separator on some servers"),
+        ("?", "it would start a query string"),
+        ("#", "it would start a URL fragment"),
+    ):
+        if ch in task_id:
+            raise InvalidTaskId(task_id, f'contains "{ch}" ({why})')
+    if not task_id.isprintable() or any(c.isspace() for c in task_id):
+        for ch in task_id:
+            if ch.isspace():
+                raise InvalidTaskId(task_id, f"contains whitespace ({_name(ch)})")
+            if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+                raise InvalidTaskId(task_id, f"contains a control character ({_name(ch)})")
+    return task_id
+
+
+def _name(ch: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``: says which invisible character it was."""
+    code = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    return f"{code} {name}" if name else code
+
+
+def split_ids(text: str) -> list[str]:
+    """Split pasted text into ids on whitespace, commas and newlines.
+
+    Empty pieces are dropped, order is kept, repeats are dropped (the first one wins):
+    pasting the same list twice must not watch a task twice. Ids are not validated here.
+    """
+    return list(dict.fromkeys(piece for piece in _SPLIT.split(text) if piece))
+
+
+def percent_encode_id(task_id: str) -> str:
+    """Encode an id as one URL path segment: every reserved character, ``/`` included."""
+    return quote(task_id, safe="")
