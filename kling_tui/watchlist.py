@@ -1,0 +1,934 @@
+"""The watch list: the operator's working set of tasks, in one hand-editable TOML file.
+
+This is the ONE store. Losing or corrupting it is the worst thing kling-tui can do, so:
+
+* every write is atomic (temporary file in the same directory, ``fsync``, ``os.replace``,
+  ``fsync`` of the directory) and keeps the file's mode; a failed write leaves the
+  original byte-for-byte intact and removes its temporary file;
+* every read-modify-write holds an exclusive ``flock`` on a sidecar ``<name>.lock`` and
+  re-reads the file first when it changed on disk, so a dashboard and a script running
+  ``kling-tui add`` never lose each other's changes;
+* a file that does not parse, or holds an entry this version cannot understand, is never
+  overwritten: every mutating call raises :class:`WatchListError` naming the line, and the
+  operator fixes the file by hand;
+* keys this version does not know are kept on rewrite (top level, per task, and inside a
+  task's ``last``/``error`` tables), so a newer kling-tui or a hand edit is not undone.
+
+Unknown keys of a task's table live in ``WatchEntry.extra``. Unknown keys *inside* the
+task's ``[tasks.last]`` / ``[tasks.error]`` tables live in ``extra["last"]`` /
+``extra["error"]`` (each a dict) and are merged back into those tables on write, as long
+as the task still has a snapshot / an error (a new error replaces the old one's table but
+keeps these keys; a successful fetch drops the error table, and its unknown keys with it).
+
+    store = WatchList(watchlist_path(flag, os.environ))
+    store.load()                       # [] when the file does not exist yet
+    store.add(entries)                 # -> AddResult(added, duplicates)
+    removed = store.remove(keys)       # -> removed entries, for undo
+    store.restore(removed)             # undo: back at their old positions
+    store.update(entries)              # write back snapshots/errors, one write per batch
+    store.reload_if_changed()          # another process wrote the file?
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import stat
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from kling_tui.ids import InvalidTaskId, validate_task_id
+from kling_tui.models import (
+    ErrorType,
+    FetchError,
+    Kind,
+    Status,
+    TaskKey,
+    TaskSnapshot,
+    Video,
+    WatchEntry,
+    utcnow,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "WATCHLIST_ENV",
+    "AddResult",
+    "WatchList",
+    "WatchListError",
+    "default_watchlist_path",
+    "entry_from_table",
+    "entry_to_table",
+    "watchlist_path",
+]
+
+FORMAT_VERSION = 1
+WATCHLIST_ENV = "KLING_TUI_WATCHLIST"
+LOCK_TIMEOUT = 30.0
+"""Seconds to wait for another process's read-modify-write (which takes well under one)."""
+
+_HEADER = (
+    "# kling-tui watch list. Safe to edit by hand (comments are not kept on rewrite).\n"
+    '# Format: see the README, section "The watch list file".\n\n'
+)
+
+_KINDS: dict[str, str] = {k.value: k.value for k in Kind}
+_STATUSES: dict[str, Status] = {s.value: s for s in Status}
+_ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
+_ENTRY_KEYS = frozenset(
+    {"id", "kind", "gateway", "label", "added_at", "base_url", "path_prefix", "last", "error"}
+)
+_LAST_KEYS = frozenset(
+    {
+        "status",
+        "status_raw",
+        "progress",
+        "message",
+        "external_task_id",
+        "created_at",
+        "updated_at",
+        "fetched_at",
+        "videos",
+    }
+)
+_ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
+_TOP_KEYS = frozenset({"version", "tasks"})
+
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+_TASKS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:tasks|"tasks"|'tasks')[ \t]*\]\]""", re.M)
+_VERSION_LINE = re.compile(r"""^[ \t]*(?:version|"version"|'version')[ \t]*=""", re.M)
+
+_Signature = tuple[int, int, int]
+"""(st_mtime_ns, st_size, st_ino): what tells us another process rewrote the file."""
+_NEVER_READ: Any = object()
+_Removed = tuple[int, int, TaskKey | None, TaskKey | None]
+"""(index, removal number, key before, key after) as of a removal: where undo puts it back."""
+
+
+# -- paths ---------------------------------------------------------------------------------
+
+
+def default_watchlist_path() -> Path:
+    """Where the watch list lives when neither flag nor environment says otherwise."""
+    return platformdirs.user_data_path("kling-tui") / "watchlist.toml"
+
+
+def watchlist_path(
+    flag: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Resolve the watch list's path: ``--watchlist`` flag, then $KLING_TUI_WATCHLIST, then
+    the platform's user data dir. Empty values count as unset so ``VAR= cmd`` falls through.
+    """
+    if flag is not None and os.fspath(flag):
+        return Path(flag).expanduser()
+    value = (os.environ if env is None else env).get(WATCHLIST_ENV)
+    if value:
+        return Path(value).expanduser()
+    return default_watchlist_path()
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class WatchListError(Exception):
+    """The watch list cannot be read, is invalid, or cannot be written.
+
+    ``line`` points the operator at what to fix by hand (1-based; ``None`` when unknown).
+    While the file is invalid, every mutating call raises this and leaves the file alone.
+    """
+
+    def __init__(self, path: Path | None, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = "watch list" if self.path is None else f"watch list {self.path}"
+        if self.line is not None:
+            where += f", line {self.line}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.line, self.message))
+
+
+class _Invalid(Exception):
+    """Internal: an entry field is wrong; becomes a WatchListError with path and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What ``add`` did: ``added`` + ``duplicates`` is the input, in input order.
+
+    ``added`` holds the stored objects (an id normalized by ``validate_task_id`` makes a
+    new object); ``duplicates`` holds the given entries whose (id, kind, gateway) was
+    already watched or repeated in the same call.
+    """
+
+    added: list[WatchEntry]
+    duplicates: list[WatchEntry]
+
+
+# -- entry <-> TOML table ------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC, cheaply: the common case (already UTC) is an identity check."""
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _strip_userinfo(url: str) -> str:
+    """``https://user:pass@host`` -> ``https://host``: the file never holds a credential."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{tail}"
+
+
+def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
+    last: dict[str, Any] = {"status": s.status.value, "status_raw": s.status_raw}
+    if s.progress is not None:
+        last["progress"] = s.progress
+    last["message"] = s.message
+    if s.external_task_id is not None:
+        last["external_task_id"] = s.external_task_id
+    if s.created_at is not None:
+        last["created_at"] = _utc(s.created_at)
+    if s.updated_at is not None:
+        last["updated_at"] = _utc(s.updated_at)
+    last["fetched_at"] = _utc(s.fetched_at)
+    if s.videos:
+        videos = []
+        for v in s.videos:
+            video: dict[str, Any] = {}
+            if v.id is not None:
+                video["id"] = v.id
+            if v.url is not None:
+                video["url"] = v.url
+            if v.duration is not None:
+                video["duration"] = v.duration
+            videos.append(video)
+        last["videos"] = videos
+    if unknown and isinstance(unknown, dict):
+        for k, v in unknown.items():
+            if k not in _LAST_KEYS:
+                last[k] = v
+    return last
+
+
+def _error_table(e: FetchError, unknown: Any) -> dict[str, Any]:
+    err: dict[str, Any] = {"type": e.type.value, "message": e.message, "at": _utc(e.at)}
+    if e.status_code is not None:
+        err["status_code"] = e.status_code
+    if e.code is not None:
+        err["code"] = e.code
+    if e.retry_after is not None:
+        err["retry_after"] = e.retry_after
+    if unknown and isinstance(unknown, dict):
+        for k, v in unknown.items():
+            if k not in _ERROR_KEYS:
+                err[k] = v
+    return err
+
+
+def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
+    """One ``[[tasks]]`` table. Keys that are ``None`` are omitted (TOML has no null).
+
+    Known keys come first so a person reading the file sees them in a stable order; keys
+    from ``entry.extra`` follow. ``TaskSnapshot.raw`` (the server's whole answer) is not
+    written: it is bulky and only for the live detail pane. This runs for every entry on
+    every save, so it is plain dict building, no generic dataclass walking.
+    """
+    t: dict[str, Any] = {"id": entry.task_id, "kind": entry.kind, "gateway": entry.gateway}
+    if entry.label is not None:
+        t["label"] = entry.label
+    t["added_at"] = _utc(entry.added_at)
+    if entry.base_url is not None:
+        t["base_url"] = _strip_userinfo(entry.base_url)
+    if entry.path_prefix is not None:
+        t["path_prefix"] = entry.path_prefix
+    extra = entry.extra
+    if extra:
+        for k, v in extra.items():
+            if k not in _ENTRY_KEYS:
+                t[k] = v
+    if entry.snapshot is not None:
+        t["last"] = _snapshot_table(entry.snapshot, extra.get("last") if extra else None)
+    if entry.last_error is not None:
+        t["error"] = _error_table(entry.last_error, extra.get("error") if extra else None)
+    return t
+
+
+def _show(value: Any) -> str:
+    """A short, escaped rendering of a bad value for an error message."""
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in value) or "no keys"
+        text = f"a table with keys {keys}"
+    else:
+        text = f"{type(value).__name__} {value!r}"
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _dt(value: Any, what: str) -> datetime:
+    if type(value) is datetime:
+        return _utc(value)
+    if isinstance(value, str):  # hand edits: "2026-11-22T10:00:00Z" in quotes
+        try:
+            return _utc(datetime.fromisoformat(value))
+        except ValueError:
+            raise _Invalid(f"{what} must be a date-time, got {_show(value)}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise _Invalid(f"{what} must be a date-time with a time of day, got {value}")
+    raise _Invalid(f"{what} must be a date-time, got {_show(value)}")
+
+
+def _opt_dt(table: dict[str, Any], key: str, what: str) -> datetime | None:
+    value = table.get(key)
+    return None if value is None else _dt(value, what)
+
+
+def _str(value: Any, what: str) -> str:
+    if type(value) is not str:
+        raise _Invalid(f"{what} must be a string, got {_show(value)}")
+    return value
+
+
+def _opt_str(table: dict[str, Any], key: str, what: str) -> str | None:
+    value = table.get(key)
+    if value is None or type(value) is str:
+        return value
+    raise _Invalid(f"{what} must be a string, got {_show(value)}")
+
+
+def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise _Invalid(f"{what} must be a number, got {_show(value)}")
+
+
+def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
+    if not isinstance(last, dict):
+        raise _Invalid(f"last must be a table, got {_show(last)}")
+    word = last.get("status")
+    status = _STATUSES.get(word) if type(word) is str else None
+    if status is None:
+        raise _Invalid(
+            f"last.status must be one of {', '.join(_STATUSES)}, got {_show(word)}"
+            if word is not None
+            else "last.status is missing"
+        )
+    fetched = last.get("fetched_at")
+    if fetched is None:
+        raise _Invalid("last.fetched_at is missing")
+    raw_videos = last.get("videos", ())
+    if not isinstance(raw_videos, list | tuple):
+        raise _Invalid(f"last.videos must be an array of tables, got {_show(raw_videos)}")
+    videos = []
+    for v in raw_videos:
+        if not isinstance(v, dict):
+            raise _Invalid(f"last.videos must hold tables, got {_show(v)}")
+        videos.append(
+            Video(
+                id=_opt_str(v, "id", "video id"),
+                url=_opt_str(v, "url", "video url"),
+                duration=_opt_num(v, "duration", "video duration"),
+            )
+        )
+    status_raw = last.get("status_raw", word)
+    message = last.get("message", "")
+    return TaskSnapshot(
+        task_id=task_id,
+        kind=kind,
+        status=status,
+        status_raw=_str(status_raw, "last.status_raw"),
+        progress=_opt_num(last, "progress", "last.progress"),
+        videos=tuple(videos),
+        message=_str(message, "last.message"),
+        external_task_id=_opt_str(last, "external_task_id", "last.external_task_id"),
+        created_at=_opt_dt(last, "created_at", "last.created_at"),
+        updated_at=_opt_dt(last, "updated_at", "last.updated_at"),
+        fetched_at=_dt(fetched, "last.fetched_at"),
+    )
+
+
+def _error_from(err: Any) -> FetchError:
+    if not isinstance(err, dict):
+        raise _Invalid(f"error must be a table, got {_show(err)}")
+    word = err.get("type")
+    etype = _ERROR_TYPES.get(word) if type(word) is str else None
+    if etype is None:
+        raise _Invalid(
+            f"error.type must be one of {', '.join(_ERROR_TYPES)}, got {_show(word)}"
+            if word is not None
+            else "error.type is missing"
+        )
+    at = err.get("at")
+    if at is None:
+        raise _Invalid("error.at is missing")
+    status_code = err.get("status_code")
+    if status_code is not None and (type(status_code) is not int):
+        raise _Invalid(f"error.status_code must be an integer, got {_show(status_code)}")
+    return FetchError(
+        type=etype,
+        message=_str(err.get("message", ""), "error.message"),
+        status_code=status_code,
+        code=_opt_str(err, "code", "error.code"),
+        retry_after=_opt_num(err, "retry_after", "error.retry_after"),
+        at=_dt(at, "error.at"),
+    )
+
+
+def _check_id(raw: Any) -> str:
+    """The shared id rule; a TOML integer id (hand edit without quotes) is accepted too."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if type(raw) is not str:
+        raise _Invalid(f"id must be a string, got {_show(raw)}")
+    try:
+        return validate_task_id(raw)
+    except InvalidTaskId as exc:
+        raise _Invalid(f"id is not valid: {exc}") from None
+
+
+def _check_kind(kind: Any) -> str:
+    checked = _KINDS.get(kind) if type(kind) is str else None
+    if checked is None:
+        raise _Invalid(f"kind must be one of {', '.join(_KINDS)}, got {_show(kind)}")
+    return checked
+
+
+def _entry_from(table: Any) -> WatchEntry:
+    if not isinstance(table, dict) or "id" not in table or "kind" not in table:
+        raise _Invalid(f"expected a table with id and kind, got {_show(table)}")
+    task_id = _check_id(table["id"])
+    try:
+        kind = _check_kind(table["kind"])
+        gateway = table.get("gateway")
+        if type(gateway) is not str or not gateway:
+            raise _Invalid(
+                "gateway is missing"
+                if gateway is None
+                else f"gateway must be a non-empty string, got {_show(gateway)}"
+            )
+        added = table.get("added_at")
+        snapshot = None
+        last = table.get("last")
+        if last is not None:
+            snapshot = _snapshot_from(last, task_id, kind)
+        error = None
+        err = table.get("error")
+        if err is not None:
+            error = _error_from(err)
+        extra: dict[str, Any] = {}
+        if not table.keys() <= _ENTRY_KEYS:
+            extra = {k: v for k, v in table.items() if k not in _ENTRY_KEYS}
+        if snapshot is not None and not last.keys() <= _LAST_KEYS:
+            extra["last"] = {k: v for k, v in last.items() if k not in _LAST_KEYS}
+        if error is not None and not err.keys() <= _ERROR_KEYS:
+            extra["error"] = {k: v for k, v in err.items() if k not in _ERROR_KEYS}
+        checked: datetime | None = None
+        if snapshot is not None:
+            checked = snapshot.fetched_at
+        if error is not None and (checked is None or error.at > checked):
+            checked = error.at
+        return WatchEntry(
+            task_id=task_id,
+            kind=kind,
+            gateway=gateway,
+            # A hand-written entry may leave it out: it was added no later than now.
+            added_at=utcnow() if added is None else _dt(added, "added_at"),
+            label=_opt_str(table, "label", "label"),
+            base_url=_opt_str(table, "base_url", "base_url"),
+            path_prefix=_opt_str(table, "path_prefix", "path_prefix"),
+            snapshot=snapshot,
+            last_checked=checked,
+            last_error=error,
+            extra=extra,
+        )
+    except _Invalid as exc:
+        raise _Invalid(f"task {task_id}: {exc}") from None
+
+
+def entry_from_table(
+    table: Mapping[str, Any],
+    *,
+    index: int,
+    line: int | None = None,
+    path: Path | None = None,
+) -> WatchEntry:
+    """Rebuild a ``WatchEntry`` from one ``[[tasks]]`` table (``index`` is 0-based).
+
+    Datetimes come back aware UTC (a TOML local date-time is taken as UTC; an ISO string
+    from a hand edit is accepted). ``last_checked`` is the later of ``last.fetched_at`` and
+    ``error.at``. Anything wrong raises ``WatchListError`` at ``line`` so the operator can
+    find the entry; the loader passes ``line=None`` and locates the header only on error.
+    """
+    try:
+        return _entry_from(table)
+    except _Invalid as exc:
+        msg = str(exc)
+        if line is None and not msg.startswith("task "):
+            msg = f"task #{index + 1}: {msg}"
+        raise WatchListError(path, line, msg) from None
+
+
+def _check_new_entry(entry: WatchEntry) -> WatchEntry:
+    """What ``add``/``restore`` accept: exactly what the loader would accept back.
+
+    Writing something the loader refuses would lock the operator out of their own list,
+    so the entry goes through the loader's own checks first and a bad one is refused
+    (``InvalidTaskId`` for a bad id, ``ValueError`` otherwise) before the file is touched.
+    """
+    if not isinstance(entry, WatchEntry):
+        raise TypeError(f"expected a WatchEntry, got {type(entry).__name__}")
+    task_id = validate_task_id(entry.task_id)
+    if task_id != entry.task_id:
+        entry = replace(entry, task_id=task_id)
+    _check_savable(entry)
+    return entry
+
+
+def _check_savable(entry: WatchEntry) -> None:
+    try:
+        _entry_from(entry_to_table(entry))
+    except _Invalid as exc:
+        raise ValueError(f"cannot save {exc}") from None
+    except (AttributeError, TypeError) as exc:  # e.g. added_at is not a datetime
+        raise ValueError(f"cannot save task {entry.task_id}: {exc}") from None
+
+
+# -- locating problems in the text ---------------------------------------------------------
+
+
+def _line_of_task(text: str, index: int) -> int | None:
+    """Line of the ``index``-th ``[[tasks]]`` header (only computed when reporting)."""
+    for n, match in enumerate(_TASKS_HEADER.finditer(text)):
+        if n == index:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _line_of(pattern: re.Pattern[str], text: str) -> int | None:
+    match = pattern.search(text)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> WatchListError:
+    msg = str(exc)
+    match = _TOML_POSITION.search(msg)
+    line: int | None = None
+    if match is not None:
+        msg = msg[: match.start()]
+        if match.group(1):
+            line = int(match.group(1))
+            msg += f" (column {match.group(2)})"
+        else:
+            line = text.count("\n") + 1
+            msg += " (at the end of the file)"
+    return WatchListError(path, line, f"not valid TOML: {msg}")
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def _signature(st: os.stat_result) -> _Signature:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class WatchList:
+    """The watch list file and the entries last read from or written to it.
+
+    Not a cache of the truth but a view of it: every mutation re-reads the file under the
+    lock when another process changed it, applies only its own change, and writes
+    atomically. ``entries`` is what was last loaded or written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self._entries: list[WatchEntry] = []
+        self._top_extra: dict[str, Any] = {}
+        self._seen: _Signature | None = _NEVER_READ  # None: the file did not exist
+        self._broken: WatchListError | None = None
+        self._removed_at: dict[TaskKey, _Removed] = {}
+        self._removals = 0
+        self._mutex = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"WatchList({str(self.path)!r}, {len(self._entries)} entries)"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[WatchEntry]:
+        """The entries as last loaded or written (a copy of the list, the same objects)."""
+        return list(self._entries)
+
+    def load(self) -> list[WatchEntry]:
+        """Read the file. A missing file is an empty list (created on the first write).
+
+        On error the previous entries stay in ``entries`` (a dashboard keeps showing them)
+        and the file is marked broken: mutations raise until it is fixed on disk.
+        """
+        with self._mutex:
+            self._read()
+            return list(self._entries)
+
+    def changed_on_disk(self) -> bool:
+        """True when the file is not the one we last read or wrote (or never read)."""
+        return self._stat_now() != self._seen
+
+    def reload_if_changed(self) -> bool:
+        """Re-read the file if another process changed it. Raises WatchListError if the
+        new content is invalid; the next call returns False until the file changes again.
+        """
+        with self._mutex:
+            if not self.changed_on_disk():
+                return False
+            self._read()
+            return True
+
+    def _stat_now(self) -> _Signature | None:
+        try:
+            return _signature(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
+
+    def _read(self) -> None:
+        """Read and parse; record what was read (signature) even when it is invalid."""
+        try:
+            with open(self.path, "rb") as f:
+                signature = _signature(os.fstat(f.fileno()))
+                data = f.read()
+        except FileNotFoundError:
+            self._entries, self._top_extra = [], {}
+            self._seen, self._broken = None, None
+            return
+        except OSError as exc:
+            raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
+        try:
+            entries, top_extra = self._parse(data)
+        except WatchListError as exc:
+            self._seen, self._broken = signature, exc
+            raise
+        self._entries, self._top_extra = entries, top_extra
+        self._seen, self._broken = signature, None
+
+    def _parse(self, data: bytes) -> tuple[list[WatchEntry], dict[str, Any]]:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise WatchListError(self.path, line, "not valid UTF-8 text") from None
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _toml_error(self.path, text, exc) from None
+        version = doc.get("version", FORMAT_VERSION)
+        if type(version) is not int or version < 1:
+            raise WatchListError(
+                self.path,
+                _line_of(_VERSION_LINE, text),
+                f"version must be a positive integer, got {_show(version)}",
+            )
+        if version > FORMAT_VERSION:
+            raise WatchListError(
+                self.path,
+                _line_of(_VERSION_LINE, text),
+                f"format version {version} was written by a newer kling-tui (this one "
+                f"reads version {FORMAT_VERSION}); it will not be changed",
+            )
+        tables = doc.get("tasks", [])
+        if not isinstance(tables, list):
+            raise WatchListError(
+                self.path, None, f"tasks must be an array of tables, got {_show(tables)}"
+            )
+        entries: list[WatchEntry] = []
+        seen: dict[TaskKey, int] = {}
+        for index, table in enumerate(tables):
+            try:
+                entry = _entry_from(table)
+            except _Invalid as exc:
+                msg = str(exc)
+                if not msg.startswith("task "):
+                    msg = f"task #{index + 1}: {msg}"
+                raise WatchListError(self.path, _line_of_task(text, index), msg) from None
+            key = entry.key
+            if key in seen:
+                first = _line_of_task(text, seen[key])
+                raise WatchListError(
+                    self.path,
+                    _line_of_task(text, index),
+                    f"task {entry.task_id} ({entry.kind} on {entry.gateway}) is listed twice"
+                    + (f" (first at line {first})" if first else "")
+                    + "; delete one of them",
+                )
+            seen[key] = index
+            entries.append(entry)
+        top_extra = {k: v for k, v in doc.items() if k not in _TOP_KEYS} if doc else {}
+        return entries, top_extra
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, entries: Iterable[WatchEntry]) -> AddResult:
+        """Add entries not watched yet; one write. Invalid entries refuse the whole call
+        (``ValueError``/``InvalidTaskId``) before the file is touched.
+        """
+        wanted = [_check_new_entry(e) for e in entries]
+        with self._mutex, self._locked():
+            known = {e.key for e in self._entries}
+            added: list[WatchEntry] = []
+            duplicates: list[WatchEntry] = []
+            for entry in wanted:
+                key = entry.key
+                if key in known:
+                    duplicates.append(entry)
+                else:
+                    known.add(key)
+                    added.append(entry)
+            if added:
+                self._write([*self._entries, *added])
+            return AddResult(added, duplicates)
+
+    def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
+        """Remove these tasks; returns the removed entries (last state included) for undo."""
+        wanted = set(keys)
+        with self._mutex, self._locked():
+            return self._remove_where(lambda e: e.key in wanted)
+
+    def remove_ids(self, ids: Iterable[str]) -> list[WatchEntry]:
+        """Remove every entry with one of these ids, whatever its kind or gateway."""
+        wanted = {i.strip() for i in ids}
+        with self._mutex, self._locked():
+            return self._remove_where(lambda e: e.task_id in wanted)
+
+    def _remove_where(self, match: Any) -> list[WatchEntry]:
+        current = self._entries
+        keep: list[WatchEntry] = []
+        removed: list[WatchEntry] = []
+        positions: dict[TaskKey, _Removed] = {}
+        self._removals += 1
+        for i, entry in enumerate(current):
+            if match(entry):
+                removed.append(entry)
+                before = current[i - 1].key if i > 0 else None
+                after = current[i + 1].key if i + 1 < len(current) else None
+                positions[entry.key] = (i, self._removals, before, after)
+            else:
+                keep.append(entry)
+        if removed:
+            self._write(keep)
+            self._removed_at.update(positions)
+        return removed
+
+    def restore(self, entries: Iterable[WatchEntry]) -> list[WatchEntry]:
+        """Undo a removal: put entries back where they were, with their last state.
+
+        Best effort, using what was around each entry when it was removed: right after the
+        entry that preceded it (after any entry this same call already put there, which
+        came earlier), else before the one that followed it, else at its old index.
+        Entries never removed through this object go to the end. Entries already present
+        are left alone; returns the ones put back.
+        """
+        given = [_check_new_entry(e) for e in entries]
+        with self._mutex, self._locked():
+            result = list(self._entries)
+            present = {e.key for e in result}
+            unknown: _Removed = (len(result) + len(given), 0, None, None)
+            todo = sorted(
+                (e for e in given if e.key not in present),
+                key=lambda e: self._removed_at.get(e.key, unknown)[:2],
+            )
+            restored: list[WatchEntry] = []
+            mine: set[TaskKey] = set()
+            for entry in todo:
+                if entry.key in present:
+                    continue  # listed twice in this call
+                index, _, before, after = self._removed_at.get(entry.key, unknown)
+                keys = [e.key for e in result]
+                if before is None or before in present:
+                    at = 0 if before is None else keys.index(before) + 1
+                    while at < len(result) and keys[at] in mine:
+                        at += 1
+                elif after is not None and after in present:
+                    at = keys.index(after)
+                else:
+                    at = min(index, len(result))
+                result.insert(at, entry)
+                present.add(entry.key)
+                mine.add(entry.key)
+                restored.append(entry)
+            if restored:
+                self._write(result)
+                for entry in restored:
+                    self._removed_at.pop(entry.key, None)
+            return restored
+
+    def update(self, entries: Iterable[WatchEntry]) -> None:
+        """Write back the last snapshot / error of these entries, in ONE file write.
+
+        Only ``snapshot``, ``last_checked`` and ``last_error`` are taken from the given
+        entries; everything else comes from the file as it is now, so a label edited by
+        hand (or by another process) meanwhile is kept, and a task removed meanwhile is not
+        brought back.
+        """
+        given = list(entries)
+        if not given:
+            return
+        for entry in given:  # cheap: the fetcher builds these from the typed model
+            if entry.snapshot is not None and not isinstance(entry.snapshot, TaskSnapshot):
+                raise TypeError(f"snapshot of {entry.key} is {type(entry.snapshot).__name__}")
+            if entry.last_error is not None and not isinstance(entry.last_error, FetchError):
+                raise TypeError(f"last_error of {entry.key} is {type(entry.last_error).__name__}")
+        with self._mutex, self._locked():
+            index = {e.key: e for e in self._entries}
+            touched = False
+            for entry in given:
+                current = index.get(entry.key)
+                if current is None:
+                    continue
+                touched = True
+                if current is not entry:
+                    current.snapshot = entry.snapshot
+                    current.last_checked = entry.last_checked
+                    current.last_error = entry.last_error
+            if touched:
+                self._write(self._entries)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive lock for one read-modify-write, with the file re-read if it changed.
+
+        The lock is a sidecar file (never the data file, which ``os.replace`` swaps out
+        from under any lock held on it). It is never deleted: deleting lock files races.
+        """
+        target = Path(os.path.realpath(self.path))  # one lock per file, whatever the link
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WatchListError(
+                self.path, None, f"cannot create {target.parent}: {exc.strerror}"
+            ) from exc
+        lock_path = target.with_name(target.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise WatchListError(
+                self.path, None, f"cannot open the lock file {lock_path}: {exc.strerror}"
+            ) from exc
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WatchListError(
+                            self.path,
+                            None,
+                            f"another process has held {lock_path} for {LOCK_TIMEOUT:.0f} s",
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.02)
+            if self._broken is not None and not self.changed_on_disk():
+                b = self._broken
+                raise WatchListError(b.path, b.line, b.message)
+            if self._broken is not None or self.changed_on_disk():
+                self._read()
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _write(self, entries: list[WatchEntry]) -> None:
+        """Serialize and replace the file atomically; adopt ``entries`` only on success."""
+        doc: dict[str, Any] = {"version": FORMAT_VERSION}
+        if self._top_extra:
+            doc.update(self._top_extra)
+        doc["tasks"] = [entry_to_table(e) for e in entries]
+        try:
+            data = (_HEADER + tomli_w.dumps(doc)).encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from undecodable argv
+            raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
+        try:
+            self._seen = self._atomic_write(data)
+        except OSError as exc:
+            raise WatchListError(
+                self.path,
+                None,
+                f"could not save ({exc.strerror or exc}); the file on disk is unchanged",
+            ) from exc
+        self._entries = entries
+
+    def _atomic_write(self, data: bytes) -> _Signature:
+        """Write ``data`` via a temporary file; returns the new file's signature."""
+        target = Path(os.path.realpath(self.path))  # keep a symlinked watch list a symlink
+        directory = target.parent
+        mode = 0o600
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        self._remove_stale_temps(directory, target.name)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        try:
+            try:
+                os.fchmod(fd, mode)
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+                signature = _signature(os.fstat(fd))
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        # Make the rename itself durable. Best effort: the new file is in place already,
+        # and some filesystems cannot open or fsync a directory.
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return signature
+
+    @staticmethod
+    def _remove_stale_temps(directory: Path, name: str) -> None:
+        """Temporary files left by a writer that was killed mid-write (we hold the lock, so
+        no live writer owns one)."""
+        prefix = f".{name}."
+        with contextlib.suppress(OSError), os.scandir(directory) as it:
+            for item in it:
+                if item.name.startswith(prefix) and item.name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(item.path)

@@ -1,0 +1,731 @@
+"""The watch list store: format, atomicity, locking, and never destroying a bad file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+import tomllib
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from kling_tui import watchlist as wl_module
+from kling_tui.ids import InvalidTaskId
+from kling_tui.models import (
+    ErrorType,
+    FetchError,
+    Status,
+    TaskKey,
+    TaskSnapshot,
+    Video,
+    WatchEntry,
+)
+from kling_tui.watchlist import (
+    WatchList,
+    WatchListError,
+    entry_from_table,
+    entry_to_table,
+    watchlist_path,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+ID1, ID2, ID3 = "866889456698785798", "866889456698785799", "866889456698785800"
+
+
+def entry(task_id: str = ID1, kind: str = "text2video", gateway: str = "relay", **kw) -> WatchEntry:
+    return WatchEntry(task_id=task_id, kind=kind, gateway=gateway, added_at=T0, **kw)
+
+
+def snapshot(task_id: str = ID1, *, status: Status = Status.IN_PROGRESS, minutes: int = 1):
+    return TaskSnapshot(
+        task_id=task_id,
+        kind="text2video",
+        status=status,
+        status_raw="processing" if status is Status.IN_PROGRESS else status.value,
+        progress=40.0,
+        videos=(),
+        message="",
+        external_task_id=None,
+        created_at=None,
+        updated_at=None,
+        fetched_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def full_entry() -> WatchEntry:
+    """Every field set, including non-UTC datetimes that must come back as UTC."""
+    plus2 = timezone(timedelta(hours=2))
+    snap = TaskSnapshot(
+        task_id=ID1,
+        kind="image2video",
+        status=Status.SUCCEEDED,
+        status_raw="succeed",
+        progress=100.0,
+        videos=(
+            Video("v-1", "https://cdn.example.com/v-1.mp4", 5.1),
+            Video(None, "https://cdn.example.com/" + "x" * 120 + ".mp4", None),
+            Video("v-3", None, 10.0),
+        ),
+        message='done "quoted" \\ and\nnewline',
+        external_task_id="order-42",
+        created_at=datetime(2026, 11, 22, 12, 0, 1, 250000, tzinfo=plus2),
+        updated_at=T0 + timedelta(seconds=90),
+        fetched_at=T0 + timedelta(minutes=2),
+    )
+    error = FetchError(
+        ErrorType.RATE_LIMITED,
+        "rate limited by relay.example.com; retry in 30 s",
+        status_code=429,
+        code="1302",
+        retry_after=30.0,
+        at=T0 + timedelta(minutes=3),
+    )
+    return WatchEntry(
+        task_id=ID1,
+        kind="image2video",
+        gateway="adhoc",
+        added_at=T0,
+        label="cat surfing ✓",
+        base_url="https://relay.example.com",
+        path_prefix="/kling/v1",
+        snapshot=snap,
+        last_checked=error.at,
+        last_error=error,
+        extra={"priority": 3, "tags": ["a", "b"]},
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "watchlist.toml"  # parent does not exist yet
+
+
+def parse(p: Path) -> dict:
+    return tomllib.loads(p.read_text(encoding="utf-8"))
+
+
+def temp_files(p: Path) -> list[str]:
+    return sorted(n for n in os.listdir(p.parent) if n.endswith(".tmp"))
+
+
+# -- format and round trip -----------------------------------------------------------------
+
+
+def test_round_trip_of_every_field(path: Path) -> None:
+    full, minimal = full_entry(), entry(ID2)
+    store = WatchList(path)
+    assert store.load() == []
+    store.add([full, minimal])
+
+    loaded = WatchList(path).load()
+    assert loaded == [full, minimal]  # dataclass equality: every field, snapshot, error, extra
+    got = loaded[0]
+    assert got.snapshot is not None and got.last_error is not None
+    assert got.snapshot.status is Status.SUCCEEDED
+    assert got.last_error.type is ErrorType.RATE_LIMITED
+    assert got.snapshot.videos == full.snapshot.videos  # type: ignore[union-attr]
+    for value in (
+        got.added_at,
+        got.snapshot.created_at,
+        got.snapshot.fetched_at,
+        got.last_error.at,
+    ):
+        assert value is not None and value.tzinfo is UTC
+    assert got.snapshot.created_at == datetime(2026, 11, 22, 10, 0, 1, 250000, tzinfo=UTC)
+    assert got.last_checked == full.last_error.at  # type: ignore[union-attr]
+    assert loaded[1].snapshot is None and loaded[1].last_checked is None
+
+
+def test_file_is_plain_toml_without_nulls(path: Path) -> None:
+    WatchList(path).add([entry(label=None, snapshot=snapshot())])
+    text = path.read_text()
+    doc = tomllib.loads(text)
+    assert doc["version"] == 1
+    task = doc["tasks"][0]
+    assert set(task) == {"id", "kind", "gateway", "added_at", "last"}  # None keys omitted
+    assert task["last"]["status"] == "in_progress"
+    assert task["last"]["status_raw"] == "processing"
+    assert "[[tasks]]" in text and "[tasks.last]" in text
+    assert "None" not in text and "null" not in text
+
+
+def test_conversions_are_inverse() -> None:
+    full = full_entry()
+    table = entry_to_table(full)
+    assert table["last"]["videos"][0] == {
+        "id": "v-1",
+        "url": "https://cdn.example.com/v-1.mp4",
+        "duration": 5.1,
+    }
+    assert table["error"]["status_code"] == 429
+    assert entry_from_table(table, index=0) == full
+
+
+def test_hand_edits_iso_strings_and_unquoted_id_are_accepted(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        textwrap.dedent(
+            """\
+            [[tasks]]
+            id = 866889456698785798
+            kind = "text2video"
+            gateway = "relay"
+            added_at = "2026-11-22T11:00:00+01:00"
+            [tasks.last]
+            status = "failed"
+            progress = 40
+            fetched_at = "2026-11-22T10:05:00Z"
+            """
+        )
+    )
+    (got,) = WatchList(path).load()
+    assert got.task_id == ID1
+    assert got.added_at == T0 and got.added_at.tzinfo is UTC
+    assert got.snapshot is not None
+    assert got.snapshot.status is Status.FAILED and got.snapshot.status_raw == "failed"
+    assert got.snapshot.progress == 40.0 and isinstance(got.snapshot.progress, float)
+    assert got.last_checked == T0 + timedelta(minutes=5)
+
+
+def test_unknown_keys_survive_a_rewrite(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            version = 1
+            owner = "ops"
+
+            [meta]
+            note = "kept"
+
+            [[tasks]]
+            id = "{ID1}"
+            kind = "text2video"
+            gateway = "relay"
+            added_at = 2026-11-22T10:00:00Z
+            priority = 3
+            [tasks.notify]
+            email = "ops@example.com"
+            [tasks.last]
+            status = "in_progress"
+            status_raw = "processing"
+            fetched_at = 2026-11-22T10:01:00Z
+            shard = "eu-1"
+            [tasks.error]
+            type = "timeout"
+            message = "slow"
+            at = 2026-11-22T10:02:00Z
+            trace = "abc"
+            """
+        )
+    )
+    store = WatchList(path)
+    (e,) = store.load()
+    assert e.extra == {
+        "priority": 3,
+        "notify": {"email": "ops@example.com"},
+        "last": {"shard": "eu-1"},
+        "error": {"trace": "abc"},
+    }
+    # A new poll result replaces the snapshot and the error; unknown keys stay.
+    e.snapshot = snapshot(minutes=5)
+    e.last_error = FetchError(ErrorType.SERVER, "502", at=T0 + timedelta(minutes=6))
+    store.update([e])
+    store.add([entry(ID2)])
+
+    doc = parse(path)
+    assert doc["owner"] == "ops" and doc["meta"] == {"note": "kept"}
+    task = doc["tasks"][0]
+    assert task["priority"] == 3 and task["notify"] == {"email": "ops@example.com"}
+    assert task["last"]["shard"] == "eu-1" and task["last"]["fetched_at"] == T0 + timedelta(
+        minutes=5
+    )
+    assert task["error"] == {
+        "type": "server",
+        "message": "502",
+        "at": T0 + timedelta(minutes=6),
+        "trace": "abc",
+    }
+    assert "last" not in doc["tasks"][1] and "priority" not in doc["tasks"][1]
+
+
+# -- atomic writes -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def saved(path: Path) -> tuple[WatchList, bytes]:
+    store = WatchList(path)
+    store.add([entry(ID1, snapshot=snapshot()), entry(ID2)])
+    return store, path.read_bytes()
+
+
+def test_crash_at_replace_leaves_original_and_no_temp(
+    saved: tuple[WatchList, bytes], path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, before = saved
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(wl_module.os, "replace", crash)
+    with pytest.raises(WatchListError, match="unchanged"):
+        store.add([entry(ID3)])
+    assert path.read_bytes() == before
+    assert temp_files(path) == []
+    assert [e.task_id for e in store.entries] == [ID1, ID2]
+
+
+def test_interrupted_half_way_through_the_temp_file(
+    saved: tuple[WatchList, bytes], path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, before = saved
+    real_write = os.write
+
+    def half_then_killed(fd: int, data: bytes) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise KeyboardInterrupt  # what SIGINT does mid-write
+
+    monkeypatch.setattr(wl_module.os, "write", half_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.update([entry(ID2, snapshot=snapshot(ID2))])
+    assert path.read_bytes() == before
+    assert temp_files(path) == []
+
+
+def test_disk_full_leaves_original(
+    saved: tuple[WatchList, bytes], path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, before = saved
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wl_module.os, "write", full)
+    with pytest.raises(WatchListError, match="No space left on device") as info:
+        store.remove([TaskKey(ID1, "text2video", "relay")])
+    assert info.value.path == path
+    assert path.read_bytes() == before
+    assert temp_files(path) == []
+    assert len(store.entries) == 2
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+from datetime import UTC, datetime
+import kling_tui.watchlist as w
+from kling_tui.models import WatchEntry
+real_write = os.write
+def half_then_sigkill(fd, data):
+    real_write(fd, bytes(data[: len(data) // 2]))
+    os.kill(os.getpid(), signal.SIGKILL)
+store = w.WatchList(sys.argv[1])
+store.load()
+w.os.write = half_then_sigkill
+store.add([WatchEntry("866889456698785801", "text2video", "relay", datetime.now(UTC))])
+"""
+
+
+def _run_python(code: str, *args: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=REPO)
+
+
+def test_real_sigkill_mid_write_leaves_original(saved: tuple[WatchList, bytes], path: Path) -> None:
+    store, before = saved
+    proc = _run_python(KILL_SCRIPT, str(path))
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert path.read_bytes() == before
+    assert len(temp_files(path)) == 1  # a real kill cannot clean up...
+    store.add([entry(ID3)])  # ...so the next writer (holding the lock) does
+    assert temp_files(path) == []
+    assert [e["id"] for e in parse(path)["tasks"]] == [ID1, ID2, ID3]
+
+
+def test_parent_created_mode_kept_and_new_file_private(path: Path) -> None:
+    store = WatchList(path)
+    store.load()
+    assert not path.exists()  # loading a missing file does not create it
+    store.add([entry()])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    os.chmod(path, 0o640)
+    store.add([entry(ID2)])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_symlinked_watch_list_stays_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.toml"
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)
+    WatchList(link).add([entry()])
+    assert link.is_symlink() and [e.task_id for e in WatchList(real).load()] == [ID1]
+
+
+# -- invalid files are never overwritten ---------------------------------------------------
+
+
+SYNTAX_ERROR = f"""\
+version = 1
+
+[[tasks]]
+id = "{ID1}"
+kind = "text2video"
+gateway = "relay"
+label = "unterminated
+added_at = 2026-11-22T10:00:00Z
+"""
+
+VALID_HEAD = f"""\
+version = 1
+
+[[tasks]]
+id = "{ID1}"
+kind = "text2video"
+gateway = "relay"
+added_at = 2026-11-22T10:00:00Z
+
+[[tasks]]
+id = "{ID2}"
+kind = "text2video"
+gateway = "relay"
+added_at = 2026-11-22T10:00:00Z
+[tasks.last]
+status = "in_progress"
+status_raw = "processing"
+fetched_at = 2026-11-22T10:01:00Z
+
+"""
+BAD_LINE = VALID_HEAD.count("\n") + 1  # the third [[tasks]] header
+
+BAD_ENTRIES = {
+    "missing id": ('[[tasks]]\nkind = "text2video"\ngateway = "relay"\n', "with id and kind"),
+    "bad kind": (f'[[tasks]]\nid = "{ID3}"\nkind = "text2image"\ngateway = "relay"\n', "kind"),
+    "invalid id": (
+        '[[tasks]]\nid = "12 34"\nkind = "text2video"\ngateway = "r"\n',
+        "id is not valid: '12 34': contains whitespace",
+    ),
+    "bad status": (
+        f'[[tasks]]\nid = "{ID3}"\nkind = "text2video"\ngateway = "relay"\n'
+        '[tasks.last]\nstatus = "exploded"\nfetched_at = 2026-11-22T10:01:00Z\n',
+        "exploded",
+    ),
+    "wrong type": (
+        f'[[tasks]]\nid = "{ID3}"\nkind = "text2video"\ngateway = "relay"\n'
+        '[tasks.last]\nstatus = "submitted"\nprogress = "forty"\n'
+        "fetched_at = 2026-11-22T10:01:00Z\n",
+        "progress must be a number",
+    ),
+    "duplicate": (
+        f'[[tasks]]\nid = "{ID1}"\nkind = "text2video"\ngateway = "relay"\n',
+        "listed twice (first at line 3)",
+    ),
+}
+
+
+def _mutations(store: WatchList):
+    k = TaskKey(ID1, "text2video", "relay")
+    return {
+        "add": lambda: store.add([entry(ID3, gateway="other")]),
+        "remove": lambda: store.remove([k]),
+        "remove_ids": lambda: store.remove_ids([ID1]),
+        "update": lambda: store.update([entry(ID1, snapshot=snapshot())]),
+        "restore": lambda: store.restore([entry("866889456698785999")]),
+    }
+
+
+def _assert_untouchable(path: Path, line: int, words: str) -> None:
+    before = path.read_bytes()
+    with pytest.raises(WatchListError) as info:
+        WatchList(path).load()
+    assert info.value.line == line and words in info.value.message
+    assert str(info.value).startswith(f"watch list {path}, line {line}: ")
+    for loaded_first in (False, True):
+        store = WatchList(path)
+        if loaded_first:
+            with pytest.raises(WatchListError):
+                store.load()
+        for name, call in _mutations(store).items():
+            with pytest.raises(WatchListError) as info:
+                call()
+            assert info.value.line == line, name
+            assert path.read_bytes() == before, name
+    assert temp_files(path) == []
+
+
+def test_syntax_error_names_the_line_and_file_is_never_overwritten(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(SYNTAX_ERROR)
+    _assert_untouchable(path, 7, "not valid TOML")
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENTRIES))
+def test_invalid_entry_names_its_header_line_and_file_is_never_overwritten(
+    path: Path, case: str
+) -> None:
+    bad, words = BAD_ENTRIES[case]
+    path.parent.mkdir(parents=True)
+    path.write_text(VALID_HEAD + bad)
+    _assert_untouchable(path, BAD_LINE, words)
+
+
+def test_newer_format_version_is_not_touched(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text("# hi\nversion = 2\ntasks = []\n")
+    _assert_untouchable(path, 2, "newer kling-tui")
+
+
+def test_fixing_the_file_by_hand_unblocks_the_store(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(SYNTAX_ERROR)
+    store = WatchList(path)
+    with pytest.raises(WatchListError):
+        store.load()
+    path.write_text(SYNTAX_ERROR.replace('"unterminated', '"fixed"'))
+    assert store.add([entry(ID2)]).added
+    assert [(e.task_id, e.label) for e in store.entries] == [(ID1, "fixed"), (ID2, None)]
+
+
+def test_reload_of_a_broken_file_keeps_entries_and_reports_once(path: Path) -> None:
+    store = WatchList(path)
+    store.add([entry()])
+    path.write_text(SYNTAX_ERROR)
+    with pytest.raises(WatchListError):
+        store.reload_if_changed()
+    assert [e.task_id for e in store.entries] == [ID1]  # a dashboard keeps showing them
+    assert store.reload_if_changed() is False
+
+
+# -- add / remove / restore ----------------------------------------------------------------
+
+
+def test_duplicates_are_not_added(path: Path) -> None:
+    store = WatchList(path)
+    first = store.add([entry(ID1), entry(ID2), entry(ID1)])
+    assert [e.task_id for e in first.added] == [ID1, ID2]
+    assert [e.task_id for e in first.duplicates] == [ID1]
+    again = store.add([entry(ID1), entry(ID1, kind="image2video"), entry(ID1, gateway="b")])
+    assert [e.key for e in again.duplicates] == [TaskKey(ID1, "text2video", "relay")]
+    assert len(again.added) == 2
+    assert len(parse(path)["tasks"]) == 4
+
+
+def test_add_of_only_duplicates_does_not_write(path: Path) -> None:
+    store = WatchList(path)
+    store.add([entry()])
+    before = os.stat(path)
+    assert store.add([entry()]).added == []
+    assert os.stat(path).st_ino == before.st_ino
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("", "empty"),
+        ("12 34", "whitespace"),
+        ("866/../etc", ".."),
+        ("abc\x1b[31m", "control character"),
+    ],
+)
+def test_invalid_ids_are_refused_with_the_reason(path: Path, bad: str, reason: str) -> None:
+    store = WatchList(path)
+    with pytest.raises(InvalidTaskId) as info:
+        store.add([entry(ID1), entry(bad)])
+    assert reason in str(info.value)
+    assert not path.exists()  # nothing written, not even the good one
+
+
+def test_bad_kind_is_refused(path: Path) -> None:
+    with pytest.raises(ValueError, match="kind must be one of"):
+        WatchList(path).add([entry(kind="text2image")])
+
+
+def test_remove_remove_ids_and_restore_in_place(path: Path) -> None:
+    store = WatchList(path)
+    ids = [f"86688945669878{n:04d}" for n in range(5)]
+    store.add([entry(i) for i in ids] + [entry(ids[1], kind="image2video")])
+    removed = store.remove([TaskKey(ids[1], "text2video", "relay"), TaskKey(ids[3], "x", "y")])
+    assert [e.key for e in removed] == [TaskKey(ids[1], "text2video", "relay")]
+    by_id = store.remove_ids([ids[1], ids[2]])
+    assert [(e.task_id, e.kind) for e in by_id] == [(ids[2], "text2video"), (ids[1], "image2video")]
+    assert [e.task_id for e in store.entries] == [ids[0], ids[3], ids[4]]
+
+    # Another process adds a task meanwhile; undo still puts ours back where they were.
+    WatchList(path).add([entry("866889456698789999")])
+    store.restore(removed + by_id)
+    assert [(e.task_id, e.kind) for e in WatchList(path).load()] == [
+        (ids[0], "text2video"),
+        (ids[1], "text2video"),
+        (ids[2], "text2video"),
+        (ids[3], "text2video"),
+        (ids[4], "text2video"),
+        (ids[1], "image2video"),
+        ("866889456698789999", "text2video"),
+    ]
+    assert store.restore(removed) == []  # already back: not duplicated
+
+
+def test_undo_in_any_order_restores_the_original_order(path: Path) -> None:
+    store = WatchList(path)
+    ids = [f"86688945669878{n:04d}" for n in range(4)]
+    store.add([entry(i) for i in ids])
+    c = store.remove_ids([ids[2]])
+    b = store.remove_ids([ids[1]])
+    store.restore(c)  # the older removal first
+    store.restore(b)
+    assert [e.task_id for e in store.entries] == ids
+    bc = store.remove_ids(ids[1:3])
+    store.restore(reversed(bc))
+    assert [e.task_id for e in WatchList(path).load()] == ids
+
+
+def test_restore_keeps_the_last_known_state(path: Path) -> None:
+    store = WatchList(path)
+    store.add([entry(ID1, snapshot=snapshot(status=Status.SUCCEEDED)), entry(ID2)])
+    removed = store.remove_ids([ID1])
+    store.restore(removed)
+    assert WatchList(path).load()[0].status is Status.SUCCEEDED
+
+
+# -- two writers ---------------------------------------------------------------------------
+
+
+ADD_SCRIPT = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from kling_tui.models import WatchEntry
+from kling_tui.watchlist import WatchList
+path, prefix, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+store = WatchList(path)
+store.load()
+while not go.exists():
+    time.sleep(0.001)
+for i in range(50):
+    store.add([WatchEntry(f"{prefix}{i:04d}", "text2video", "relay", datetime.now(UTC))])
+"""
+
+
+def test_two_processes_adding_at_once_lose_nothing(path: Path, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    procs = [_run_python(ADD_SCRIPT, str(path), prefix, str(go)) for prefix in ("1111", "2222")]
+    time.sleep(0.3)  # let both start and block on the go file
+    go.touch()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    ids = [t["id"] for t in parse(path)["tasks"]]
+    assert len(ids) == 100 and len(set(ids)) == 100
+    assert temp_files(path) == []
+
+
+def test_update_does_not_resurrect_and_keeps_other_edits(path: Path) -> None:
+    dashboard = WatchList(path)
+    dashboard.add([entry(ID1), entry(ID2), entry(ID3)])
+    mine = {e.task_id: e for e in dashboard.entries}
+
+    other = WatchList(path)  # e.g. `kling-tui rm` in another terminal
+    other.load()
+    other.remove_ids([ID2])
+    # ...and the operator edits a label by hand
+    text = path.read_text().replace(f'id = "{ID3}"', f'id = "{ID3}"\nlabel = "by hand"')
+    path.write_text(text)
+    assert dashboard.changed_on_disk()
+
+    for task_id in (ID1, ID2, ID3):
+        mine[task_id].snapshot = snapshot(task_id, status=Status.SUCCEEDED)
+        mine[task_id].last_checked = mine[task_id].snapshot.fetched_at  # type: ignore[union-attr]
+    dashboard.update(mine.values())
+
+    tasks = parse(path)["tasks"]
+    assert [t["id"] for t in tasks] == [ID1, ID3]
+    assert tasks[1]["label"] == "by hand"
+    assert all(t["last"]["status"] == "succeeded" for t in tasks)
+    assert not dashboard.changed_on_disk()
+
+
+def test_update_is_one_write_and_does_not_reparse_an_unchanged_file(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = WatchList(path)
+    store.add([entry(ID1), entry(ID2), entry(ID3)])
+    replaced, parsed = [], []
+    real_replace, real_loads = os.replace, tomllib.loads
+    monkeypatch.setattr(wl_module.os, "replace", lambda *a: (replaced.append(a), real_replace(*a)))
+    monkeypatch.setattr(wl_module.tomllib, "loads", lambda s: (parsed.append(1), real_loads(s))[1])
+    for e in store.entries:
+        e.snapshot = snapshot(e.task_id)
+    store.update(store.entries)
+    assert len(replaced) == 1 and parsed == []
+
+
+def test_changed_on_disk_and_reload(path: Path) -> None:
+    a, b = WatchList(path), WatchList(path)
+    assert a.changed_on_disk()  # never read
+    a.load()
+    assert not a.changed_on_disk()
+    b.add([entry()])
+    assert a.changed_on_disk()
+    assert a.reload_if_changed() is True
+    assert [e.task_id for e in a.entries] == [ID1]
+    assert a.reload_if_changed() is False
+
+
+# -- paths and secrets ---------------------------------------------------------------------
+
+
+def test_watchlist_path_precedence(tmp_path: Path, _isolated_home: Path) -> None:
+    env = {"KLING_TUI_WATCHLIST": str(tmp_path / "env.toml")}
+    assert watchlist_path(str(tmp_path / "flag.toml"), env) == tmp_path / "flag.toml"
+    assert watchlist_path(None, env) == tmp_path / "env.toml"
+    assert watchlist_path(None, {"KLING_TUI_WATCHLIST": ""}) == watchlist_path(None, {})
+    default = watchlist_path(None, {})
+    assert default == platformdirs.user_data_path("kling-tui") / "watchlist.toml"
+    assert default.is_relative_to(_isolated_home / "xdg_data_home")
+
+
+def test_no_secret_reaches_the_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "sk-live-TOKEN-0123456789abcdef"
+    monkeypatch.setenv("KLING_API_KEY", token)
+    config = path.parent.parent / "config.toml"
+    config.write_text(
+        f'[gateways.relay]\nbase_url = "https://relay.example.com"\ntoken = "{token}"\n'
+    )
+    monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
+    e = entry(base_url=f"https://user:{token}@relay.example.com/api", path_prefix="/kling/v1")
+    store = WatchList(path)
+    store.add([e])
+    e.last_error = FetchError(ErrorType.AUTH, "token in KLING_API_KEY was refused", 401)
+    store.update([e])
+    text = path.read_text()
+    assert token not in text
+    task = tomllib.loads(text)["tasks"][0]
+    assert task["base_url"] == "https://relay.example.com/api"
+    allowed = {
+        "id",
+        "kind",
+        "gateway",
+        "label",
+        "added_at",
+        "base_url",
+        "path_prefix",
+        "last",
+        "error",
+    }
+    assert set(task) <= allowed
+
+
+def test_the_documented_example_loads(path: Path) -> None:
+    doc = (REPO / "docs" / "watchlist-format.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    path.parent.mkdir(parents=True)
+    path.write_text(example)
+    (e,) = WatchList(path).load()
+    assert e.snapshot is not None and e.last_error is not None
+    assert e.snapshot.videos == (Video("v-1", "https://cdn.example.com/v-1.mp4", 5.1),)
+    assert e.last_error.type is ErrorType.TIMEOUT and e.last_error.status_code == 504
+    assert e.extra == {}
