@@ -1,0 +1,345 @@
+"""The one fetcher: every task-status query in kling-tui goes through ``Fetcher.fetch``.
+
+This is the only module that builds URLs and talks HTTP. It owns the hard parts so no
+caller has to think about them again:
+
+* one pooled ``httpx.AsyncClient`` per gateway, with a cap on concurrent requests;
+* explicit connect/read timeouts *and* a bound on the whole request (httpx's read timeout
+  is per read, so a server dripping bytes would otherwise never time out);
+* retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring a
+  short ``Retry-After``), never on account problems that no retry can fix;
+* a cap on the response size that also holds against compressed bodies (a gzip bomb);
+* task ids validated and percent-encoded before any request is sent;
+* no redirect followed with the token; the token never appears in any message.
+
+Answers are turned into a ``TaskSnapshot`` or a typed ``FetchError`` by ``normalize``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import zlib
+from collections.abc import AsyncIterator, Callable, Generator
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from kling_tui import __version__
+from kling_tui.auth import Credential
+from kling_tui.config import AppConfig, ConfigError, GatewayConfig
+from kling_tui.ids import InvalidTaskId, percent_encode_id, validate_task_id
+from kling_tui.models import ErrorType, FetchError, FetchResult, WatchEntry, utcnow
+from kling_tui.normalize import normalize
+
+DEFAULT_MAX_BODY = 2 * 1024 * 1024
+"""A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
+
+_RETRYABLE = frozenset(
+    {ErrorType.NETWORK, ErrorType.TIMEOUT, ErrorType.SERVER, ErrorType.RATE_LIMITED}
+)
+
+
+class _BodyTooLarge(Exception):
+    """Raised internally when an answer passes the size cap."""
+
+
+class _BearerAuth(httpx.Auth):
+    """Sets the bearer header at send time so the token never sits in a plain local.
+
+    Textual's crash screen prints local variables; a ``Secret`` prints as ``***``.
+    """
+
+    def __init__(self, credential: Credential) -> None:
+        self._credential = credential
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer " + self._credential.bearer().reveal()
+        yield request
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How one fetch retries before it hands a failure to the caller (and the scheduler)."""
+
+    base_delay: float = 0.5
+    max_delay: float = 4.0
+    max_retry_after: float = 5.0
+    """A longer Retry-After is not waited out inside one fetch: the error goes to the
+    scheduler, which blocks the whole gateway for that long instead."""
+
+
+class Fetcher:
+    """Queries task status on the configured gateways. Create once, share everywhere."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], object] = asyncio.sleep,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.max_body = max_body
+        self.retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+        self._now = now
+        self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
+        self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
+        self.requests_sent = 0
+
+    # -- gateways ------------------------------------------------------------------------
+
+    def gateway_for(self, entry: WatchEntry) -> GatewayConfig:
+        """The gateway a watched task lives on; a task added with ``--base-url`` keeps its own."""
+        if entry.base_url:
+            return self.config.adhoc_gateway(entry.gateway, entry.base_url, entry.path_prefix)
+        return self.config.gateway(entry.gateway)  # raises ConfigError naming known ones
+
+    def url_for(self, gateway: GatewayConfig, kind: str, task_id: str) -> str:
+        """The status URL. The id is validated and percent-encoded into one path segment."""
+        clean = validate_task_id(task_id)
+        if clean != task_id:  # callers strip pasted ids; here surrounding blanks are a bug
+            raise InvalidTaskId(task_id, "has surrounding whitespace")
+        base = gateway.base_url.rstrip("/")
+        prefix = "/" + gateway.path_prefix.strip("/") if gateway.path_prefix.strip("/") else ""
+        return f"{base}{prefix}/videos/{kind}/{percent_encode_id(clean)}"
+
+    def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        key = (gateway.name, gateway.base_url, gateway.path_prefix)
+        client = self._clients.get(key)
+        if client is None or client.is_closed:
+            limit = max(1, gateway.max_concurrency)
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    gateway.timeout,
+                    connect=gateway.connect_timeout,
+                    pool=gateway.timeout,
+                ),
+                limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+                follow_redirects=False,
+                headers={
+                    "Accept": "application/json",
+                    # Identity keeps the size cap honest: we never inflate a body we did
+                    # not ask to be compressed (a server that compresses anyway is
+                    # inflated with a bounded decompressor below).
+                    "Accept-Encoding": "identity",
+                    "User-Agent": f"kling-tui/{__version__}",
+                },
+                auth=_BearerAuth(gateway.credential) if gateway.credential else None,
+            )
+            self._clients[key] = client
+            self._limits[key] = asyncio.Semaphore(limit)
+        return client, self._limits[key]
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        clients, self._clients = list(self._clients.values()), {}
+        self._limits = {}
+        for client in clients:
+            await client.aclose()
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- fetching ------------------------------------------------------------------------
+
+    async def fetch(self, entry: WatchEntry) -> FetchResult:
+        """Fetch one watched task. Never raises for anything the network or server does."""
+        try:
+            gateway = self.gateway_for(entry)
+        except ConfigError as exc:  # an unknown gateway name in a hand-edited watch list
+            return FetchError(
+                ErrorType.BAD_RESPONSE, f"cannot query {entry.task_id}: {exc}", at=self._now()
+            )
+        return await self.fetch_id(entry.task_id, entry.kind, gateway)
+
+    async def fetch_id(
+        self, task_id: str, kind: str, gateway: GatewayConfig, *, timeout: float | None = None
+    ) -> FetchResult:
+        """Fetch one task by id on one gateway, retrying what a retry can fix.
+
+        ``timeout`` bounds the whole call, retries included (the ``status --timeout`` flag);
+        without it each attempt is bounded by the gateway's timeout.
+        """
+        try:
+            url = self.url_for(gateway, kind, task_id)
+        except InvalidTaskId as exc:
+            return FetchError(ErrorType.INVALID_ID, str(exc), at=self._now())
+        if gateway.credential is None:
+            return FetchError(
+                ErrorType.AUTH,
+                f"no token for {gateway.origin}: set {gateway.credential_hint}",
+                at=self._now(),
+            )
+        attempts: list[FetchResult] = []
+        try:
+            if timeout is None:
+                return await self._fetch_with_retries(url, task_id, kind, gateway, attempts)
+            async with asyncio.timeout(timeout):
+                return await self._fetch_with_retries(url, task_id, kind, gateway, attempts)
+        except TimeoutError:
+            if attempts:  # out of time while backing off: the real cause is the last answer
+                return attempts[-1]
+            return FetchError(
+                ErrorType.TIMEOUT,
+                f"no answer from {gateway.origin} within {timeout:g} s",
+                at=self._now(),
+            )
+
+    async def _fetch_with_retries(
+        self,
+        url: str,
+        task_id: str,
+        kind: str,
+        gateway: GatewayConfig,
+        attempts: list[FetchResult],
+    ) -> FetchResult:
+        """Retry what a retry can fix; every attempt's result is appended to ``attempts``."""
+        tries = max(0, gateway.max_retries) + 1
+        for attempt in range(tries):
+            result = await self._attempt(url, task_id, kind, gateway)
+            attempts.append(result)
+            if not isinstance(result, FetchError) or result.type not in _RETRYABLE:
+                return result
+            if attempt == tries - 1:
+                break
+            delay = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
+            delay *= 0.5 + self._rng.random()  # jitter around the exponential step
+            if result.retry_after is not None:
+                if result.retry_after > self.retry.max_retry_after:
+                    return result  # the scheduler blocks the gateway for that long
+                delay = max(delay, result.retry_after)
+            await self._sleep(delay)
+        return attempts[-1]
+
+    async def _attempt(
+        self, url: str, task_id: str, kind: str, gateway: GatewayConfig
+    ) -> FetchResult:
+        client, limit = self._client(gateway)
+        origin = gateway.origin
+        async with limit:
+            self.requests_sent += 1
+            try:
+                async with asyncio.timeout(gateway.timeout):
+                    async with client.stream("GET", url) as response:
+                        body = await self._read_capped(response)
+                        status, headers = response.status_code, response.headers
+            except _BodyTooLarge:
+                return FetchError(
+                    ErrorType.BAD_RESPONSE,
+                    f"{origin} sent an answer larger than {self.max_body // 1024} KiB: refused",
+                    at=self._now(),
+                )
+            except (TimeoutError, httpx.TimeoutException):
+                return FetchError(
+                    ErrorType.TIMEOUT,
+                    f"no answer from {origin} within {gateway.timeout:g} s",
+                    at=self._now(),
+                )
+            except httpx.HTTPError as exc:
+                return FetchError(
+                    ErrorType.NETWORK,
+                    f"cannot reach {origin}: {self._describe(exc, gateway)}",
+                    at=self._now(),
+                )
+            except (OSError, ValueError, zlib.error) as exc:
+                return FetchError(
+                    ErrorType.NETWORK if isinstance(exc, OSError) else ErrorType.BAD_RESPONSE,
+                    f"{origin}: {self._describe(exc, gateway)}",
+                    at=self._now(),
+                )
+        if 300 <= status < 400:
+            where = self._redact(headers.get("location", "?"), gateway)[:200]
+            return FetchError(
+                ErrorType.BAD_RESPONSE,
+                f"{origin} redirected ({status}) to {where}: redirects are not followed with "
+                "your token; set base_url to the final address",
+                status_code=status,
+                at=self._now(),
+            )
+        return normalize(
+            status,
+            headers,
+            body,
+            task_id=task_id,
+            kind=kind,
+            origin=origin,
+            credential_hint=gateway.credential_hint,
+            now=self._now(),
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        """Read at most ``max_body`` bytes, inflating gzip/deflate with a bounded decompressor."""
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        declared = response.headers.get("content-length")
+        if (
+            declared
+            and declared.isdigit()
+            and int(declared) > self.max_body
+            and encoding
+            in (
+                "identity",
+                "",
+            )
+        ):
+            raise _BodyTooLarge
+        chunks = self._raw_chunks(response)
+        if encoding in ("identity", ""):
+            return await self._collect(chunks)
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return await self._inflate(chunks, gzip=encoding != "deflate")
+        raise ValueError(f"answer compressed with unsupported encoding {encoding[:40]!r}")
+
+    async def _raw_chunks(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        async for chunk in response.aiter_raw():
+            yield chunk
+
+    async def _collect(self, chunks: AsyncIterator[bytes]) -> bytes:
+        buf = bytearray()
+        async for chunk in chunks:
+            buf += chunk
+            if len(buf) > self.max_body:
+                raise _BodyTooLarge
+        return bytes(buf)
+
+    async def _inflate(self, chunks: AsyncIterator[bytes], *, gzip: bool) -> bytes:
+        inflater = zlib.decompressobj(wbits=31 if gzip else 15)
+        out = bytearray()
+        async for chunk in chunks:
+            data = chunk
+            while data:
+                room = self.max_body + 1 - len(out)
+                out += inflater.decompress(data, room)
+                if len(out) > self.max_body:
+                    raise _BodyTooLarge
+                data = inflater.unconsumed_tail
+        out += inflater.flush()
+        if len(out) > self.max_body:
+            raise _BodyTooLarge
+        return bytes(out)
+
+    # -- messages ------------------------------------------------------------------------
+
+    def _describe(self, exc: BaseException, gateway: GatewayConfig) -> str:
+        text = str(exc) or type(exc).__name__
+        return self._redact(f"{type(exc).__name__}: {text}" if str(exc) else text, gateway)[:300]
+
+    @staticmethod
+    def _redact(text: str, gateway: GatewayConfig) -> str:
+        """Belt and braces: no token value may leave this module inside a message."""
+        if gateway.credential is None:
+            return text
+        try:
+            token = gateway.credential.bearer().reveal()
+        except Exception:
+            return text
+        return text.replace(token, "***") if token else text
