@@ -1,0 +1,397 @@
+"""Which watched task is due for a status query, and when: pure logic, no I/O, no clock.
+
+Every method takes ``now`` (monotonic seconds), so tests and the benchmark's simulated day
+drive it with a fake clock. The async loop in ``poller`` asks ``due(now)``, fetches those
+tasks, and reports each answer with ``record(now, ...)``.
+
+Rules, and why:
+
+* Unfinished tasks are polled every ``interval``; finished ones never again unless
+  refreshed (a succeeded task cannot change).
+* A task that sits in ``submitted`` past ``submitted_grace`` is polled less and less often
+  (×``growth`` per poll, up to ``max_interval``): a queued task cannot finish without first
+  rendering, so a slow cadence there costs no finishing delay.
+* While rendering, what matters is noticing the *finish* quickly. With a progress rate we
+  estimate the time left: far from the end we poll at a fraction of it (bounded by
+  ``interval`` and ``max_interval``), near the end faster than the base rate. Without
+  progress (the native API gives none) we learn, per kind, how long renders take and stay
+  slow until the shortest plausible render time has passed.
+* Errors back off exponentially with jitter; ``Retry-After`` blocks the whole gateway;
+  auth/account failures slow the gateway's tasks to ``max_interval`` until a good answer;
+  a task that does not exist is not polled again until refreshed.
+
+Cost: each gateway keeps its own heap with lazy invalidation, so ``due``/``record`` are
+O(log n) per task and a gateway at its concurrency limit costs nothing to skip.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kling_tui.models import ErrorType, FetchError, FetchResult, Status, TaskKey
+
+_STOP_ERRORS = frozenset({ErrorType.NOT_FOUND, ErrorType.INVALID_ID})
+_GATEWAY_ERRORS = {ErrorType.AUTH: "auth_failed", ErrorType.ACCOUNT: "account"}
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    """The knobs of the schedule. Defaults suit a relay polled all day."""
+
+    interval: float = 5.0
+    """Base seconds between polls of a task that is moving."""
+    max_interval: float = 60.0
+    """The slowest any unfinished task is polled (queued, far from its end, auth failing)."""
+    submitted_grace: float = 30.0
+    """Seconds in ``submitted`` at the base rate before the queue slowdown starts."""
+    growth: float = 1.5
+    """Factor by which a queued task's interval grows at each poll."""
+    far_fraction: float = 0.3
+    """Far from the estimated end, poll after this fraction of the estimated time left."""
+    near_eta_factor: float = 0.5
+    """Near the estimated end, poll at this fraction of ``interval``."""
+    render_quantile: float = 0.1
+    """Quantile of learned render times taken as 'cannot be done before' (no progress)."""
+    learn_samples: int = 5
+    """Finished renders of a kind needed before render times are trusted."""
+    learn_window: int = 100
+    """How many recent render times are remembered per kind."""
+    error_base: float = 5.0
+    error_max: float = 300.0
+    jitter: float = 0.2
+    """Fraction of random spread on error backoff and Retry-After, so clients desynchronise."""
+    max_retry_after: float = 600.0
+
+
+@dataclass(slots=True)
+class TaskSchedule:
+    """What the scheduler knows about one task (exposed for the UI and for tests)."""
+
+    key: TaskKey
+    next_due: float | None
+    in_flight: bool = False
+    error_count: int = 0
+    stopped: bool = False
+    """Not polled until refreshed (not found / invalid id)."""
+    last_status: Status | None = None
+    last_progress: float | None = None
+    status_since: float = 0.0
+    rendering_since: float | None = None
+    progress_origin: tuple[float, float] | None = None
+    """(time, progress) when progress was first seen moving in this render."""
+    queue_interval: float = 0.0
+    generation: int = 0
+
+
+@dataclass(slots=True)
+class _Gateway:
+    heap: list[tuple[float, int, int, TaskKey]] = field(default_factory=list)
+    in_flight: int = 0
+    blocked_until: float = 0.0
+    failure: str | None = None  # "auth_failed" / "account"
+
+
+class Scheduler:
+    """Decides when each watched task is polled. Deterministic for a given ``rng``."""
+
+    def __init__(self, policy: PollPolicy | None = None, *, rng: random.Random | None = None):
+        self.policy = policy or PollPolicy()
+        self._rng = rng or random.Random()
+        self._tasks: dict[TaskKey, TaskSchedule] = {}
+        self._gateways: dict[str, _Gateway] = {}
+        self._erroring: set[TaskKey] = set()
+        self._renders: dict[str, deque[float]] = {}
+        self._floor_cache: dict[str, float | None] = {}
+        self._seq = 0
+        self._now = 0.0
+
+    # -- membership ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._tasks
+
+    def add(
+        self,
+        key: TaskKey,
+        now: float,
+        *,
+        status: Status | None = None,
+        progress: float | None = None,
+    ) -> None:
+        """Track a task: due at once unless it is already finished."""
+        self._now = now
+        if key in self._tasks:
+            return
+        task = TaskSchedule(key, None, last_status=status, last_progress=progress, status_since=now)
+        task.queue_interval = self.policy.interval
+        if status is Status.IN_PROGRESS:
+            task.rendering_since = now
+        self._tasks[key] = task
+        if status is None or not status.terminal:
+            self._push(task, now)
+
+    def remove(self, key: TaskKey) -> None:
+        task = self._tasks.pop(key, None)
+        if task is None:
+            return
+        self._erroring.discard(key)
+        if task.in_flight:
+            self._gateway(key.gateway).in_flight -= 1
+        task.generation += 1  # its heap entries are stale now
+
+    def task_state(self, key: TaskKey) -> TaskSchedule | None:
+        return self._tasks.get(key)
+
+    # -- gateways ------------------------------------------------------------------------
+
+    def _gateway(self, name: str) -> _Gateway:
+        gw = self._gateways.get(name)
+        if gw is None:
+            gw = self._gateways[name] = _Gateway()
+        return gw
+
+    def gateway_blocked_until(self, gateway: str) -> float | None:
+        gw = self._gateways.get(gateway)
+        if gw is None or gw.blocked_until <= self._now:
+            return None
+        return gw.blocked_until
+
+    def gateway_state(self, gateway: str) -> str:
+        """``ok``, ``backing_off``, ``auth_failed`` or ``account``."""
+        gw = self._gateways.get(gateway)
+        if gw is None:
+            return "ok"
+        if gw.failure:
+            return gw.failure
+        if gw.blocked_until > self._now or any(k.gateway == gateway for k in self._erroring):
+            return "backing_off"
+        return "ok"
+
+    @property
+    def backing_off(self) -> bool:
+        """Any gateway blocked by Retry-After, or any task waiting out an error backoff."""
+        return bool(self._erroring) or any(
+            g.blocked_until > self._now for g in self._gateways.values()
+        )
+
+    # -- the heap ------------------------------------------------------------------------
+
+    def _push(self, task: TaskSchedule, when: float) -> None:
+        task.generation += 1
+        task.next_due = when
+        self._seq += 1
+        heapq.heappush(
+            self._gateway(task.key.gateway).heap, (when, self._seq, task.generation, task.key)
+        )
+
+    def _clean_top(self, gw: _Gateway) -> tuple[float, int, int, TaskKey] | None:
+        heap = gw.heap
+        while heap:
+            top = heap[0]
+            task = self._tasks.get(top[3])
+            if task is None or task.generation != top[2] or task.in_flight:
+                heapq.heappop(heap)
+                continue
+            return top
+        return None
+
+    def due(
+        self,
+        now: float,
+        limit: int | None = None,
+        per_gateway_limit: Mapping[str, int] | None = None,
+    ) -> list[TaskKey]:
+        """Tasks to poll now, earliest first per gateway; they are marked in flight."""
+        self._now = now
+        out: list[TaskKey] = []
+        for name, gw in self._gateways.items():
+            if gw.blocked_until > now:
+                continue
+            room = None
+            if per_gateway_limit is not None and name in per_gateway_limit:
+                room = per_gateway_limit[name] - gw.in_flight
+            while (room is None or room > 0) and (limit is None or len(out) < limit):
+                top = self._clean_top(gw)
+                if top is None or top[0] > now:
+                    break
+                heapq.heappop(gw.heap)
+                task = self._tasks[top[3]]
+                task.in_flight = True
+                task.next_due = None
+                gw.in_flight += 1
+                out.append(task.key)
+                if room is not None:
+                    room -= 1
+        return out
+
+    def next_wake(self, now: float) -> float | None:
+        """Seconds until the next task is due (0 if one is due now); None: nothing scheduled.
+
+        A gateway at its concurrency limit still reports its next task: the caller wakes
+        anyway when a poll in flight completes.
+        """
+        self._now = now
+        best: float | None = None
+        for gw in self._gateways.values():
+            top = self._clean_top(gw)
+            if top is None:
+                continue
+            when = max(top[0], gw.blocked_until)
+            if best is None or when < best:
+                best = when
+        return None if best is None else max(0.0, best - now)
+
+    # -- results -------------------------------------------------------------------------
+
+    def refresh(self, key: TaskKey | None, now: float) -> None:
+        """Poll now, bypassing backoff, slowdown and finished state (None = every task).
+
+        A gateway's Retry-After still holds: the server asked for it.
+        """
+        self._now = now
+        targets = list(self._tasks.values()) if key is None else [self._tasks.get(key)]
+        for task in targets:
+            if task is None or task.in_flight:
+                continue
+            task.stopped = False
+            self._push(task, now)
+
+    def record(self, key: TaskKey, now: float, result: FetchResult) -> None:
+        """Take one answer into account and schedule the task's next poll."""
+        self._now = now
+        task = self._tasks.get(key)
+        if task is None:
+            return
+        gw = self._gateway(key.gateway)
+        if task.in_flight:
+            task.in_flight = False
+            gw.in_flight -= 1
+        if isinstance(result, FetchError):
+            self._record_error(task, gw, now, result)
+            return
+        gw.failure = None
+        task.error_count = 0
+        task.stopped = False
+        self._erroring.discard(key)
+        status, progress = result.status, result.progress
+        if status != task.last_status:
+            self._status_changed(task, now, status)
+        if progress is not None and progress != task.last_progress:
+            if task.progress_origin is None and status is Status.IN_PROGRESS:
+                task.progress_origin = (now, progress)
+        task.last_progress = progress
+        if status.terminal:
+            task.next_due = None
+            task.generation += 1
+            return
+        self._push(task, now + self._interval_for(task, now))
+
+    def _status_changed(self, task: TaskSchedule, now: float, status: Status) -> None:
+        if status.terminal and task.rendering_since is not None:
+            self._learn(task.key.kind, now - task.rendering_since)
+        if status is Status.IN_PROGRESS:
+            task.rendering_since = now
+            task.progress_origin = None
+        task.last_status = status
+        task.status_since = now
+        task.queue_interval = self.policy.interval
+
+    def _record_error(
+        self, task: TaskSchedule, gw: _Gateway, now: float, error: FetchError
+    ) -> None:
+        p = self.policy
+        if error.type in _STOP_ERRORS:
+            task.stopped = True
+            task.next_due = None
+            task.generation += 1
+            self._erroring.discard(task.key)
+            return
+        if error.type in _GATEWAY_ERRORS:
+            gw.failure = _GATEWAY_ERRORS[error.type]
+            self._push(task, now + p.max_interval)
+            return
+        task.error_count += 1
+        self._erroring.add(task.key)
+        spread = 1 + p.jitter * (2 * self._rng.random() - 1)
+        delay = min(p.error_max, p.error_base * 2 ** (task.error_count - 1)) * spread
+        if error.type is ErrorType.RATE_LIMITED and error.retry_after is not None:
+            wait = min(error.retry_after, p.max_retry_after)
+            gw.blocked_until = max(gw.blocked_until, now + wait)
+            delay = max(delay, wait * (1 + p.jitter * self._rng.random()))
+        self._push(task, now + delay)
+
+    # -- the adaptive part ---------------------------------------------------------------
+
+    def _learn(self, kind: str, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        window = self._renders.get(kind)
+        if window is None:
+            window = self._renders[kind] = deque(maxlen=self.policy.learn_window)
+        window.append(seconds)
+        self._floor_cache.pop(kind, None)
+
+    def render_floor(self, kind: str) -> float | None:
+        """A low quantile of learned render times: the task is unlikely to be done sooner."""
+        if kind in self._floor_cache:
+            return self._floor_cache[kind]
+        window = self._renders.get(kind)
+        floor: float | None = None
+        if window is not None and len(window) >= self.policy.learn_samples:
+            ordered = sorted(window)
+            floor = ordered[int(self.policy.render_quantile * (len(ordered) - 1))]
+        self._floor_cache[kind] = floor
+        return floor
+
+    def _clamp(self, seconds: float) -> float:
+        p = self.policy
+        return max(p.interval, min(p.max_interval, seconds))
+
+    def _interval_for(self, task: TaskSchedule, now: float) -> float:
+        p = self.policy
+        status = task.last_status
+        if status is Status.SUBMITTED:
+            if now - task.status_since < p.submitted_grace:
+                return p.interval
+            task.queue_interval = min(
+                p.max_interval, max(p.interval, task.queue_interval * p.growth)
+            )
+            return task.queue_interval
+        if status is not Status.IN_PROGRESS or task.rendering_since is None:
+            return p.interval  # unknown words: keep watching at the base rate
+        remaining = self._estimate_remaining(task, now)
+        if remaining is None:
+            return p.interval
+        near = p.interval * p.near_eta_factor
+        if remaining <= 2 * p.interval:
+            return near
+        return self._clamp(remaining * p.far_fraction)
+
+    def _estimate_remaining(self, task: TaskSchedule, now: float) -> float | None:
+        """Seconds until the render is expected to end, or None when there is no basis.
+
+        From the progress rate when progress moves; otherwise from learned render times.
+        Past the estimate (a late task) there is no basis any more: base rate.
+        """
+        origin, progress = task.progress_origin, task.last_progress
+        if origin is not None and progress is not None and progress > origin[1]:
+            elapsed = now - origin[0]
+            if elapsed > 0 and 0 < progress < 100:
+                rate = (progress - origin[1]) / elapsed
+                left = (100.0 - progress) / rate
+                if math.isfinite(left) and left > 0:
+                    return left
+            return None
+        floor = self.render_floor(task.key.kind)
+        if floor is None or task.rendering_since is None:
+            return None
+        left = floor - (now - task.rendering_since)
+        return left if left > 0 else None
