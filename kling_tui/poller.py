@@ -1,27 +1,448 @@
 """The polling engine: scheduler + fetcher + watch list, publishing updates to subscribers.
 
-CONTRACT (implementation in progress; the UI codes against these names):
+One long-lived async loop (``Poller.run``) asks the pure ``Scheduler`` which tasks are due,
+fetches them through the shared ``Fetcher`` (never two polls of one task at once: the
+scheduler marks them in flight), applies each result to the task's ``WatchEntry`` and
+publishes a ``PollUpdate``. Results are written back to the watch list in batches, off the
+event loop, so hundreds of tasks finishing in one cycle cost one file write, not hundreds.
 
-    poller = Poller(store, fetcher, policy, clock=time.monotonic)
-    unsubscribe = poller.subscribe(callback)   # callback(event: PollerEvent) -> None, called
-                                               # on the event loop that runs poller.run()
-    await poller.run()          # long-lived loop until poller.stop(); never raises on
-                                # network/server errors (they become PollUpdate.error)
-    poller.stop()
-    await poller.poll_once()    # poll every unfinished task once (headless `watch --once`)
-    poller.refresh(key | None)  # poll now, bypassing the schedule (None = all, even finished)
-    poller.pause(); poller.resume(); poller.paused -> bool
-    poller.state -> PollerState
-    poller.entries -> list[WatchEntry]        # current view, in watch-list order
-    poller.add(entries) -> AddResult          # persists via the store, schedules them
-    poller.remove(keys) -> list[WatchEntry]   # persists; returns the removed (for undo)
-    await poller.flush()                      # write pending results to the store now
+The dashboard and the headless ``watch``/``wait`` commands are both just subscribers.
 
-Events (frozen dataclasses):
-    PollUpdate(entry: WatchEntry, previous_status: Status | None, stale: bool)
-        one task's new state; entry.snapshot is the last GOOD snapshot, entry.last_error
-        is set when the last fetch failed (then stale=True).
-    StateChanged(state: PollerState, detail: str)
-    ListChanged(added: tuple[WatchEntry, ...], removed: tuple[TaskKey, ...])
-        the watch list changed (this process or another one editing the file).
+    poller = Poller(store, fetcher, policy)
+    unsubscribe = poller.subscribe(callback)   # callback(event) on the loop running run()
+    await poller.run()                         # until poller.stop()
+    await poller.poll_once()                   # poll every unfinished task once
+    poller.refresh(key | None); poller.pause(); poller.resume()
+    poller.add(entries) -> AddResult; poller.remove(keys) -> list[WatchEntry]
+    await poller.flush()
+
+Events (frozen dataclasses) passed to subscribers: ``PollUpdate`` (one task's new state),
+``StateChanged`` (running / paused / backing off / auth failed / idle), ``ListChanged``
+(tasks added or removed, here or by another process editing the file), ``Notice`` (a message
+for the operator that is about no single task, e.g. a broken hand edit of the watch list).
 """
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from kling_tui.models import (
+    ErrorType,
+    FetchError,
+    FetchResult,
+    Status,
+    TaskKey,
+    TaskSnapshot,
+    WatchEntry,
+)
+from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.watchlist import AddResult, WatchList, WatchListError
+
+log = logging.getLogger(__name__)
+
+
+class TaskFetcher(Protocol):
+    """What the poller needs of a fetcher (the real one is ``kling_tui.fetcher.Fetcher``)."""
+
+    async def fetch(self, entry: WatchEntry) -> FetchResult: ...
+
+
+class PollerState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    BACKING_OFF = "backing off"
+    AUTH_FAILED = "auth failed"
+    IDLE = "idle"
+
+
+@dataclass(frozen=True, slots=True)
+class PollUpdate:
+    """One task's new state. ``entry.snapshot`` is the last good snapshot."""
+
+    entry: WatchEntry
+    previous_status: Status | None
+    stale: bool
+    status: Status | None = None
+    """The task's status when this update was made (the entry itself moves on)."""
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            object.__setattr__(self, "status", self.entry.status)
+
+    @property
+    def finished_now(self) -> bool:
+        """True when this poll is the one that saw the task finish."""
+        status = self.status
+        return status is not None and status.terminal and self.previous_status != status
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    state: PollerState
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListChanged:
+    added: tuple[WatchEntry, ...]
+    removed: tuple[TaskKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the operator should read that is not about one task (e.g. a bad hand edit)."""
+
+    message: str
+    severity: str = "warning"
+
+
+PollerEvent = PollUpdate | StateChanged | ListChanged | Notice
+Subscriber = Callable[[PollerEvent], None]
+
+
+def apply_result(entry: WatchEntry, result: FetchResult) -> None:
+    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot."""
+    if isinstance(result, TaskSnapshot):
+        entry.snapshot = result
+        entry.last_error = None
+        entry.last_checked = result.fetched_at
+    else:
+        entry.last_error = result
+        entry.last_checked = result.at
+
+
+class Poller:
+    """Keeps every unfinished watched task fresh without hammering the gateway."""
+
+    def __init__(
+        self,
+        store: WatchList,
+        fetcher: TaskFetcher,
+        policy: PollPolicy | None = None,
+        *,
+        per_gateway_limit: Mapping[str, int] | None = None,
+        default_limit: int = 8,
+        clock: Callable[[], float] = time.monotonic,
+        save_interval: float = 2.0,
+        reload_interval: float = 2.0,
+        entries: list[WatchEntry] | None = None,
+        scope: set[TaskKey] | None = None,
+    ) -> None:
+        """``scope`` limits the poller to some tasks (``wait ID...``); others are left alone."""
+        self.store = store
+        self.fetcher = fetcher
+        self.policy = policy or PollPolicy()
+        self.scheduler = Scheduler(self.policy)
+        self._clock = clock
+        self._limits = dict(per_gateway_limit or {})
+        self._default_limit = default_limit
+        self.save_interval = save_interval
+        self.reload_interval = reload_interval
+        self._entries: dict[TaskKey, WatchEntry] = {}
+        self._subscribers: list[Subscriber] = []
+        self._dirty: set[TaskKey] = set()
+        self._store_lock = threading.Lock()
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._paused = False
+        self._state = PollerState.IDLE
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last_save = clock()
+        self._last_reload_check = clock()
+        self._scope = scope
+        for entry in store.load() if entries is None else entries:
+            if scope is None or entry.key in scope:
+                self._track(entry)
+
+    # -- observers -----------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[WatchEntry]:
+        return list(self._entries.values())
+
+    def entry(self, key: TaskKey) -> WatchEntry | None:
+        return self._entries.get(key)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def state(self) -> PollerState:
+        return self._state
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _publish(self, event: PollerEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken subscriber must not stop polling for the others
+                log.exception("poller subscriber failed")
+
+    # -- control -------------------------------------------------------------------------
+
+    def _track(self, entry: WatchEntry) -> None:
+        self._entries[entry.key] = entry
+        snap = entry.snapshot
+        self.scheduler.add(
+            entry.key,
+            self._clock(),
+            status=snap.status if snap else None,
+            progress=snap.progress if snap else None,
+        )
+
+    def _untrack(self, key: TaskKey) -> WatchEntry | None:
+        self.scheduler.remove(key)
+        self._dirty.discard(key)
+        return self._entries.pop(key, None)
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def refresh(self, key: TaskKey | None = None) -> None:
+        """Poll now, bypassing the schedule (``None``: every task, finished ones too)."""
+        self.scheduler.refresh(key, self._clock())
+        self._poke()
+
+    def pause(self) -> None:
+        self._paused = True
+        self._update_state()
+
+    def resume(self) -> None:
+        self._paused = False
+        self._update_state()
+        self._poke()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._poke()
+
+    def add(self, entries: Iterable[WatchEntry]) -> AddResult:
+        """Add tasks to the watch list (persisted at once) and schedule them.
+
+        The store re-reads the file under its lock first, so tasks another process added
+        meanwhile arrive here too, in the same ``ListChanged``.
+        """
+        with self._store_lock:
+            result = self.store.add(list(entries))
+            fresh = {e.key: e for e in self.store.entries}
+        self._merge_fresh(fresh)
+        self._poke()
+        return result
+
+    def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
+        """Remove tasks (persisted at once); returns them, last state included, for undo."""
+        wanted = [k for k in keys if k in self._entries]
+        mine = [self._entries[k] for k in wanted]
+        with self._store_lock:
+            self.store.remove(wanted)
+            fresh = {e.key: e for e in self.store.entries}
+        self._merge_fresh(fresh)
+        return mine
+
+    def restore(self, entries: list[WatchEntry]) -> None:
+        """Undo a removal: the entries come back where they were, with their last state."""
+        with self._store_lock:
+            self.store.restore(entries)
+            fresh = {e.key: e for e in self.store.entries}
+        self._merge_fresh(fresh)
+        self._poke()
+
+    # -- polling -------------------------------------------------------------------------
+
+    def _limit_for(self) -> dict[str, int]:
+        gateways = {k.gateway for k in self._entries}
+        return {g: self._limits.get(g, self._default_limit) for g in gateways}
+
+    async def _poll_one(self, key: TaskKey) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        previous = entry.status
+        try:
+            result = await self.fetcher.fetch(entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the fetcher promises not to raise; keep polling if it does
+            log.exception("fetch of %s failed unexpectedly", key)
+            result = FetchError(ErrorType.NETWORK, f"unexpected error: {type(exc).__name__}")
+        self.scheduler.record(key, self._clock(), result)
+        if self._entries.get(key) is not entry:
+            return  # removed while in flight
+        apply_result(entry, result)
+        self._dirty.add(key)
+        self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+        self._update_state()
+        self._poke()
+
+    def _dispatch(self) -> int:
+        """Start every due poll (bounded per gateway). Returns how many started."""
+        keys = self.scheduler.due(self._clock(), per_gateway_limit=self._limit_for())
+        for key in keys:
+            task = asyncio.create_task(self._poll_one(key))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(keys)
+
+    def _update_state(self) -> None:
+        gateways = {k.gateway for k in self._entries}
+        states = {self.scheduler.gateway_state(g) for g in gateways}
+        if self._paused:
+            state, detail = PollerState.PAUSED, "polling paused"
+        elif "auth_failed" in states or "account" in states:
+            bad = sorted(
+                g for g in gateways if self.scheduler.gateway_state(g) in ("auth_failed", "account")
+            )
+            errors = [
+                e.last_error.message
+                for e in self._entries.values()
+                if e.last_error is not None
+                and e.gateway in bad
+                and e.last_error.type in (ErrorType.AUTH, ErrorType.ACCOUNT)
+            ]
+            state = PollerState.AUTH_FAILED
+            detail = errors[-1] if errors else f"authentication failed on {', '.join(bad)}"
+        elif self.scheduler.backing_off:
+            state, detail = PollerState.BACKING_OFF, "backing off after errors"
+        elif any(not e.finished for e in self._entries.values()):
+            state, detail = PollerState.RUNNING, "polling"
+        else:
+            state, detail = PollerState.IDLE, "nothing to poll"
+        if state != self._state:
+            self._state = state
+            self._publish(StateChanged(state, detail))
+
+    async def run(self) -> None:
+        """Poll until ``stop()``. Network and server failures never end this loop."""
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._update_state()
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                if not self._paused:
+                    self._dispatch()
+                now = self._clock()
+                if self._dirty and now - self._last_save >= self.save_interval:
+                    await self._flush_reporting()
+                if now - self._last_reload_check >= self.reload_interval:
+                    self._last_reload_check = now
+                    try:
+                        fresh = await asyncio.to_thread(self._reload_locked)
+                    except WatchListError as exc:
+                        # A bad hand edit: keep polling what we have, tell the operator once.
+                        self._publish(Notice(f"{exc}; keeping the list as it was", "error"))
+                    else:
+                        if fresh is not None:
+                            self._merge_fresh(fresh)
+                wait = self.scheduler.next_wake(self._clock())
+                timeout = min(self.reload_interval, self.save_interval)
+                if wait is not None and not self._paused:
+                    timeout = min(timeout, max(wait, 0.0))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout if timeout > 0 else 0.001):
+                        await self._wake.wait()
+        finally:
+            for task in list(self._in_flight):
+                task.cancel()
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await self._flush_reporting()
+
+    async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
+        """Poll every unfinished task (or the given ones) once, save, and return them."""
+        if keys is None:
+            targets = [e for e in self._entries.values() if not e.finished]
+        else:
+            targets = [self._entries[k] for k in keys if k in self._entries]
+
+        async def one(entry: WatchEntry) -> None:
+            previous = entry.status
+            result = await self.fetcher.fetch(entry)
+            self.scheduler.record(entry.key, self._clock(), result)
+            apply_result(entry, result)
+            self._dirty.add(entry.key)
+            self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+
+        await asyncio.gather(*(one(e) for e in targets))
+        self._update_state()
+        await self.flush()
+        return targets
+
+    async def flush(self) -> None:
+        """Write pending results to the watch list in one atomic write, off the event loop."""
+        if not self._dirty:
+            return
+        keys, self._dirty = self._dirty, set()
+        batch = [self._entries[k] for k in keys if k in self._entries]
+        self._last_save = self._clock()
+        try:
+            fresh = await asyncio.to_thread(self._save_locked, batch)
+        except Exception:
+            # Keep the results in memory and try again at the next save.
+            self._dirty |= {e.key for e in batch}
+            log.exception("saving the watch list failed")
+            raise
+        if fresh is not None:
+            self._merge_fresh(fresh)
+
+    async def _flush_reporting(self) -> None:
+        """Flush from the loop: a failed save is reported and retried, never fatal."""
+        try:
+            await self.flush()
+        except Exception as exc:
+            self._publish(Notice(f"could not save the watch list: {exc}", "error"))
+
+    def _save_locked(self, batch: list[WatchEntry]) -> dict[TaskKey, WatchEntry] | None:
+        """Runs in a thread. The store re-reads a file another process changed before it
+        writes, so the save may bring in their additions: hand them back to be merged."""
+        with self._store_lock:
+            before = self.store.changed_on_disk()
+            self.store.update(batch)
+            return {e.key: e for e in self.store.entries} if before else None
+
+    def _reload_locked(self) -> dict[TaskKey, WatchEntry] | None:
+        """Runs in a thread: re-read the file if another process changed it."""
+        with self._store_lock:
+            if not self.store.reload_if_changed():
+                return None
+            return {e.key: e for e in self.store.entries}
+
+    def _merge_fresh(self, fresh: dict[TaskKey, WatchEntry]) -> None:
+        """Make the tracked set match the store's: schedule new tasks, drop removed ones.
+
+        Tasks we already track keep our in-memory object (its snapshot may be fresher than
+        the file's); only the hand-editable label is taken from the file.
+        """
+        if self._scope is not None:
+            fresh = {k: e for k, e in fresh.items() if k in self._scope}
+        added = [e for k, e in fresh.items() if k not in self._entries]
+        removed = [k for k in self._entries if k not in fresh]
+        for key in removed:
+            self._untrack(key)
+        for entry in added:
+            self._track(entry)
+        for key, entry in fresh.items():
+            mine = self._entries.get(key)
+            if mine is not None and mine is not entry:
+                mine.label = entry.label
+        if added or removed:
+            self._publish(ListChanged(tuple(added), tuple(removed)))
+            self._update_state()

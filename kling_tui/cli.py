@@ -1,0 +1,482 @@
+"""Command line: the dashboard, the demo, and headless commands for scripts.
+
+    kling-tui [--demo] [--theme NAME]             the dashboard
+    kling-tui status [--json] ID...               query tasks now, no watch list involved
+    kling-tui add | rm | ls                       edit / show the watch list
+    kling-tui watch --once [--json]               poll every unfinished task once, save, print
+    kling-tui wait [--timeout S] [--json] [ID...] block until tasks finish (exit 0/1/3)
+
+Exit status: 0 success, 1 a fetch or a task failed, 2 usage or configuration error,
+3 ``wait`` timed out. Everything here composes the core modules; nothing parses HTTP or TOML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TextIO
+
+from kling_tui import __version__
+from kling_tui.config import AppConfig, ConfigError, GatewayConfig, load_config
+from kling_tui.ids import InvalidTaskId, split_ids, validate_task_id
+from kling_tui.models import (
+    FetchError,
+    Kind,
+    TaskKey,
+    TaskSnapshot,
+    WatchEntry,
+    snapshot_json,
+    utcnow,
+)
+from kling_tui.watchlist import WatchList, WatchListError, watchlist_path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+KINDS = [k.value for k in Kind]
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: exit status 2 with the message."""
+
+
+# -- argument parsing ----------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, so they can go before or after the command name."""
+    g = parser.add_argument_group("where")
+    g.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $KLING_TUI_CONFIG, then the user config dir)",
+    )
+    g.add_argument(
+        "--watchlist",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="watch list file (default: $KLING_TUI_WATCHLIST, then the user data dir)",
+    )
+    g.add_argument(
+        "--gateway", metavar="NAME", default=argparse.SUPPRESS, help="gateway name from the config"
+    )
+    g.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="ad-hoc gateway base URL (token from $KLING_API_KEY)",
+    )
+    g.add_argument(
+        "--path-prefix",
+        metavar="P",
+        default=argparse.SUPPRESS,
+        help="path prefix for --base-url: /kling/v1 (relays, default) or /v1 (native)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kling-tui",
+        description="Watch Kling video-generation tasks: a dashboard and scriptable commands.",
+    )
+    parser.add_argument("--version", action="version", version=f"kling-tui {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start an embedded demo gateway with demo tasks (no account needed)",
+    )
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (remembered in the config)")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("status", help="query tasks now and print their status")
+    _common(p)
+    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="bound on each query")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("add", help="add task ids to the watch list ('-' reads stdin)")
+    _common(p)
+    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument("--label", metavar="TEXT")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("rm", help="remove task ids from the watch list")
+    _common(p)
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("ls", help="show the watch list's last known state (no network)")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("watch", help="poll every unfinished task once, save and print")
+    _common(p)
+    p.add_argument(
+        "--once",
+        action="store_true",
+        required=True,
+        help="poll once and exit (the live view is the dashboard)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "wait", help="poll until tasks finish: exit 0 all succeeded, 1 any failed, 3 timeout"
+    )
+    _common(p)
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    return parser
+
+
+# -- shared helpers ------------------------------------------------------------------------
+
+
+def _opt(args: argparse.Namespace, name: str) -> str | None:
+    return getattr(args, name, None)
+
+
+def _load_config(args: argparse.Namespace) -> AppConfig:
+    return load_config(
+        config_flag=_opt(args, "config"),
+        env=os.environ,
+        gateway=_opt(args, "gateway"),
+        base_url=_opt(args, "base_url"),
+        path_prefix=_opt(args, "path_prefix"),
+    )
+
+
+def _selected_gateway(args: argparse.Namespace, config: AppConfig) -> GatewayConfig:
+    return config.gateway(_opt(args, "gateway") if not _opt(args, "base_url") else None)
+
+
+def _store(args: argparse.Namespace) -> WatchList:
+    store = WatchList(watchlist_path(_opt(args, "watchlist"), os.environ))
+    store.load()
+    return store
+
+
+def _read_ids(raw: Sequence[str], stdin: TextIO) -> list[str]:
+    """Ids from the arguments; ``-`` reads more from stdin (whitespace or comma separated)."""
+    out: list[str] = []
+    for item in raw:
+        out.extend(split_ids(stdin.read()) if item == "-" else split_ids(item))
+    return out
+
+
+def _validated(ids: Iterable[str]) -> list[str]:
+    good, bad = [], []
+    for raw in ids:
+        try:
+            good.append(validate_task_id(raw))
+        except InvalidTaskId as exc:
+            bad.append(str(exc))
+    if bad:
+        raise UsageError("invalid task id: " + "; ".join(bad))
+    return good
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _row(task_id: str, kind: str, snap: TaskSnapshot | None, error: FetchError | None) -> list[str]:
+    if snap is not None:
+        status = snap.status_label
+        progress = f"{snap.progress:.0f}%" if snap.progress is not None else "-"
+        durations = [f"{v.duration:g}s" for v in snap.videos if v.duration is not None]
+        duration = ",".join(durations) or "-"
+        urls = [v.url for v in snap.videos if v.url]
+        detail = urls[0] if urls else snap.message
+    else:
+        status, progress, duration, detail = "-", "-", "-", ""
+    if error is not None:
+        status = f"error:{error.type.value}" if snap is None else f"{status} (stale)"
+        detail = error.message
+    return [task_id, kind, status, progress, duration, detail]
+
+
+def _print_table(rows: list[list[str]], out: TextIO) -> None:
+    header = ["ID", "KIND", "STATUS", "PROGRESS", "DURATION", "VIDEO / MESSAGE"]
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
+    for r in table:
+        cells = [c.ljust(w) for c, w in zip(r, widths, strict=False)]
+        print("  ".join([*cells, r[-1]]).rstrip(), file=out)
+
+
+def _emit(entry: WatchEntry, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        record = snapshot_json(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
+        record["gateway"] = entry.gateway
+        record["label"] = entry.label
+        record["stale"] = entry.last_error is not None and entry.snapshot is not None
+        record["last_checked"] = entry.last_checked.isoformat() if entry.last_checked else None
+        print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
+    else:
+        row = _row(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
+        label = f" [{entry.label}]" if entry.label else ""
+        print("  ".join(row[:5]) + label + ("  " + row[5] if row[5] else ""), file=out, flush=True)
+
+
+def _policy(config: AppConfig):  # -> PollPolicy
+    from kling_tui.schedule import PollPolicy
+
+    return PollPolicy(interval=config.poll.interval, max_interval=config.poll.max_interval)
+
+
+def _limits(config: AppConfig) -> dict[str, int]:
+    return {name: gw.max_concurrency for name, gw in config.gateways.items()}
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+async def _status(args: argparse.Namespace, out: TextIO) -> int:
+    from kling_tui.fetcher import Fetcher
+
+    config = _load_config(args)
+    gateway = _selected_gateway(args, config)
+    ids = _read_ids(args.ids, sys.stdin)
+    results: list[tuple[str, TaskSnapshot | None, FetchError | None]] = []
+    async with Fetcher(config) as fetcher:
+        answers = await asyncio.gather(
+            *(fetcher.fetch_id(i, args.kind, gateway, timeout=args.timeout) for i in ids)
+        )
+    for task_id, result in zip(ids, answers, strict=True):
+        if isinstance(result, FetchError):
+            results.append((task_id, None, result))
+        else:
+            results.append((task_id, result, None))
+    if args.json:
+        for task_id, snap, err in results:
+            print(
+                json.dumps(snapshot_json(task_id, args.kind, snap, err), ensure_ascii=False),
+                file=out,
+            )
+    else:
+        _print_table([_row(t, args.kind, s, e) for t, s, e in results], out)
+    return EXIT_FAILED if any(e is not None for _, _, e in results) else EXIT_OK
+
+
+def _add(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load_config(args)
+    gateway = _selected_gateway(args, config)
+    ids = _validated(_read_ids(args.ids, sys.stdin))
+    if not ids:
+        raise UsageError("no task id given")
+    now = utcnow()
+    adhoc = _opt(args, "base_url") is not None
+    entries = [
+        WatchEntry(
+            task_id=i,
+            kind=args.kind,
+            gateway=gateway.name,
+            added_at=now,
+            label=args.label,
+            base_url=gateway.base_url if adhoc else None,
+            path_prefix=gateway.path_prefix if adhoc else None,
+        )
+        for i in ids
+    ]
+    store = _store(args)
+    result = store.add(entries)
+    for e in result.added:
+        print(f"added {e.task_id} ({e.kind} on {e.gateway})", file=out)
+    for e in result.duplicates:
+        print(f"already watched: {e.task_id} ({e.kind} on {e.gateway})", file=out)
+    return EXIT_OK
+
+
+def _rm(args: argparse.Namespace, out: TextIO) -> int:
+    ids = _read_ids(args.ids, sys.stdin)
+    store = _store(args)
+    removed = store.remove_ids(ids)
+    gone = {e.task_id for e in removed}
+    for e in removed:
+        print(f"removed {e.task_id} ({e.kind} on {e.gateway})", file=out)
+    missing = [i for i in ids if i not in gone]
+    for i in missing:
+        print(f"not in the watch list: {i}", file=sys.stderr)
+    return EXIT_FAILED if missing else EXIT_OK
+
+
+def _ls(args: argparse.Namespace, out: TextIO) -> int:
+    store = _store(args)
+    if not store.entries and not args.json:
+        print(f"the watch list is empty ({store.path})", file=out)
+    for entry in store.entries:
+        _emit(entry, args.json, out)
+    return EXIT_OK
+
+
+def _make_poller(args: argparse.Namespace, config: AppConfig, store: WatchList, **kw):
+    from kling_tui.fetcher import Fetcher
+    from kling_tui.poller import Poller
+
+    fetcher = Fetcher(config)
+    poller = Poller(
+        store,
+        fetcher,
+        _policy(config),
+        per_gateway_limit=_limits(config),
+        entries=store.entries,
+        **kw,
+    )
+    return poller, fetcher
+
+
+async def _watch(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load_config(args)
+    store = _store(args)
+    poller, fetcher = _make_poller(args, config, store)
+    try:
+        polled = await poller.poll_once()
+    finally:
+        await fetcher.aclose()
+    for entry in polled:
+        _emit(entry, args.json, out)
+    if not polled and not args.json:
+        print("no unfinished task to poll", file=out)
+    return EXIT_FAILED if any(e.last_error is not None for e in polled) else EXIT_OK
+
+
+async def _wait(args: argparse.Namespace, out: TextIO) -> int:
+    from kling_tui.poller import PollUpdate
+
+    config = _load_config(args)
+    store = _store(args)
+    if args.ids:
+        wanted_ids = set(_validated(args.ids))
+        targets = [e for e in store.entries if e.task_id in wanted_ids]
+        missing = wanted_ids - {e.task_id for e in targets}
+        if missing:
+            raise UsageError(
+                "not in the watch list: "
+                + ", ".join(sorted(missing))
+                + " (add them first: kling-tui add ID)"
+            )
+    else:
+        targets = list(store.entries)
+    keys = {e.key for e in targets}
+    poller, fetcher = _make_poller(args, config, store, scope=keys)
+    pending = {e.key for e in targets if not e.finished}
+    gave_up: set[TaskKey] = set()
+    done = asyncio.Event()
+    for entry in targets:
+        _emit(entry, args.json, out)
+
+    def on_event(event: object) -> None:
+        if not isinstance(event, PollUpdate) or event.entry.key not in keys:
+            return
+        entry = event.entry
+        changed = event.previous_status != entry.status or event.stale
+        if changed or (entry.snapshot and entry.snapshot.progress is not None):
+            _emit(entry, args.json, out)
+        if entry.finished:
+            pending.discard(entry.key)
+        elif entry.last_error is not None and not entry.last_error.type.retryable:
+            gave_up.add(entry.key)  # auth, account, not found: waiting will not fix it
+            pending.discard(entry.key)
+        if not pending:
+            done.set()
+
+    poller.subscribe(on_event)
+    if not pending:
+        done.set()
+    runner = asyncio.create_task(poller.run())
+    timed_out = False
+    try:
+        if args.timeout is None:
+            await done.wait()
+        else:
+            try:
+                async with asyncio.timeout(args.timeout):
+                    await done.wait()
+            except TimeoutError:
+                timed_out = True
+    finally:
+        poller.stop()
+        await runner
+        await fetcher.aclose()
+    if timed_out:
+        print(
+            f"timed out after {args.timeout:g} s with {len(pending)} task(s) unfinished",
+            file=sys.stderr,
+        )
+        return EXIT_TIMEOUT
+    failed = [
+        e
+        for e in targets
+        if e.key in gave_up or (e.snapshot and e.status and e.status.value == "failed")
+    ]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from kling_tui.fetcher import Fetcher
+    from kling_tui.poller import Poller
+    from kling_tui.ui.app import run_app
+
+    if args.demo:
+        from kling_tui.demo import demo_session
+
+        with demo_session() as demo:
+            poller = Poller(
+                demo.store,
+                Fetcher(demo.config),
+                _policy(demo.config),
+                per_gateway_limit=_limits(demo.config),
+            )
+            return run_app(poller, demo.config, theme=args.theme, demo_note=demo.note)
+    config = _load_config(args)
+    store = WatchList(watchlist_path(_opt(args, "watchlist"), os.environ))
+    store.load()
+    poller = Poller(
+        store,
+        Fetcher(config),
+        _policy(config),
+        per_gateway_limit=_limits(config),
+        entries=store.entries,
+    )
+    return run_app(poller, config, theme=args.theme)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point of the ``kling-tui`` console script. Returns the exit status."""
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        match args.command:
+            case "status":
+                return asyncio.run(_status(args, out))
+            case "add":
+                return _add(args, out)
+            case "rm":
+                return _rm(args, out)
+            case "ls":
+                return _ls(args, out)
+            case "watch":
+                return asyncio.run(_watch(args, out))
+            case "wait":
+                return asyncio.run(_wait(args, out))
+            case _:
+                return _dashboard(args)
+    except (ConfigError, WatchListError) as exc:
+        print(f"kling-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"kling-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""``kling-tui --demo``: the dashboard on the embedded simulator, with no account or token.
+
+The demo runs on a temporary watch list in a temporary directory, so it never touches the
+operator's own list or config. Two gateways show both envelopes the fetcher reads: a relay
+(shape A, static token) and a native-style one (shape B, JWT signed from demo keys).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kling_tui.auth import JwtSigner, Secret, StaticToken
+from kling_tui.config import AppConfig, GatewayConfig, PollConfig
+from kling_tui.models import WatchEntry, utcnow
+from kling_tui.simulator import Simulator
+from kling_tui.watchlist import WatchList
+
+DEMO_TOKEN = "demo-token"
+DEMO_ACCESS_KEY = "demo-ak"
+DEMO_SECRET_KEY = "demo-sk"
+MISSING_ID = "800000000000000404"
+"""An id the simulator does not know: shows how a not-found task looks."""
+
+
+@dataclass
+class DemoSession:
+    simulator: Simulator
+    config: AppConfig
+    store: WatchList
+    directory: Path
+
+    @property
+    def note(self) -> str:
+        return (
+            f"demo: embedded gateway at {self.simulator.base_url}; "
+            f"watch list {self.store.path} is thrown away on exit"
+        )
+
+
+def demo_config(base_url: str) -> AppConfig:
+    """Two gateways on the simulator: the relay prefix and the native prefix."""
+    relay = GatewayConfig(
+        name="demo-relay",
+        base_url=base_url,
+        path_prefix="/kling/v1",
+        credential=StaticToken(Secret.from_raw(DEMO_TOKEN, "demo"), hint="demo token"),
+    )
+    native = GatewayConfig(
+        name="demo-native",
+        base_url=base_url,
+        path_prefix="/v1",
+        credential=JwtSigner(
+            Secret.from_raw(DEMO_ACCESS_KEY, "demo"),
+            Secret.from_raw(DEMO_SECRET_KEY, "demo"),
+            hint="demo keys",
+        ),
+    )
+    return AppConfig(
+        gateways={relay.name: relay, native.name: native},
+        default_gateway=relay.name,
+        poll=PollConfig(interval=1.0, max_interval=5.0),
+        path=None,
+    )
+
+
+def demo_entries(simulator: Simulator) -> list[WatchEntry]:
+    """Every demo task, alternating between the two gateways, plus one unknown id."""
+    now = utcnow()
+    entries: list[WatchEntry] = []
+    for index, task in enumerate(simulator.add_demo_tasks()):
+        gateway = "demo-relay" if index % 2 == 0 else "demo-native"
+        total = task.queue_seconds + task.run_seconds
+        entries.append(
+            WatchEntry(
+                task_id=task.task_id,
+                kind=task.kind,
+                gateway=gateway,
+                added_at=now,
+                label=f"demo {index + 1}: {task.outcome} in {total:.0f}s",
+            )
+        )
+    entries.append(
+        WatchEntry(
+            task_id=MISSING_ID,
+            kind="text2video",
+            gateway="demo-relay",
+            added_at=now,
+            label="demo: an id the gateway does not know",
+        )
+    )
+    return entries
+
+
+@contextmanager
+def demo_session() -> Iterator[DemoSession]:
+    """Start the simulator and a throw-away watch list; stop and delete both on exit."""
+    with tempfile.TemporaryDirectory(prefix="kling-tui-demo-") as tmp:
+        directory = Path(tmp)
+        simulator = Simulator(
+            tokens=(DEMO_TOKEN,), access_key=DEMO_ACCESS_KEY, secret_key=DEMO_SECRET_KEY
+        )
+        simulator.start()
+        try:
+            store = WatchList(directory / "watchlist.toml")
+            store.load()
+            store.add(demo_entries(simulator))
+            yield DemoSession(simulator, demo_config(simulator.base_url), store, directory)
+        finally:
+            simulator.stop()

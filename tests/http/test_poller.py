@@ -1,0 +1,218 @@
+"""The polling loop against the real simulator: tasks finish, outages pass, saves batch."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kling_tui.config import AppConfig
+from kling_tui.fetcher import Fetcher, RetryPolicy
+from kling_tui.models import Status, WatchEntry, utcnow
+from kling_tui.poller import ListChanged, Notice, Poller, PollerEvent, PollUpdate, StateChanged
+from kling_tui.schedule import PollPolicy
+from kling_tui.simulator import Fault, Simulator
+from kling_tui.watchlist import WatchList
+
+from .conftest import FakeClock
+
+FAST = PollPolicy(interval=0.05, max_interval=0.2)
+
+
+def make(
+    tmp_path: Path, config: AppConfig, entries: list[WatchEntry], **kw: object
+) -> tuple[Poller, WatchList, list[PollerEvent]]:
+    store = WatchList(tmp_path / "watchlist.toml")
+    store.load()
+    store.add(entries)
+    fetcher = Fetcher(config, retry=RetryPolicy(base_delay=0.01, max_delay=0.02))
+    kw.setdefault("save_interval", 0.1)
+    kw.setdefault("reload_interval", 0.1)
+    poller = Poller(store, fetcher, FAST, **kw)  # type: ignore[arg-type]
+    events: list[PollerEvent] = []
+    poller.subscribe(events.append)
+    return poller, store, events
+
+
+def watch(task_id: str, kind: str = "text2video", gateway: str = "relay") -> WatchEntry:
+    return WatchEntry(task_id=task_id, kind=kind, gateway=gateway, added_at=utcnow())
+
+
+async def run_until(poller: Poller, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    runner = asyncio.create_task(poller.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await asyncio.sleep(0.02)
+    finally:
+        poller.stop()
+        await runner
+
+
+async def test_tasks_run_to_the_end_and_are_saved(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
+) -> None:
+    ok = sim.add_task("text2video", outcome="succeed", queue_seconds=1, run_seconds=2)
+    bad = sim.add_task("image2video", outcome="fail", queue_seconds=1, run_seconds=2)
+    native = sim.add_task("multi-image2video", outcome="succeed", queue_seconds=1, run_seconds=2)
+    poller, store, events = make(
+        tmp_path,
+        app_config,
+        [
+            watch(ok.task_id),
+            watch(bad.task_id, "image2video"),
+            watch(native.task_id, "multi-image2video", "native"),
+        ],
+    )
+
+    async def drive() -> None:
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            sim_clock.advance(0.25)
+
+    clock_task = asyncio.create_task(drive())
+    await run_until(poller, lambda: all(e.finished for e in poller.entries))
+    clock_task.cancel()
+    by_id = {e.task_id: e for e in poller.entries}
+    assert by_id[ok.task_id].status is Status.SUCCEEDED
+    assert by_id[bad.task_id].status is Status.FAILED
+    assert by_id[native.task_id].status is Status.SUCCEEDED
+    updates = [e for e in events if isinstance(e, PollUpdate)]
+    assert sum(1 for u in updates if u.finished_now) == 3
+    # the final state reached the file
+    saved = {e.task_id: e for e in WatchList(store.path).load()}
+    assert saved[ok.task_id].status is Status.SUCCEEDED
+    assert saved[ok.task_id].snapshot is not None and saved[ok.task_id].snapshot.videos
+    assert saved[bad.task_id].status is Status.FAILED
+
+
+async def test_finished_tasks_are_not_polled_again(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
+) -> None:
+    task = sim.add_task(queue_seconds=0, run_seconds=0)
+    sim_clock.advance(1)
+    poller, _, _ = make(tmp_path, app_config, [watch(task.task_id)])
+    await poller.poll_once()
+    assert poller.entries[0].finished
+    sim.reset_log()
+    runner = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.4)
+    poller.stop()
+    await runner
+    assert sim.request_count == 0
+    poller.refresh(poller.entries[0].key)
+    await run_until(poller, lambda: sim.request_count >= 1, timeout=2)
+    assert sim.request_count >= 1
+
+
+async def test_outage_keeps_last_good_snapshot_marks_stale_and_recovers(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    task = sim.add_task(queue_seconds=100, run_seconds=100)
+    poller, _, events = make(tmp_path, app_config, [watch(task.task_id)])
+    await poller.poll_once()
+    good = poller.entries[0].snapshot
+    assert good is not None and good.status is Status.SUBMITTED
+    sim.inject(Fault.DROP, count=-1)
+    await poller.poll_once()
+    entry = poller.entries[0]
+    assert entry.snapshot is good, "the last good snapshot is kept"
+    assert entry.last_error is not None and entry.last_error.type.value == "network"
+    assert any(isinstance(e, PollUpdate) and e.stale for e in events)
+    sim.clear_faults()
+    await run_until(poller, lambda: poller.entries[0].last_error is None, timeout=10)
+    assert poller.entries[0].snapshot is not None
+
+
+async def test_auth_failure_shows_in_state(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    task = sim.add_task(queue_seconds=100)
+    sim.inject(Fault.UNAUTHORIZED, count=-1)
+    poller, _, events = make(tmp_path, app_config, [watch(task.task_id)])
+    await run_until(poller, lambda: poller.entries[0].last_error is not None, timeout=3)
+    states = [e for e in events if isinstance(e, StateChanged)]
+    assert any(s.state.value == "auth failed" and "401" in s.detail for s in states)
+
+
+async def test_pause_stops_polling_and_resume_restarts(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    task = sim.add_task(queue_seconds=100)
+    poller, _, _ = make(tmp_path, app_config, [watch(task.task_id)])
+    poller.pause()
+    sim.reset_log()
+    runner = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.3)
+    assert sim.request_count == 0
+    poller.resume()
+    await asyncio.sleep(0.3)
+    poller.stop()
+    await runner
+    assert sim.request_count >= 1
+
+
+async def test_results_are_written_in_batches(
+    tmp_path: Path,
+    sim: Simulator,
+    sim_clock: FakeClock,
+    app_config: AppConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tasks = [sim.add_task(queue_seconds=0, run_seconds=0) for _ in range(60)]
+    sim_clock.advance(1)
+    poller, store, _ = make(
+        tmp_path, app_config, [watch(t.task_id) for t in tasks], save_interval=10.0
+    )
+    writes: list[int] = []
+    real_update = store.update
+
+    def counting_update(entries):  # type: ignore[no-untyped-def]
+        batch = list(entries)
+        writes.append(len(batch))
+        real_update(batch)
+
+    monkeypatch.setattr(store, "update", counting_update)
+    await run_until(poller, lambda: all(e.finished for e in poller.entries), timeout=5)
+    assert sum(writes) == 60
+    assert len(writes) <= 2, f"60 results took {len(writes)} file writes"
+
+
+async def test_another_process_adding_a_task_is_picked_up(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    first = sim.add_task(queue_seconds=100)
+    second = sim.add_task(queue_seconds=100)
+    poller, store, events = make(tmp_path, app_config, [watch(first.task_id)])
+    other = WatchList(store.path)
+    other.load()
+
+    async def add_later() -> None:
+        await asyncio.sleep(0.15)
+        other.add([watch(second.task_id)])
+
+    adder = asyncio.create_task(add_later())
+    await run_until(poller, lambda: len(poller.entries) == 2, timeout=3)
+    await adder
+    assert any(isinstance(e, ListChanged) and e.added for e in events)
+
+
+async def test_broken_hand_edit_is_reported_and_polling_goes_on(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    task = sim.add_task(queue_seconds=100)
+    poller, store, events = make(tmp_path, app_config, [watch(task.task_id)])
+    original = store.path.read_bytes()
+
+    async def break_file() -> None:
+        await asyncio.sleep(0.15)
+        store.path.write_bytes(original + b"\n[[tasks]\nbroken")
+
+    breaker = asyncio.create_task(break_file())
+    await run_until(poller, lambda: any(isinstance(e, Notice) for e in events), timeout=3)
+    await breaker
+    notice = next(e for e in events if isinstance(e, Notice))
+    assert str(store.path) in notice.message
+    assert len(poller.entries) == 1
+    assert store.path.read_bytes().endswith(b"broken"), "a broken file is never overwritten"
