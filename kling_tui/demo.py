@@ -8,7 +8,8 @@ operator's own list or config. Two gateways show both envelopes the fetcher read
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,19 @@ from kling_tui.watchlist import WatchList
 DEMO_TOKEN = "demo-token"
 DEMO_ACCESS_KEY = "demo-ak"
 DEMO_SECRET_KEY = "demo-sk"
+DEMO_LABELS = (
+    "cat surfing at sunset",
+    "product spin, white studio",
+    "storyboard: 4 shots, city at night",
+    "drone over rice terraces",
+    "hostile server text (shown literally)",
+    "CJK failure reason",
+    "long queue (stays submitted)",
+    "portrait turn, external id",
+    "instant render",
+    "logo reveal, three images",
+)
+"""Prompt-like labels, in the order of ``Simulator.add_demo_tasks``."""
 MISSING_ID = "800000000000000404"
 """An id the simulator does not know: shows how a not-found task looks."""
 
@@ -73,14 +87,14 @@ def demo_entries(simulator: Simulator) -> list[WatchEntry]:
     entries: list[WatchEntry] = []
     for index, task in enumerate(simulator.add_demo_tasks()):
         gateway = "demo-relay" if index % 2 == 0 else "demo-native"
-        total = task.queue_seconds + task.run_seconds
+        label = DEMO_LABELS[index] if index < len(DEMO_LABELS) else f"demo task {index + 1}"
         entries.append(
             WatchEntry(
                 task_id=task.task_id,
                 kind=task.kind,
                 gateway=gateway,
                 added_at=now,
-                label=f"demo {index + 1}: {task.outcome} in {total:.0f}s",
+                label=label,
             )
         )
     entries.append(
@@ -89,19 +103,25 @@ def demo_entries(simulator: Simulator) -> list[WatchEntry]:
             kind="text2video",
             gateway="demo-relay",
             added_at=now,
-            label="demo: an id the gateway does not know",
+            label="an id the gateway does not know",
         )
     )
     return entries
 
 
 @contextmanager
-def demo_session() -> Iterator[DemoSession]:
-    """Start the simulator and a throw-away watch list; stop and delete both on exit."""
+def demo_session(clock: Callable[[], float] = time.monotonic) -> Iterator[DemoSession]:
+    """Start the simulator and a throw-away watch list; stop and delete both on exit.
+
+    ``clock`` drives the simulated tasks (the screenshot script moves it by hand).
+    """
     with tempfile.TemporaryDirectory(prefix="kling-tui-demo-") as tmp:
         directory = Path(tmp)
         simulator = Simulator(
-            tokens=(DEMO_TOKEN,), access_key=DEMO_ACCESS_KEY, secret_key=DEMO_SECRET_KEY
+            tokens=(DEMO_TOKEN,),
+            access_key=DEMO_ACCESS_KEY,
+            secret_key=DEMO_SECRET_KEY,
+            clock=clock,
         )
         simulator.start()
         try:

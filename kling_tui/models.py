@@ -69,7 +69,7 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Video:
-    """One result video. ``url`` is kept as the server sent it (cleaned); validate before opening."""
+    """One result video. ``url`` is as the server sent it (cleaned): validate before opening."""
 
     id: str | None
     url: str | None
