@@ -1,0 +1,137 @@
+"""Choosing one of several result videos, and what to do when no browser starts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kling_tui.models import Video
+from kling_tui.ui.format import fmt_video_duration
+from kling_tui.urls import check_open_url
+
+
+class VideoChooserScreen(ModalScreen[int | None]):
+    """Pick a video by number (1-9) or with the cursor; returns its index or None."""
+
+    DEFAULT_CSS = """
+    VideoChooserScreen {
+        align: center middle;
+    }
+    VideoChooserScreen > Vertical {
+        width: 90%;
+        max-width: 120;
+        height: auto;
+        max-height: 80%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    VideoChooserScreen OptionList {
+        height: auto;
+        max-height: 16;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="videos-cancel"),
+        *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)),
+    ]
+
+    def __init__(self, videos: Sequence[Video], *, purpose: str) -> None:
+        super().__init__()
+        self._videos = list(videos)
+        self._purpose = purpose
+
+    def compose(self) -> ComposeResult:
+        options: list[Option] = []
+        for index, video in enumerate(self._videos, start=1):
+            prompt = Text(f"{index}. {fmt_video_duration(video.duration):>6}  ")
+            prompt.append(video.url or "no url")
+            reason = check_open_url(video.url) if video.url else "no url"
+            if reason and self._purpose == "open":
+                prompt.append(f"\n    will not open: {reason}", style=Style(italic=True))
+            options.append(Option(prompt, id=str(index - 1)))
+        with Vertical():
+            yield Static(
+                Text(f"Choose the video to {self._purpose} (1-{len(self._videos)}, Esc cancels)")
+            )
+            yield OptionList(*options, id="video-options")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_pick(self, index: int) -> None:
+        if 0 <= index < len(self._videos):
+            self.dismiss(index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
+
+
+class OpenFailedScreen(ModalScreen[bool]):
+    """No browser could be started: say why and offer to copy the URL (returns True)."""
+
+    DEFAULT_CSS = """
+    OpenFailedScreen {
+        align: center middle;
+    }
+    OpenFailedScreen > Vertical {
+        width: 80;
+        max-width: 100%;
+        height: auto;
+        border: thick $error;
+        background: $surface;
+        padding: 1 2;
+    }
+    OpenFailedScreen #open-failed-buttons {
+        height: auto;
+        align-horizontal: right;
+        margin-top: 1;
+    }
+    OpenFailedScreen Button {
+        margin-left: 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "choose(True)", "Copy URL", id="open-failed-copy"),
+        Binding("escape", "choose(False)", "Close", id="open-failed-close"),
+    ]
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__()
+        self._url = url
+        self._reason = reason
+
+    def compose(self) -> ComposeResult:
+        message = Text("Could not open a browser", style=Style(bold=True))
+        message.append(f": {self._reason}\n\n")
+        message.append(self._url)
+        with Vertical():
+            yield Static(message)
+            with Horizontal(id="open-failed-buttons"):
+                yield Button("Close", id="open-failed-close")
+                yield Button("Copy URL", id="open-failed-copy", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#open-failed-copy", Button).focus()
+
+    def action_choose(self, copy: bool) -> None:
+        self.dismiss(copy)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "open-failed-copy")

@@ -1,0 +1,286 @@
+"""What the table shows, decided without Textual: row state, filter, sort order, ETA.
+
+The widgets only draw; the rules for "is this row stale", "does it match the filter",
+"where does it sort" and "when will it finish" live here so they are testable on their own
+and shared by the table, the header and the detail pane.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from kling_tui.models import Status, TaskKey, WatchEntry
+
+
+class RowState(StrEnum):
+    """The badge a row shows: the task's status, or why we do not know it."""
+
+    PENDING = "pending"  # never checked yet
+    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    ERROR = "error"  # never answered successfully, last try failed
+
+
+def row_state(entry: WatchEntry) -> RowState:
+    """The badge of a row. A row with an old snapshot and a fresh error is ``stale`` (see below)."""
+    snap = entry.snapshot
+    if snap is None:
+        return RowState.ERROR if entry.last_error is not None else RowState.PENDING
+    return RowState(snap.status.value)
+
+
+def is_stale(entry: WatchEntry) -> bool:
+    """True when the last poll failed but an older snapshot is still shown."""
+    return entry.snapshot is not None and entry.last_error is not None
+
+
+def badge_name(state: RowState) -> str:
+    """Theme badge colour for a state (``pending`` borrows ``unknown``)."""
+    return "unknown" if state is RowState.PENDING else state.value
+
+
+STATE_LABELS: dict[RowState, str] = {
+    RowState.PENDING: "pending",
+    RowState.SUBMITTED: "submitted",
+    RowState.IN_PROGRESS: "in progress",
+    RowState.SUCCEEDED: "succeeded",
+    RowState.FAILED: "failed",
+    RowState.UNKNOWN: "unknown",
+    RowState.ERROR: "error",
+}
+
+
+# -- filter ------------------------------------------------------------------------------
+
+_STATUS_ALIASES: dict[str, str] = {
+    "submitted": "submitted",
+    "queued": "submitted",
+    "in_progress": "in_progress",
+    "in-progress": "in_progress",
+    "inprogress": "in_progress",
+    "progress": "in_progress",
+    "running": "in_progress",
+    "processing": "in_progress",
+    "succeeded": "succeeded",
+    "success": "succeeded",
+    "succeed": "succeeded",
+    "done": "succeeded",
+    "ok": "succeeded",
+    "failed": "failed",
+    "fail": "failed",
+    "failure": "failed",
+    "unknown": "unknown",
+    "error": "error",
+    "errors": "error",
+    "err": "error",
+    "stale": "stale",
+    "pending": "pending",
+    "finished": "finished",
+    "active": "active",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    """A parsed filter: ``status:failed``, ``kind:text2video``, ``gw:main`` and free words.
+
+    Several ``status:`` values (``status:failed,error`` or repeated) match any of them;
+    every free word must appear in the id, label, message, external id or last error.
+    """
+
+    statuses: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    gateways: frozenset[str] = frozenset()
+    words: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.statuses or self.kinds or self.gateways or self.words)
+
+    def matches(self, entry: WatchEntry) -> bool:
+        if self.statuses and not self._status_matches(entry):
+            return False
+        if self.kinds and entry.kind.casefold() not in self.kinds:
+            return False
+        if self.gateways and entry.gateway.casefold() not in self.gateways:
+            return False
+        if self.words:
+            haystack = _haystack(entry)
+            return all(word in haystack for word in self.words)
+        return True
+
+    def _status_matches(self, entry: WatchEntry) -> bool:
+        state = row_state(entry)
+        for wanted in self.statuses:
+            if wanted == "error" and entry.last_error is not None:
+                return True
+            if wanted == "stale" and is_stale(entry):
+                return True
+            if wanted == "finished" and entry.finished:
+                return True
+            if wanted == "active" and not entry.finished:
+                return True
+            if wanted == state.value:
+                return True
+        return False
+
+
+def _haystack(entry: WatchEntry) -> str:
+    parts = [entry.task_id, entry.label or "", entry.kind, entry.gateway]
+    snap = entry.snapshot
+    if snap is not None:
+        parts += [snap.message, snap.external_task_id or "", snap.status_raw]
+    if entry.last_error is not None:
+        parts.append(entry.last_error.message)
+    return "\n".join(parts).casefold()
+
+
+def parse_filter(text: str) -> TaskFilter:
+    """Parse what the user typed after ``/``. Unknown status words are reported, not dropped."""
+    statuses: set[str] = set()
+    kinds: set[str] = set()
+    gateways: set[str] = set()
+    words: list[str] = []
+    problems: list[str] = []
+    for token in text.split():
+        field_name, sep, value = token.partition(":")
+        field_name = field_name.casefold()
+        if sep and field_name in ("status", "s", "is"):
+            for word in filter(None, value.casefold().split(",")):
+                canonical = _STATUS_ALIASES.get(word)
+                if canonical is None:
+                    problems.append(f"unknown status {word!r}")
+                else:
+                    statuses.add(canonical)
+        elif sep and field_name in ("kind", "k"):
+            kinds.update(filter(None, value.casefold().split(",")))
+        elif sep and field_name in ("gw", "gateway", "g"):
+            gateways.update(filter(None, value.casefold().split(",")))
+        else:
+            words.append(token.casefold())
+    return TaskFilter(
+        frozenset(statuses),
+        frozenset(kinds),
+        frozenset(gateways),
+        tuple(words),
+        tuple(problems),
+        text.strip(),
+    )
+
+
+# -- sort --------------------------------------------------------------------------------
+
+
+class SortMode(StrEnum):
+    STATUS = "status"
+    PROGRESS = "progress"
+    ADDED = "added"
+    LABEL = "label"
+
+    def next(self) -> SortMode:
+        order = list(SortMode)
+        return order[(order.index(self) + 1) % len(order)]
+
+
+_STATE_RANK = {
+    RowState.FAILED: 0,
+    RowState.ERROR: 1,
+    RowState.IN_PROGRESS: 2,
+    RowState.SUBMITTED: 3,
+    RowState.UNKNOWN: 4,
+    RowState.PENDING: 5,
+    RowState.SUCCEEDED: 6,
+}
+
+
+def sort_key(entry: WatchEntry, mode: SortMode) -> tuple[object, ...]:
+    """Sort key of a row. Ties always fall back to the order tasks were added in.
+
+    ``status`` puts what needs attention first (failed, errors, running), finished last;
+    ``progress`` puts the furthest along first.
+    """
+    added = (entry.added_at.timestamp(), str(entry.key))
+    if mode is SortMode.STATUS:
+        return (_STATE_RANK[row_state(entry)], not is_stale(entry), *added)
+    if mode is SortMode.PROGRESS:
+        snap = entry.snapshot
+        if snap is not None and snap.status is Status.SUCCEEDED:
+            progress = 100.0
+        else:
+            progress = snap.progress if snap is not None and snap.progress is not None else -1.0
+        return (-progress, *added)
+    if mode is SortMode.LABEL:
+        label = (entry.label or "").casefold()
+        return (label == "", label, entry.task_id.casefold(), *added)
+    return added
+
+
+# -- ETA ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Samples:
+    points: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=12))
+
+
+class EtaEstimator:
+    """Estimates time to completion from how fast the reported progress moves.
+
+    Only progress we saw move counts: one sample says nothing about speed, and a task that
+    sat in a queue before starting would make a "progress since submission" rate far too
+    slow. Keeps the last dozen samples per task so the rate follows a task that speeds up.
+    """
+
+    def __init__(self) -> None:
+        self._samples: dict[TaskKey, _Samples] = {}
+
+    def observe(self, entry: WatchEntry) -> None:
+        snap = entry.snapshot
+        if snap is None or snap.progress is None or snap.status.terminal:
+            if snap is not None and snap.status.terminal:
+                self._samples.pop(entry.key, None)
+            return
+        at = snap.fetched_at.timestamp()
+        samples = self._samples.setdefault(entry.key, _Samples()).points
+        if samples and snap.progress < samples[-1][1]:
+            samples.clear()  # progress went backwards: the task restarted
+        if samples and at <= samples[-1][0]:
+            return
+        # An unchanged reading is kept too: a stall then slows the estimated rate.
+        samples.append((at, snap.progress))
+
+    def forget(self, key: TaskKey) -> None:
+        self._samples.pop(key, None)
+
+    def eta_seconds(self, entry: WatchEntry, now: datetime) -> float | None:
+        """Seconds until 100 %, or None when progress has not moved yet."""
+        snap = entry.snapshot
+        if snap is None or snap.status.terminal or snap.progress is None:
+            return None
+        samples = self._samples.get(entry.key)
+        if samples is None or len(samples.points) < 2:
+            return None
+        (t0, p0), (t1, p1) = samples.points[0], samples.points[-1]
+        if p1 <= p0 or t1 <= t0:
+            return None
+        rate = (p1 - p0) / (t1 - t0)
+        remaining = (100.0 - p1) / rate - (now.timestamp() - t1)
+        return max(0.0, remaining)
+
+
+def elapsed_seconds(entry: WatchEntry, now: datetime) -> float | None:
+    """Time since submission; for a finished task, how long it took (frozen at its end)."""
+    snap = entry.snapshot
+    start = snap.created_at if snap is not None and snap.created_at is not None else entry.added_at
+    end = now
+    if snap is not None and snap.status.terminal:
+        end = snap.updated_at or snap.fetched_at
+    return max(0.0, (end - start).total_seconds())

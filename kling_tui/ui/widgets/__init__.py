@@ -1,0 +1,1 @@
+"""Small focused widgets and cell renderers of the dashboard."""

@@ -1,0 +1,242 @@
+"""The detail pane: everything known about the selected task, and its raw answer on demand.
+
+Built as one ``rich.text.Text`` from plain strings (labels styled, values never parsed), so
+a server message such as ``[@click=app.quit]x[/]`` is shown as those characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from kling_tui.models import Status, WatchEntry
+from kling_tui.sanitize import clean_text
+from kling_tui.ui.format import DASH, fmt_ago, fmt_progress, fmt_span, fmt_time, fmt_video_duration
+from kling_tui.ui.view import EtaEstimator, elapsed_seconds, is_stale, row_state
+from kling_tui.ui.widgets.badge import render_badge
+from kling_tui.ui.widgets.palette import Palette
+from kling_tui.urls import check_open_url
+
+RAW_DISPLAY_LIMIT = 64 * 1024
+"""The raw answer is capped by the normaliser; cap again so a wrapping Static stays fast."""
+
+
+class DetailPane(VerticalScroll):
+    """Shows one task. ``show(entry)`` redraws; ``show_raw`` toggles the raw JSON."""
+
+    DEFAULT_CSS = """
+    DetailPane {
+        height: 1fr;
+        min-height: 6;
+        border-top: solid $primary 50%;
+        padding: 0 1;
+        background: $surface;
+    }
+    DetailPane > #detail-body {
+        width: 1fr;
+    }
+    DetailPane > #detail-raw {
+        width: 1fr;
+        margin-top: 1;
+        color: $text-muted;
+    }
+    """
+
+    can_focus = True
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        eta: EtaEstimator,
+        palette: Palette,
+        origins: Mapping[str, str],
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self._eta = eta
+        self.palette = palette
+        self._origins = dict(origins)
+        self.entry: WatchEntry | None = None
+        self.show_raw = False
+        self._last_body: str | None = None
+        self.plain_text = ""
+        """Plain text of what is shown (name<TAB>value lines), for tests and copying."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No task selected.", style="italic"), id="detail-body")
+        yield Static(Text(""), id="detail-raw")
+
+    def show(self, entry: WatchEntry | None) -> None:
+        self.entry = entry
+        self.redraw()
+
+    def set_palette(self, palette: Palette) -> None:
+        self.palette = palette
+        self.redraw(force=True)
+
+    def toggle_raw(self) -> bool:
+        self.show_raw = not self.show_raw
+        self.redraw(force=True)
+        return self.show_raw
+
+    def redraw(self, *, force: bool = False) -> None:
+        body = self.render_body(self.entry)
+        signature = body.markup
+        if force or signature != self._last_body:
+            self._last_body = signature
+            self.plain_text = body.plain
+            self.query_one("#detail-body", Static).update(self._layout(body))
+            self.query_one("#detail-raw", Static).update(self.render_raw(self.entry))
+
+    @staticmethod
+    def _layout(body: Text) -> RenderableType:
+        """Lay ``name<TAB>value`` lines out as a grid so long values wrap under themselves."""
+        lines = body.split("\n")
+        if not lines:
+            return body
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(overflow="fold")
+        parts: list[RenderableType] = [lines[0]]
+        for line in lines[1:]:
+            name, sep, _ = line.plain.partition("\t")
+            if sep:
+                grid.add_row(line[: len(name)], line[len(name) + 1 :])
+            else:
+                grid.add_row(Text(""), line)
+        parts.append(grid)
+        return Group(*parts)
+
+    # -- content -------------------------------------------------------------------------
+
+    def render_raw(self, entry: WatchEntry | None) -> Text:
+        if entry is None:
+            return Text("")
+        raw = entry.snapshot.raw if entry.snapshot is not None else None
+        if not self.show_raw:
+            return Text("raw answer hidden — press j to show it", style=Style(italic=True))
+        if not raw:
+            return Text("no raw answer stored for this task", style=Style(italic=True))
+        text = Text("raw answer:\n", style=Style(bold=True))
+        if len(raw) > RAW_DISPLAY_LIMIT:
+            text.append(raw[:RAW_DISPLAY_LIMIT])
+            text.append(
+                f"\n… {len(raw) - RAW_DISPLAY_LIMIT} more characters not shown", style="italic"
+            )
+        else:
+            text.append(raw)
+        return text
+
+    def render_body(self, entry: WatchEntry | None) -> Text:
+        if entry is None:
+            return Text("No task selected.", style=Style(italic=True))
+        now = self._now()
+        palette = self.palette
+        label_style = Style(color=palette.muted)
+        text = Text()
+
+        def field(name: str, value: str | Text, *, style: Style | str = "") -> None:
+            text.append(name, style=label_style)
+            text.append("\t")
+            if isinstance(value, Text):
+                text.append_text(value)
+            else:
+                text.append(value, style=style)
+            text.append("\n")
+
+        snap = entry.snapshot
+        title = Text()
+        title.append_text(render_badge(row_state(entry), is_stale(entry), palette))
+        title.append("  ")
+        name = entry.label or entry.task_id
+        title.append(clean_text(name, limit=300), style=Style(bold=True))
+        text.append_text(title)
+        text.append("\n")
+
+        # What an operator needs first: state, progress, why it failed, the videos.
+        if snap is not None:
+            status = snap.status_label
+            if snap.status_raw and snap.status_raw != snap.status.value:
+                status += f"  (server: {snap.status_raw})"
+            field("status", status)
+            eta = self._eta.eta_seconds(entry, now)
+            done = snap.status is Status.SUCCEEDED and snap.progress is None
+            progress = "100%" if done else fmt_progress(snap.progress)
+            progress += f"   elapsed {fmt_span(elapsed_seconds(entry, now))}"
+            if eta is not None:
+                progress += f"   eta ~{fmt_span(eta)}"
+            field("progress", progress)
+            if snap.message:
+                field("message", snap.message)
+        else:
+            field("status", "not checked yet" if entry.last_error is None else "no answer yet")
+        error = entry.last_error
+        if error is not None:
+            colour = palette.badge_color("stale" if snap is not None else "error")
+            err = Text()
+            err.append(error.type.value.replace("_", " "), style=Style(color=colour, bold=True))
+            extra = []
+            if error.status_code is not None:
+                extra.append(f"HTTP {error.status_code}")
+            if error.code:
+                extra.append(f"code {clean_text(error.code, limit=80)}")
+            if extra:
+                err.append(" (" + ", ".join(extra) + ")")
+            err.append(f" at {fmt_time(error.at)} ({fmt_ago(error.at, now)})")
+            if snap is not None:
+                err.append(" — showing the last good answer", style=Style(color=colour))
+            field("last error", err)
+            field("error text", clean_text(error.message, limit=2000), style=Style(color=colour))
+            if error.retry_after is not None:
+                field("retry after", fmt_span(error.retry_after))
+        videos = snap.videos if snap is not None else ()
+        if not videos:
+            field("videos", DASH)
+        for index, video in enumerate(videos, start=1):
+            line = Text()
+            line.append(f"{fmt_video_duration(video.duration)}  ")
+            if video.url:
+                line.append(video.url)
+                reason = check_open_url(video.url)
+                if reason:
+                    line.append(f"  — will not open: {reason}", style=Style(color=palette.warning))
+            else:
+                line.append("no url", style=label_style)
+            if video.id:
+                line.append(f"  id {video.id}", style=label_style)
+            field("video" if len(videos) == 1 else f"video {index}", line)
+
+        # Identity and times.
+        field("task id", clean_text(entry.task_id, limit=300))
+        field("kind", clean_text(entry.kind, limit=60))
+        origin = self._origins.get(entry.gateway)
+        gateway = clean_text(entry.gateway, limit=80)
+        if entry.base_url:
+            gateway += f" ({clean_text(entry.base_url, limit=300)})"
+        elif origin:
+            gateway += f" ({clean_text(origin, limit=300)})"
+        field("gateway", gateway)
+        field("label", clean_text(entry.label, limit=500) if entry.label else DASH)
+        if snap is not None:
+            field("external id", snap.external_task_id or DASH)
+            field("created", fmt_time(snap.created_at))
+            field("updated", fmt_time(snap.updated_at))
+        field("added", fmt_time(entry.added_at))
+        checked = "never"
+        if entry.last_checked is not None:
+            checked = f"{fmt_time(entry.last_checked)}  ({fmt_ago(entry.last_checked, now)})"
+        field("last checked", checked)
+        if snap is not None:
+            field("last answer", f"{fmt_time(snap.fetched_at)}  ({fmt_ago(snap.fetched_at, now)})")
+        text.rstrip()
+        return text

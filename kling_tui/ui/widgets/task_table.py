@@ -1,0 +1,496 @@
+"""The task table: one row per watched task, updated cell by cell.
+
+Rules this widget keeps, because a DataTable makes each of them easy to break:
+
+* A poll never rebuilds the table. Each row's rendered cells are remembered and only the
+  cells whose text or colour changed go to ``update_cell`` (about 9 µs each at any size);
+  new tasks are appended by key.
+* Every cell is a ``rich.text.Text`` built from plain strings: server text such as
+  ``[@click=app.quit]`` is shown, never interpreted.
+* The selection is the task under the cursor, by key. ``sort()`` and filtering keep the row
+  *index*, so the key is read before and the cursor moved back to it afterwards.
+* Time-dependent cells (elapsed, ETA, last checked) are refreshed on a timer for the rows on
+  screen only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from kling_tui.models import WatchEntry
+from kling_tui.sanitize import clean_text
+from kling_tui.ui.format import (
+    DASH,
+    fmt_ago,
+    fmt_span,
+    fmt_video_duration,
+    shorten_middle,
+    truncate_text,
+)
+from kling_tui.ui.view import (
+    EtaEstimator,
+    SortMode,
+    TaskFilter,
+    elapsed_seconds,
+    is_stale,
+    row_state,
+    sort_key,
+)
+from kling_tui.ui.widgets.badge import render_badge
+from kling_tui.ui.widgets.palette import Palette
+from kling_tui.ui.widgets.progress import render_progress
+
+CellSignature = tuple[object, ...]
+
+COLUMN_LABELS: dict[str, str] = {
+    "status": "Status",
+    "progress": "Progress",
+    "duration": "Video",
+    "label": "Label",
+    "id": "Task ID",
+    "kind": "Kind",
+    "gateway": "Gateway",
+    "elapsed": "Elapsed",
+    "eta": "ETA",
+    "checked": "Checked",
+}
+TIME_COLUMNS = ("elapsed", "eta", "checked")
+SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
+
+
+@dataclass(frozen=True, slots=True)
+class TableLayout:
+    """Which columns show and how wide the squeezable ones may get, for one width band."""
+
+    name: str
+    columns: tuple[str, ...]
+    label_width: int
+    id_width: int
+    bar_width: int
+    compact_badge: bool
+    short_kind: bool
+    checked_detail: bool
+
+
+LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
+    # (minimum table width, layout): the first that fits wins
+    (
+        150,
+        TableLayout(
+            "wide",
+            (
+                "status",
+                "progress",
+                "duration",
+                "label",
+                "id",
+                "kind",
+                "gateway",
+                "elapsed",
+                "eta",
+                "checked",
+            ),
+            40,
+            40,
+            12,
+            False,
+            False,
+            True,
+        ),
+    ),
+    (
+        110,
+        TableLayout(
+            "normal",
+            ("status", "progress", "duration", "label", "id", "kind", "elapsed", "eta", "checked"),
+            24,
+            16,
+            10,
+            False,
+            True,
+            False,
+        ),
+    ),
+    (
+        0,
+        TableLayout(
+            "narrow",
+            ("status", "progress", "label", "id", "elapsed", "eta"),
+            16,
+            12,
+            6,
+            True,
+            True,
+            False,
+        ),
+    ),
+)
+
+
+def layout_for_width(width: int) -> TableLayout:
+    for minimum, layout in LAYOUTS:
+        if width >= minimum:
+            return layout
+    return LAYOUTS[-1][1]
+
+
+class RowKeyedText(Text):
+    """The status cell, carrying its row key.
+
+    ``DataTable.sort`` hands the key function cell values only, never the row key; sorting
+    by the task's own attributes (added time, status rank) needs to know which task a row is.
+    """
+
+    def __init__(self, text: Text, row_key: str) -> None:
+        super().__init__()
+        self.append_text(text)
+        self.row_key = row_key
+
+
+def _signature(text: Text) -> CellSignature:
+    """What a cell looks like, cheaply comparable: plain text, base style and spans."""
+    return (text.plain, text.style, tuple(text.spans))
+
+
+class TaskTable(DataTable[Text]):
+    """The table of watched tasks. The app feeds it entries; it decides what to draw."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Enter opens the video (DataTable's own Enter would only post RowSelected, which a
+        # mouse click also posts: opening a browser on a click would be a surprise).
+        Binding("enter", "app.open_video", "Open", show=False, id="open-enter"),
+    ]
+
+    DEFAULT_CSS = """
+    TaskTable {
+        height: 1fr;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        eta: EtaEstimator,
+        palette: Palette,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._now = now
+        self.eta = eta
+        self.palette = palette
+        self.layout_spec = layout_for_width(80)
+        self.show_gateway = False
+        self.task_filter = TaskFilter()
+        self.sort_mode = SortMode.ADDED
+        self._entries: dict[str, WatchEntry] = {}
+        self._cells: dict[str, dict[str, CellSignature]] = {}
+        self._sort_keys: dict[str, tuple[object, ...]] = {}
+        self._sticky: str | None = None
+        self._placed: str | None = None
+
+    # -- queries -------------------------------------------------------------------------
+
+    @property
+    def total_count(self) -> int:
+        return len(self._entries)
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._cells)
+
+    def entry(self, key: str) -> WatchEntry | None:
+        return self._entries.get(key)
+
+    def all_entries(self) -> list[WatchEntry]:
+        return list(self._entries.values())
+
+    def current_key(self) -> str | None:
+        """Row key under the cursor, read now (not from a possibly stale message)."""
+        if self.row_count == 0:
+            return None
+        row = min(max(self.cursor_row, 0), self.row_count - 1)
+        try:
+            return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        except Exception:  # the cursor may point past the end for a moment
+            return None
+
+    def current_entry(self) -> WatchEntry | None:
+        key = self.current_key()
+        return self._entries.get(key) if key is not None else None
+
+    def shown_keys(self) -> list[str]:
+        return [row.key.value for row in self.ordered_rows if row.key.value is not None]
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _cell_text(self, column: str, entry: WatchEntry, now: datetime) -> Text:
+        layout = self.layout_spec
+        palette = self.palette
+        snap = entry.snapshot
+        muted = palette.muted_style
+        if column == "status":
+            return render_badge(
+                row_state(entry), is_stale(entry), palette, compact=layout.compact_badge
+            )
+        if column == "progress":
+            return render_progress(snap, palette, width=layout.bar_width)
+        if column == "duration":
+            if snap is None or not snap.videos:
+                return Text(DASH, style=muted)
+            text = Text(fmt_video_duration(snap.videos[0].duration))
+            if len(snap.videos) > 1:
+                text.append(f" ×{len(snap.videos)}", style=muted)
+            return text
+        if column == "label":
+            if not entry.label:
+                return Text(DASH, style=muted)
+            return truncate_text(Text(clean_text(entry.label, limit=200)), layout.label_width)
+        if column == "id":
+            return Text(shorten_middle(clean_text(entry.task_id, limit=200), layout.id_width))
+        if column == "kind":
+            kind = clean_text(entry.kind, limit=40)
+            return Text(SHORT_KINDS.get(kind, kind) if layout.short_kind else kind)
+        if column == "gateway":
+            return truncate_text(Text(clean_text(entry.gateway, limit=60)), 16)
+        if column == "elapsed":
+            return Text(fmt_span(elapsed_seconds(entry, now)))
+        if column == "eta":
+            seconds = self.eta.eta_seconds(entry, now)
+            if seconds is None:
+                return Text(DASH, style=muted)
+            return Text("~" + fmt_span(seconds))
+        if column == "checked":
+            text = Text(
+                fmt_ago(entry.last_checked, now), style=muted if entry.last_error is None else ""
+            )
+            error = entry.last_error
+            if error is not None:
+                warn = palette.badge_fg("stale" if snap is not None else "error", bold=True)
+                text.append(" ⚠", style=warn)
+                if layout.checked_detail:
+                    text.append(f" {error.type.value.replace('_', ' ')}", style=warn)
+            return text
+        raise KeyError(column)
+
+    def _columns(self) -> tuple[str, ...]:
+        columns = self.layout_spec.columns
+        if not self.show_gateway:
+            columns = tuple(c for c in columns if c != "gateway")
+        return columns
+
+    def _render_row(self, key: str, entry: WatchEntry, now: datetime) -> list[Text]:
+        cells: list[Text] = []
+        signatures: dict[str, CellSignature] = {}
+        for column in self._columns():
+            text = self._cell_text(column, entry, now)
+            signatures[column] = _signature(text)
+            cells.append(RowKeyedText(text, key) if column == "status" else text)
+        self._cells[key] = signatures
+        return cells
+
+    def _update_row(
+        self, key: str, entry: WatchEntry, now: datetime, columns: Iterable[str]
+    ) -> int:
+        """Send only the changed cells of one shown row to the DataTable. Returns how many."""
+        cached = self._cells[key]
+        changed = 0
+        for column in columns:
+            if column not in cached:
+                continue
+            text = self._cell_text(column, entry, now)
+            signature = _signature(text)
+            if cached[column] != signature:
+                cached[column] = signature
+                if column == "status":
+                    text = RowKeyedText(text, key)
+                self.update_cell(key, column, text, update_width=True)
+                changed += 1
+        return changed
+
+    def _add_row(self, key: str, entry: WatchEntry, now: datetime) -> None:
+        self.add_row(*self._render_row(key, entry, now), key=key)
+
+    # -- structure -----------------------------------------------------------------------
+
+    def _resort(self) -> None:
+        """Reorder rows by the sort mode, by task rather than by cell text."""
+        if self.row_count < 2:
+            return
+        keys = self._sort_keys
+        self.sort("status", key=lambda cell: keys[cell.row_key])
+
+    def _keep_cursor_on(self, key: str | None) -> None:
+        if key is not None and key in self._cells:
+            index = self.get_row_index(key)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False)
+        elif self.row_count and self.cursor_row >= self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to a task if it is shown. Returns whether it is."""
+        if key not in self._cells:
+            return False
+        self._keep_cursor_on(key)
+        return True
+
+    def rebuild(self) -> None:
+        """Redraw every column and row: only for a layout, palette-wide or filter change."""
+        selected = self.current_key()
+        now = self._now()
+        self.clear(columns=True)
+        self._cells.clear()
+        for column in self._columns():
+            self.add_column(COLUMN_LABELS[column], key=column)
+        matching = [(k, e) for k, e in self._entries.items() if self.task_filter.matches(e)]
+        matching.sort(key=lambda item: self._sort_keys[item[0]])
+        for key, entry in matching:
+            self._add_row(key, entry, now)
+        self._keep_cursor_on(selected)
+
+    def set_layout_for_width(self, width: int, *, show_gateway: bool | None = None) -> bool:
+        """Switch column set when the width crosses a band. Returns True when it rebuilt."""
+        layout = layout_for_width(width)
+        gateway = self.show_gateway if show_gateway is None else show_gateway
+        if layout == self.layout_spec and gateway == self.show_gateway and self.columns:
+            return False
+        self.layout_spec = layout
+        self.show_gateway = gateway
+        self.rebuild()
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Columns follow the table's own width (it shrinks when the detail pane is beside)."""
+        if event.size.width > 0:
+            self.set_layout_for_width(event.size.width)
+
+    def set_palette(self, palette: Palette) -> None:
+        """New theme colours: repaint the cells whose colours changed."""
+        self.palette = palette
+        self.repaint_all()
+
+    def repaint_all(self) -> None:
+        now = self._now()
+        with self.app.batch_update():
+            for key in list(self._cells):
+                self._update_row(key, self._entries[key], now, self._columns())
+
+    def set_filter(self, task_filter: TaskFilter) -> None:
+        """Show only matching rows, keeping the selected task selected.
+
+        When the filter hides the selected task, it is remembered: clearing or widening the
+        filter brings the cursor back to it, unless the user moved the cursor meanwhile.
+        """
+        self.task_filter = task_filter
+        current = self.current_key()
+        if self._sticky is not None and current == self._placed:
+            selected: str | None = self._sticky
+        else:
+            selected = current
+        wanted = {k for k, e in self._entries.items() if task_filter.matches(e)}
+        shown = set(self._cells)
+        removing, adding = shown - wanted, wanted - shown
+        if len(removing) > 200:
+            self.rebuild()  # cost grows with what stays; remove_row one by one is O(n) each
+        else:
+            now = self._now()
+            for key in removing:
+                self.remove_row(key)
+                del self._cells[key]
+            for key in sorted(adding, key=lambda k: self._sort_keys[k]):
+                self._add_row(key, self._entries[key], now)
+            if adding:
+                self._resort()
+        if selected is not None and selected in self._cells:
+            self._keep_cursor_on(selected)
+            self._sticky = self._placed = None
+        else:
+            self._keep_cursor_on(None)
+            self._sticky = selected
+            self._placed = self.current_key()
+
+    def set_sort(self, mode: SortMode) -> None:
+        selected = self.current_key()
+        self.sort_mode = mode
+        self._sort_keys = {k: sort_key(e, mode) for k, e in self._entries.items()}
+        self._resort()
+        self._keep_cursor_on(selected)
+
+    # -- feeding -------------------------------------------------------------------------
+
+    def load(self, entries: Iterable[WatchEntry]) -> None:
+        """Initial fill: the last known state from the watch list, shown at once."""
+        self._entries = {}
+        for entry in entries:
+            key = str(entry.key)
+            self._entries[key] = entry
+            self._sort_keys[key] = sort_key(entry, self.sort_mode)
+            self.eta.observe(entry)
+        self.rebuild()
+
+    def upsert(self, entries: Iterable[WatchEntry]) -> int:
+        """Add new tasks and update changed cells of known ones. Returns cells touched."""
+        selected = self.current_key()
+        now = self._now()
+        touched = 0
+        need_sort = False
+        for entry in entries:
+            key = str(entry.key)
+            self._entries[key] = entry
+            self.eta.observe(entry)
+            new_sort_key = sort_key(entry, self.sort_mode)
+            if self._sort_keys.get(key) != new_sort_key:
+                need_sort = True
+                self._sort_keys[key] = new_sort_key
+            matches = self.task_filter.matches(entry)
+            if key in self._cells:
+                if matches:
+                    touched += self._update_row(key, entry, now, self._columns())
+                else:
+                    self.remove_row(key)
+                    del self._cells[key]
+                    touched += 1
+            elif matches:
+                self._add_row(key, entry, now)
+                touched += 1
+                need_sort = True
+        if need_sort:
+            self._resort()
+        self._keep_cursor_on(selected)
+        return touched
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        selected = self.current_key()
+        for key in keys:
+            entry = self._entries.pop(key, None)
+            self._sort_keys.pop(key, None)
+            if entry is not None:
+                self.eta.forget(entry.key)
+            if key in self._cells:
+                self.remove_row(key)
+                del self._cells[key]
+        self._keep_cursor_on(selected)
+
+    def refresh_times(self) -> int:
+        """Re-render the elapsed / ETA / checked cells of the rows on screen."""
+        if not self._cells:
+            return 0
+        now = self._now()
+        first = max(0, int(self.scroll_offset.y) - 5)
+        last = min(self.row_count, first + self.size.height + 10)
+        changed = 0
+        for index in range(first, last):
+            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+            if key is not None and key in self._cells:
+                changed += self._update_row(key, self._entries[key], now, TIME_COLUMNS)
+        return changed

@@ -1,0 +1,125 @@
+"""What the dashboard looks like, pinned as SVG snapshots.
+
+Every test injects a fixed ``now``, no clock tick and no live polling, so the pictures do
+not depend on the clock or the network. Plain ``def`` tests, as pytest-textual-snapshot wants.
+Regenerate with ``pytest tests/snapshots --snapshot-update`` and look at the diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kling_tui.models import ErrorType, Status, Video, WatchEntry
+from kling_tui.ui.app import KlingApp
+from tests.pilot.ui_fakes import (
+    NOW,
+    FakeFetcher,
+    entry,
+    fetch_error,
+    make_config,
+    make_poller,
+    mixed_entries,
+)
+
+
+def build(
+    tmp_path: Path,
+    entries: Iterable[WatchEntry] | None = None,
+    *,
+    fetcher: FakeFetcher | None = None,
+    gateways: tuple[str, ...] = ("main",),
+    **kwargs: Any,
+) -> KlingApp:
+    poller = make_poller(tmp_path, mixed_entries() if entries is None else entries, fetcher)
+    return KlingApp(
+        poller,
+        make_config(*gateways),
+        now=lambda: NOW,
+        start_polling=False,
+        open_browser=lambda _url: True,
+        tick_interval=0,
+        **kwargs,
+    )
+
+
+def test_empty_watch_list(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(build(tmp_path, []), terminal_size=(80, 24))
+
+
+def test_mixed_statuses(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(build(tmp_path), terminal_size=(130, 32))
+
+
+def test_mixed_statuses_80x24(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(build(tmp_path), terminal_size=(80, 24))
+
+
+def test_large_terminal_detail_beside(snap_compare, tmp_path: Path) -> None:
+    app = build(tmp_path, gateways=("main", "relay"))
+
+    async def select_failed(pilot: Any) -> None:
+        app.table.select_key("main:text2video:task-failed-0004")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(240, 45), run_before=select_failed)
+
+
+def test_add_dialog_with_an_error(snap_compare, tmp_path: Path) -> None:
+    app = build(tmp_path, [])
+    assert snap_compare(app, terminal_size=(100, 30), press=["a", *"good-1 bad/id ..", "ctrl+s"])
+
+
+def test_detail_pane_with_raw_json(snap_compare, tmp_path: Path) -> None:
+    raw = '{"code":0,"message":"SUCCEED","data":{"task_id":"multi-01","task_status":"succeed"}}'
+    videos = [
+        Video("v-1", "https://cdn.example.com/videos/a.mp4", 5.0),
+        Video("v-2", "javascript:alert(1)", 10.0),
+    ]
+    item = entry(
+        "multi-01",
+        Status.SUCCEEDED,
+        label="two takes",
+        videos=videos,
+        raw=raw,
+        message="done [@click=app.quit]x[/]",
+        external_task_id="ext-77",
+        error=fetch_error(ErrorType.RATE_LIMITED, "429 Too Many Requests", status_code=429),
+    )
+    app = build(tmp_path, [item])
+    assert snap_compare(app, terminal_size=(120, 40), press=["j"])
+
+
+@pytest.mark.parametrize("theme", ["kling-dark", "kling-light", "kling-high-contrast"])
+def test_bundled_theme(snap_compare, tmp_path: Path, theme: str) -> None:
+    assert snap_compare(build(tmp_path, theme=theme), terminal_size=(120, 30))
+
+
+def test_authentication_failure(snap_compare, tmp_path: Path) -> None:
+    denied = fetch_error(
+        ErrorType.AUTH,
+        "HTTP 401 from https://main.gateway.example: invalid API key (set KLING_API_KEY)",
+        status_code=401,
+        code="1004",
+        ago=2,
+    )
+    fetcher = FakeFetcher()
+    fetcher.default = lambda _entry: denied
+    app = build(
+        tmp_path,
+        [entry("t-1", Status.IN_PROGRESS, progress=30.0, label="first"), entry("t-2", None)],
+        fetcher=fetcher,
+    )
+
+    async def poll_once(pilot: Any) -> None:
+        await app.poller.poll_once()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 24), run_before=poll_once)
+
+
+def test_help_screen(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(build(tmp_path), terminal_size=(100, 36), press=["question_mark"])
