@@ -336,6 +336,8 @@ class KlingApp(App[int]):
             self.post_message(batch)
 
     def on_poller_batch(self, batch: PollerBatch) -> None:
+        if self._quitting or not self.table.is_mounted:
+            return  # the last polls of a shutdown: the list is saved, nothing to draw
         try:
             self.apply_batch(batch)
         except Exception:  # a drawing bug must not end the dashboard

@@ -201,13 +201,16 @@ _STATE_RANK = {
 }
 
 
-def sort_key(entry: WatchEntry, mode: SortMode) -> tuple[object, ...]:
+def sort_key(entry: WatchEntry, mode: SortMode, position: int = 0) -> tuple[object, ...]:
     """Sort key of a row. Ties always fall back to the order tasks were added in.
+
+    ``position`` is the task's place in the watch list: a batch pasted at once shares one
+    ``added_at``, and must not be reshuffled by anything else.
 
     ``status`` puts what needs attention first (failed, errors, running), finished last;
     ``progress`` puts the furthest along first.
     """
-    added = (entry.added_at.timestamp(), str(entry.key))
+    added = (entry.added_at.timestamp(), position)
     if mode is SortMode.STATUS:
         return (_STATE_RANK[row_state(entry)], not is_stale(entry), *added)
     if mode is SortMode.PROGRESS:

@@ -195,6 +195,7 @@ class TaskTable(DataTable[Text]):
         self._entries: dict[str, WatchEntry] = {}
         self._cells: dict[str, dict[str, CellSignature]] = {}
         self._sort_keys: dict[str, tuple[object, ...]] = {}
+        self._positions: dict[str, int] = {}
         self._sticky: str | None = None
         self._placed: str | None = None
 
@@ -422,11 +423,16 @@ class TaskTable(DataTable[Text]):
     def set_sort(self, mode: SortMode) -> None:
         selected = self.current_key()
         self.sort_mode = mode
-        self._sort_keys = {k: sort_key(e, mode) for k, e in self._entries.items()}
+        self._sort_keys = {k: self._sort_key(k, e) for k, e in self._entries.items()}
         self._resort()
         self._keep_cursor_on(selected)
 
     # -- feeding -------------------------------------------------------------------------
+
+    def _sort_key(self, key: str, entry: WatchEntry) -> tuple[object, ...]:
+        """The row's sort key; its position is fixed the first time the table sees it."""
+        position = self._positions.setdefault(key, len(self._positions))
+        return sort_key(entry, self.sort_mode, position)
 
     def load(self, entries: Iterable[WatchEntry]) -> None:
         """Initial fill: the last known state from the watch list, shown at once."""
@@ -434,7 +440,7 @@ class TaskTable(DataTable[Text]):
         for entry in entries:
             key = str(entry.key)
             self._entries[key] = entry
-            self._sort_keys[key] = sort_key(entry, self.sort_mode)
+            self._sort_keys[key] = self._sort_key(key, entry)
             self.eta.observe(entry)
         self.rebuild()
 
@@ -448,7 +454,7 @@ class TaskTable(DataTable[Text]):
             key = str(entry.key)
             self._entries[key] = entry
             self.eta.observe(entry)
-            new_sort_key = sort_key(entry, self.sort_mode)
+            new_sort_key = self._sort_key(key, entry)
             if self._sort_keys.get(key) != new_sort_key:
                 need_sort = True
                 self._sort_keys[key] = new_sort_key

@@ -1,0 +1,83 @@
+"""Make the README's SVG screenshots from the demo: ``python scripts/screenshots.py``.
+
+The demo's simulated tasks run on a clock this script moves by hand, so every picture
+shows the same mix of states whatever the machine's speed: some queued, some rendering,
+some done, some failed (one with hostile server text shown literally), one unknown id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from kling_tui.demo import demo_session
+from kling_tui.fetcher import Fetcher
+from kling_tui.poller import Poller
+from kling_tui.schedule import PollPolicy
+from kling_tui.ui.app import KlingApp
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+class HandClock:
+    """Simulated seconds that move only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def settle(app: KlingApp, pilot, seconds: float = 0.6) -> None:  # type: ignore[no-untyped-def]
+    """Let in-flight polls land and the table repaint."""
+    await asyncio.sleep(seconds)
+    await pilot.pause()
+
+
+async def shoot(name: str, size: tuple[int, int], theme: str | None, steps) -> None:  # type: ignore[no-untyped-def]
+    clock = HandClock()
+    with demo_session(clock=clock) as demo:
+        poller = Poller(
+            demo.store,
+            Fetcher(demo.config),
+            PollPolicy(interval=0.2, max_interval=0.5, submitted_grace=60.0),
+        )
+        app = KlingApp(poller, demo.config, theme=theme, demo_note=demo.note, close_fetcher=True)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            clock.now = 16.5  # a moment when every kind of state is on screen
+            poller.refresh(None)
+            await settle(app, pilot, 1.0)
+            for step in steps:
+                await step(pilot)
+                await settle(app, pilot, 0.4)
+            path = app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+            print(path)
+            await app.shutdown_poller()  # save and stop before the demo's directory goes
+
+
+async def select_failed(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Move the cursor to the task whose failure reason is hostile text (the 5th)."""
+    for _ in range(4):
+        await pilot.press("down")
+    await pilot.pause()
+
+
+async def open_add_with_error(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The add dialog after pasting one good and two bad ids and pressing ctrl+s."""
+    await pilot.press("a", *"866889456698785798, bad/id ..", "ctrl+s")
+
+
+async def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    await shoot("dashboard", (140, 40), None, [select_failed])
+    await shoot("dashboard-80x24", (80, 24), None, [])
+    await shoot("light-theme", (140, 40), "kling-light", [])
+    await shoot("add-dialog", (100, 32), None, [open_add_with_error])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
