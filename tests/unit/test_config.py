@@ -621,3 +621,20 @@ def test_remember_theme_refuses_a_bad_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         remember_theme(path, "bad\nname")
     assert path.read_text() == SAMPLE
+
+
+def test_the_readme_config_example_loads(tmp_path: Path) -> None:
+    """The README's config example is what a newcomer copies: it must stay valid."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    (example,) = [b for b in blocks if "[gateways." in b]
+    path = tmp_path / "config.toml"
+    path.write_text(example)
+    config = load_config(
+        config_flag=path,
+        env={"KLING_API_KEY": "tok", "KLING_ACCESS_KEY": "ak", "KLING_SECRET_KEY": "sk"},
+    )
+    assert set(config.gateways) == {"relay", "kling"}
+    assert config.default_gateway == "relay"
+    assert config.gateways["kling"].path_prefix == "/v1"
+    assert config.poll.interval == 5.0

@@ -720,8 +720,9 @@ def test_no_secret_reaches_the_file(path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_documented_example_loads(path: Path) -> None:
-    doc = (REPO / "docs" / "watchlist-format.md").read_text(encoding="utf-8")
-    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    doc = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]]
+    (example,) = [b for b in blocks if "[[tasks]]" in b]
     path.parent.mkdir(parents=True)
     path.write_text(example)
     (e,) = WatchList(path).load()
