@@ -14,14 +14,12 @@ This module has no Textual import and does no network I/O.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
 import os
 import re
 import shlex
 import stat
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -32,6 +30,7 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
 
 __all__ = [
@@ -711,41 +710,6 @@ def _with_theme(text: str, theme: str) -> str:
     return "".join(lines)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """tmp file in the same directory + fsync + ``os.replace`` + directory fsync.
-
-    Keeps the existing file's mode (a 0600 file holding a token stays 0600); a new file is
-    created 0600. A symlinked config stays a symlink: the target is replaced.
-    """
-    target = Path(os.path.realpath(path))
-    directory = target.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    mode = 0o600
-    with contextlib.suppress(FileNotFoundError):
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def remember_theme(path: Path, theme: str) -> None:
     """Persist the chosen theme in the config file, keeping everything else as it was.
 
@@ -781,7 +745,7 @@ def remember_theme(path: Path, theme: str) -> None:
     if not ok:
         edited = tomli_w.dumps(wanted)
     try:
-        _atomic_write(path, edited.encode("utf-8"))
+        atomic_write(path, edited.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(
             path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"

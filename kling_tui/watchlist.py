@@ -35,8 +35,6 @@ import contextlib
 import fcntl
 import os
 import re
-import stat
-import tempfile
 import threading
 import time
 import tomllib
@@ -49,6 +47,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from kling_tui.atomic import atomic_write
 from kling_tui.ids import InvalidTaskId, validate_task_id
 from kling_tui.models import (
     ErrorType,
@@ -890,37 +889,8 @@ class WatchList:
     def _atomic_write(self, data: bytes) -> _Signature:
         """Write ``data`` via a temporary file; returns the new file's signature."""
         target = Path(os.path.realpath(self.path))  # keep a symlinked watch list a symlink
-        directory = target.parent
-        mode = 0o600
-        with contextlib.suppress(FileNotFoundError):
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        self._remove_stale_temps(directory, target.name)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        try:
-            try:
-                os.fchmod(fd, mode)
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-                signature = _signature(os.fstat(fd))
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        # Make the rename itself durable. Best effort: the new file is in place already,
-        # and some filesystems cannot open or fsync a directory.
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        return signature
+        self._remove_stale_temps(target.parent, target.name)
+        return _signature(atomic_write(target, data))
 
     @staticmethod
     def _remove_stale_temps(directory: Path, name: str) -> None:
