@@ -185,7 +185,13 @@ def _fmt_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-def _row(task_id: str, kind: str, snap: TaskSnapshot | None, error: FetchError | None) -> list[str]:
+def _row(
+    task_id: str,
+    kind: str,
+    snap: TaskSnapshot | None,
+    error: FetchError | None,
+    label: str | None = None,
+) -> list[str]:
     if snap is not None:
         status = snap.status_label
         progress = f"{snap.progress:.0f}%" if snap.progress is not None else "-"
@@ -198,11 +204,13 @@ def _row(task_id: str, kind: str, snap: TaskSnapshot | None, error: FetchError |
     if error is not None:
         status = f"error:{error.type.value}" if snap is None else f"{status} (stale)"
         detail = error.message
+    if label:
+        detail = f"[{label}] {detail}".rstrip()
     return [task_id, kind, status, progress, duration, detail]
 
 
 def _print_table(rows: list[list[str]], out: TextIO) -> None:
-    header = ["ID", "KIND", "STATUS", "PROGRESS", "DURATION", "VIDEO / MESSAGE"]
+    header = ["ID", "KIND", "STATUS", "PROGRESS", "DURATION", "[LABEL] VIDEO / MESSAGE"]
     table = [header, *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
     for r in table:
@@ -210,18 +218,34 @@ def _print_table(rows: list[list[str]], out: TextIO) -> None:
         print("  ".join([*cells, r[-1]]).rstrip(), file=out)
 
 
+def _record(entry: WatchEntry) -> dict[str, object]:
+    record = snapshot_json(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
+    record["gateway"] = entry.gateway
+    record["label"] = entry.label
+    record["stale"] = entry.last_error is not None and entry.snapshot is not None
+    record["last_checked"] = entry.last_checked.isoformat() if entry.last_checked else None
+    return record
+
+
+def _entry_row(entry: WatchEntry) -> list[str]:
+    return _row(entry.task_id, entry.kind, entry.snapshot, entry.last_error, entry.label)
+
+
 def _emit(entry: WatchEntry, as_json: bool, out: TextIO) -> None:
+    """One line per task, as it happens (``wait``): JSON, or a row without alignment."""
     if as_json:
-        record = snapshot_json(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
-        record["gateway"] = entry.gateway
-        record["label"] = entry.label
-        record["stale"] = entry.last_error is not None and entry.snapshot is not None
-        record["last_checked"] = entry.last_checked.isoformat() if entry.last_checked else None
-        print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
+        print(json.dumps(_record(entry), ensure_ascii=False), file=out, flush=True)
     else:
-        row = _row(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
-        label = f" [{entry.label}]" if entry.label else ""
-        print("  ".join(row[:5]) + label + ("  " + row[5] if row[5] else ""), file=out, flush=True)
+        print("  ".join(c for c in _entry_row(entry) if c), file=out, flush=True)
+
+
+def _emit_all(entries: list[WatchEntry], as_json: bool, out: TextIO) -> None:
+    """Many tasks at once (``ls``, ``watch``): JSON lines, or an aligned table."""
+    if as_json:
+        for entry in entries:
+            print(json.dumps(_record(entry), ensure_ascii=False), file=out)
+    elif entries:
+        _print_table([_entry_row(e) for e in entries], out)
 
 
 def _policy(config: AppConfig):  # -> PollPolicy
@@ -310,8 +334,7 @@ def _ls(args: argparse.Namespace, out: TextIO) -> int:
     store = _store(args)
     if not store.entries and not args.json:
         print(f"the watch list is empty ({store.path})", file=out)
-    for entry in store.entries:
-        _emit(entry, args.json, out)
+    _emit_all(store.entries, args.json, out)
     return EXIT_OK
 
 
@@ -339,8 +362,7 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
         polled = await poller.poll_once()
     finally:
         await fetcher.aclose()
-    for entry in polled:
-        _emit(entry, args.json, out)
+    _emit_all(polled, args.json, out)
     if not polled and not args.json:
         print("no unfinished task to poll", file=out)
     return EXIT_FAILED if any(e.last_error is not None for e in polled) else EXIT_OK
@@ -476,6 +498,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `kling-tui ls | head`: the reader left; say nothing more, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -564,14 +564,32 @@ class KlingApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------
 
+    def _remembered_gateways(self) -> dict[str, WatchEntry]:
+        """Gateways known only from tasks added with ``--base-url``: name -> one such task.
+
+        Without a config file, ``kling-tui add --base-url URL`` is how a list starts; the
+        dialog must offer that gateway too, and new tasks must live where it lives.
+        """
+        configured = set(self.gateway_names)
+        found: dict[str, WatchEntry] = {}
+        for entry in self.poller.entries:
+            if entry.base_url and entry.gateway not in configured:
+                found.setdefault(entry.gateway, entry)
+        return found
+
     def action_add_tasks(self) -> None:
+        remembered = self._remembered_gateways()
+        names = self.gateway_names + [g for g in remembered if g not in self.gateway_names]
         default = getattr(self.config, "default_gateway", None)
-        self.push_screen(AddTasksScreen(self.gateway_names, default), self._add_requested)
+        if default not in names and names:
+            default = names[0]
+        self.push_screen(AddTasksScreen(names, default), self._add_requested)
 
     def _add_requested(self, request: AddRequest | None) -> None:
         if request is None:
             return
         now = self._now()
+        where = self._remembered_gateways().get(request.gateway)
         entries = [
             WatchEntry(
                 task_id=task_id,
@@ -579,6 +597,8 @@ class KlingApp(App[int]):
                 gateway=request.gateway,
                 added_at=now,
                 label=request.label,
+                base_url=where.base_url if where else None,
+                path_prefix=where.path_prefix if where else None,
             )
             for task_id in request.ids
         ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kling_tui.config import AppConfig
 from kling_tui.models import Status, Video
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddTasksScreen
@@ -70,6 +71,22 @@ async def test_add_one_id(make_app) -> None:
         assert not isinstance(app.screen, AddTasksScreen)
         assert app.table.shown_keys() == [key("task-new-1")]
         assert [e.task_id for e in app.poller.store.load()] == ["task-new-1"]
+
+
+async def test_add_without_config_uses_the_gateway_the_list_remembers(make_app) -> None:
+    """A list started with `kling-tui add --base-url URL` and no config file at all."""
+    old = entry("task-old", gateway="default")
+    old.base_url, old.path_prefix = "https://relay.example", "/kling/v1"
+    app = make_app([old])
+    app.config = AppConfig(gateways={}, default_gateway="default")  # as with no config file
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("a", *"task-new-2", "ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, AddTasksScreen)
+        saved = {e.task_id: e for e in app.poller.store.load()}
+        assert saved["task-new-2"].gateway == "default"
+        assert saved["task-new-2"].base_url == "https://relay.example"
+        assert saved["task-new-2"].path_prefix == "/kling/v1"
 
 
 async def test_add_many_pasted_ids_with_kind_gateway_label(make_app) -> None:
