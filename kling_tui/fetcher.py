@@ -292,16 +292,12 @@ class Fetcher:
             )
         ):
             raise _BodyTooLarge
-        chunks = self._raw_chunks(response)
+        chunks = response.aiter_raw()
         if encoding in ("identity", ""):
             return await self._collect(chunks)
         if encoding in ("gzip", "x-gzip", "deflate"):
             return await self._inflate(chunks, gzip=encoding != "deflate")
         raise ValueError(f"answer compressed with unsupported encoding {encoding[:40]!r}")
-
-    async def _raw_chunks(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        async for chunk in response.aiter_raw():
-            yield chunk
 
     async def _collect(self, chunks: AsyncIterator[bytes]) -> bytes:
         buf = bytearray()

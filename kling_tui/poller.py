@@ -159,6 +159,8 @@ class Poller:
         self._dirty: set[TaskKey] = set()
         self._store_lock = threading.Lock()
         self._wake: asyncio.Event | None = None
+        self._sleeping_until: float | None = None
+        """When the loop sleeps: the clock time it means to wake at by itself."""
         self._stopping = False
         self._paused = False
         self._state = PollerState.IDLE
@@ -312,7 +314,25 @@ class Poller:
         self._dirty.add(key)
         self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
         self._update_state()
-        self._poke()
+        if not self._paused and not self._stopping:
+            # Start the next due poll from here, at once: waiting for the loop to wake up
+            # would leave the freed connection idle meanwhile (the benchmark measured 20 %
+            # more time per poll that way, in httpx's pool checking idle sockets).
+            self._dispatch()
+        self._poke_if_sooner()
+
+    def _poke_if_sooner(self) -> None:
+        """Wake the sleeping loop only if a task is now due before it planned to wake.
+
+        Waking it after every poll cost a loop turn (timers, an event) per poll for nothing:
+        the task just polled is due again an interval later, after the loop's own wake-up.
+        """
+        until = self._sleeping_until
+        if until is None:
+            return  # the loop is awake and will look at the schedule before it sleeps
+        wait = self.scheduler.next_wake(self._clock())
+        if wait is not None and self._clock() + wait < until:
+            self._poke()
 
     def _dispatch(self) -> int:
         """Start every due poll (bounded per gateway). Returns how many started."""
@@ -376,9 +396,14 @@ class Poller:
                 timeout = min(self.reload_interval, self.save_interval)
                 if wait is not None and not self._paused:
                     timeout = min(timeout, max(wait, 0.0))
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout if timeout > 0 else 0.001):
-                        await self._wake.wait()
+                timeout = timeout if timeout > 0 else 0.001
+                self._sleeping_until = self._clock() + timeout
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(timeout):
+                            await self._wake.wait()
+                finally:
+                    self._sleeping_until = None
         finally:
             for task in list(self._in_flight):
                 task.cancel()
