@@ -105,6 +105,8 @@ _LAST_KEYS = frozenset(
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
 _TOP_KEYS = frozenset({"version", "tasks"})
 
+_TASK_START = "[[tasks]]\n"
+_TASK_SEPARATOR = "\n\n[[tasks]]\n"
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 _TASKS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:tasks|"tasks"|'tasks')[ \t]*\]\]""", re.M)
 _VERSION_LINE = re.compile(r"""^[ \t]*(?:version|"version"|'version')[ \t]*=""", re.M)
@@ -278,6 +280,70 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
     if entry.last_error is not None:
         t["error"] = _error_table(entry.last_error, extra.get("error") if extra else None)
     return t
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """One entry's ``[[tasks]]`` text as last written, and what it was made from.
+
+    A save rewrites the whole file, but between two saves of a 10,000-task list only the
+    tasks polled meanwhile changed: their text is made again, the rest is reused. The
+    snapshot and the error are frozen dataclasses, replaced (never changed) on each poll,
+    so holding them and comparing by identity tells whether they are the ones written;
+    holding them also means an address is never reused for a different object.
+    ``extra`` (unknown keys kept from the file) is never modified in place by kling-tui.
+    """
+
+    entry: WatchEntry
+    fields: tuple[Any, ...]
+    snapshot: TaskSnapshot | None
+    error: FetchError | None
+    extra: dict[str, Any]
+    text: str
+
+    @staticmethod
+    def fields_of(entry: WatchEntry) -> tuple[Any, ...]:
+        return (
+            entry.task_id,
+            entry.kind,
+            entry.gateway,
+            entry.label,
+            entry.added_at,
+            entry.base_url,
+            entry.path_prefix,
+        )
+
+    @classmethod
+    def made_for(cls, entries: list[WatchEntry]) -> list[_Chunk]:
+        """The chunks of these entries, from ONE ``tomli_w.dumps`` call (10,000 small calls
+        cost twice as much as one big one), cut apart at the ``[[tasks]]`` headers.
+
+        A chunk's ``text`` is the table's body: no ``[[tasks]]`` line, no final newline.
+        """
+        if not entries:
+            return []
+        text = tomli_w.dumps({"tasks": [entry_to_table(e) for e in entries]})
+        # Strings are written on one line with escapes, so the separator can only be the
+        # start of the array's next table; the count check is the safety net.
+        bodies = text[len(_TASK_START) : -1].split(_TASK_SEPARATOR)
+        if not text.startswith(_TASK_START) or len(bodies) != len(entries):
+            bodies = [
+                tomli_w.dumps({"tasks": [entry_to_table(e)]})[len(_TASK_START) : -1]
+                for e in entries
+            ]
+        return [
+            cls(e, cls.fields_of(e), e.snapshot, e.last_error, e.extra, body)
+            for e, body in zip(entries, bodies, strict=True)
+        ]
+
+    def current_for(self, entry: WatchEntry) -> bool:
+        return (
+            self.entry is entry
+            and self.snapshot is entry.snapshot
+            and self.error is entry.last_error
+            and self.extra is entry.extra
+            and self.fields == self.fields_of(entry)
+        )
 
 
 def _show(value: Any) -> str:
@@ -576,6 +642,7 @@ class WatchList:
         self._removed_at: dict[TaskKey, _Removed] = {}
         self._removals = 0
         self._mutex = threading.RLock()
+        self._chunks: dict[int, _Chunk] = {}
 
     def __repr__(self) -> str:
         return f"WatchList({str(self.path)!r}, {len(self._entries)} entries)"
@@ -868,12 +935,8 @@ class WatchList:
 
     def _write(self, entries: list[WatchEntry]) -> None:
         """Serialize and replace the file atomically; adopt ``entries`` only on success."""
-        doc: dict[str, Any] = {"version": FORMAT_VERSION}
-        if self._top_extra:
-            doc.update(self._top_extra)
-        doc["tasks"] = [entry_to_table(e) for e in entries]
         try:
-            data = (_HEADER + tomli_w.dumps(doc)).encode()
+            data = (_HEADER + self._serialize(entries)).encode()
         except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from undecodable argv
             raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
         try:
@@ -885,6 +948,32 @@ class WatchList:
                 f"could not save ({exc.strerror or exc}); the file on disk is unchanged",
             ) from exc
         self._entries = entries
+
+    def _serialize(self, entries: list[WatchEntry]) -> str:
+        """The document as ``tomli_w.dumps`` writes it, reusing the text of unchanged tasks.
+
+        Byte for byte what dumping the whole document gives (a unit test holds it to that):
+        tomli_w writes each table of an array on its own, separated by a blank line.
+        """
+        if self._top_extra or not entries:
+            doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
+            doc["tasks"] = [entry_to_table(e) for e in entries]
+            self._chunks = {}
+            return tomli_w.dumps(doc)
+        previous = self._chunks
+        found: list[_Chunk | None] = []
+        stale: list[WatchEntry] = []
+        for entry in entries:
+            chunk = previous.get(id(entry))
+            if chunk is None or not chunk.current_for(entry):
+                chunk = None
+                stale.append(entry)
+            found.append(chunk)
+        made = iter(_Chunk.made_for(stale))
+        chunks = [c if c is not None else next(made) for c in found]
+        self._chunks = {id(c.entry): c for c in chunks}
+        body = _TASK_SEPARATOR.join([c.text for c in chunks])
+        return f"version = {FORMAT_VERSION}\n\n{_TASK_START}{body}\n"
 
     def _atomic_write(self, data: bytes) -> _Signature:
         """Write ``data`` via a temporary file; returns the new file's signature."""

@@ -730,3 +730,65 @@ def test_the_documented_example_loads(path: Path) -> None:
     assert e.snapshot.videos == (Video("v-1", "https://cdn.example.com/v-1.mp4", 5.1),)
     assert e.last_error.type is ErrorType.TIMEOUT and e.last_error.status_code == 504
     assert e.extra == {}
+
+
+# -- saves reuse the text of unchanged tasks ------------------------------------------------
+
+
+def _whole_document(entries: list[WatchEntry]) -> bytes:
+    """What a save must write: the whole document dumped in one go, no reuse."""
+    import tomli_w
+
+    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    return (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+
+
+def test_save_is_byte_identical_to_dumping_the_whole_document(tmp_path: Path) -> None:
+    first = full_entry()
+    first.extra = {"note": "kept", "last": {"shade": "blue"}}
+    entries = [first, entry(ID2, label="two"), entry(ID3, snapshot=snapshot(ID3))]
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add(entries)
+    assert store.path.read_bytes() == _whole_document(store.entries)
+
+
+def test_a_save_after_changes_rewrites_exactly_the_changed_tasks(tmp_path: Path) -> None:
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([full_entry(), entry(ID2, label="two"), entry(ID3, snapshot=snapshot(ID3))])
+    a, b, c = store.entries
+    # Every way a task changes between two saves: a new snapshot, an error set, an error
+    # cleared, a label edited in place.
+    b.snapshot = snapshot(ID2, status=Status.SUCCEEDED, minutes=5)
+    c.last_error = FetchError(ErrorType.TIMEOUT, "slow", at=T0 + timedelta(minutes=6))
+    a.last_error = None
+    a.label = "renamed [bold]"
+    store.update([a, b, c])
+    assert store.path.read_bytes() == _whole_document([a, b, c])
+    reread = WatchList(store.path).load()
+    assert [e.label for e in reread] == ["renamed [bold]", "two", None]
+    assert reread[1].status is Status.SUCCEEDED
+    assert reread[2].last_error is not None and reread[0].last_error is None
+
+
+def test_unchanged_tasks_are_not_serialised_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(50)])
+    made: list[str] = []
+    real = wl_module.entry_to_table
+
+    def counting(e: WatchEntry) -> dict:
+        made.append(e.task_id)
+        return real(e)
+
+    monkeypatch.setattr(wl_module, "entry_to_table", counting)
+    moved = store.entries[7]
+    moved.snapshot = snapshot(moved.task_id, minutes=9)
+    store.update([moved])
+    assert made == ["task-7"]
+    monkeypatch.setattr(wl_module, "entry_to_table", real)
+    assert store.path.read_bytes() == _whole_document(store.entries)
