@@ -105,6 +105,8 @@ _LAST_KEYS = frozenset(
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
 _TOP_KEYS = frozenset({"version", "tasks"})
 
+_NOT_INLINE = {"_": "x" * 200}
+"""A table tomli_w cannot write inline (longer than a line): see ``_Chunk.made_for``."""
 _TASK_START = "[[tasks]]\n"
 _TASK_SEPARATOR = "\n\n[[tasks]]\n"
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
@@ -314,26 +316,25 @@ class _Chunk:
         )
 
     @classmethod
-    def made_for(cls, entries: list[WatchEntry]) -> list[_Chunk]:
+    def made_for(cls, entries: list[WatchEntry]) -> list[_Chunk] | None:
         """The chunks of these entries, from ONE ``tomli_w.dumps`` call (10,000 small calls
         cost twice as much as one big one), cut apart at the ``[[tasks]]`` headers.
 
         A chunk's ``text`` is the table's body: no ``[[tasks]]`` line, no final newline.
+        tomli_w writes an array whose tables are all small as one inline array instead; a
+        last table too long for a line rules that out, and is cut off again. ``None`` if
+        the text is not cut the way expected (then the caller dumps the whole document).
         """
-        if not entries:
-            return []
-        text = tomli_w.dumps({"tasks": [entry_to_table(e) for e in entries]})
-        # Strings are written on one line with escapes, so the separator can only be the
-        # start of the array's next table; the count check is the safety net.
+        tables = [entry_to_table(e) for e in entries]
+        text = tomli_w.dumps({"tasks": [*tables, _NOT_INLINE]})
+        # Strings are written on one line with escapes, so the separator can only start
+        # the array's next table; the count check is the safety net.
         bodies = text[len(_TASK_START) : -1].split(_TASK_SEPARATOR)
-        if not text.startswith(_TASK_START) or len(bodies) != len(entries):
-            bodies = [
-                tomli_w.dumps({"tasks": [entry_to_table(e)]})[len(_TASK_START) : -1]
-                for e in entries
-            ]
+        if not text.startswith(_TASK_START) or len(bodies) != len(entries) + 1:
+            return None
         return [
             cls(e, cls.fields_of(e), e.snapshot, e.last_error, e.extra, body)
-            for e, body in zip(entries, bodies, strict=True)
+            for e, body in zip(entries, bodies, strict=False)
         ]
 
     def current_for(self, entry: WatchEntry) -> bool:
@@ -950,30 +951,34 @@ class WatchList:
         self._entries = entries
 
     def _serialize(self, entries: list[WatchEntry]) -> str:
-        """The document as ``tomli_w.dumps`` writes it, reusing the text of unchanged tasks.
+        """The document, written by tomli_w, reusing the text of tasks that did not change.
 
-        Byte for byte what dumping the whole document gives (a unit test holds it to that):
-        tomli_w writes each table of an array on its own, separated by a blank line.
+        Tasks are always written as ``[[tasks]]`` tables (tomli_w would write a list of
+        only small tables as one inline array): whenever tomli_w itself writes tables, the
+        result is byte for byte its dump of the whole document (a unit test holds it to
+        that). Hand-added top-level keys, or output not cut as expected: a plain dump.
         """
-        if self._top_extra or not entries:
-            doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
-            doc["tasks"] = [entry_to_table(e) for e in entries]
-            self._chunks = {}
-            return tomli_w.dumps(doc)
-        previous = self._chunks
-        found: list[_Chunk | None] = []
         stale: list[WatchEntry] = []
-        for entry in entries:
-            chunk = previous.get(id(entry))
-            if chunk is None or not chunk.current_for(entry):
-                chunk = None
-                stale.append(entry)
-            found.append(chunk)
-        made = iter(_Chunk.made_for(stale))
-        chunks = [c if c is not None else next(made) for c in found]
-        self._chunks = {id(c.entry): c for c in chunks}
-        body = _TASK_SEPARATOR.join([c.text for c in chunks])
-        return f"version = {FORMAT_VERSION}\n\n{_TASK_START}{body}\n"
+        found: list[_Chunk | None] = []
+        if not self._top_extra and entries:
+            previous = self._chunks
+            for entry in entries:
+                chunk = previous.get(id(entry))
+                if chunk is None or not chunk.current_for(entry):
+                    chunk = None
+                    stale.append(entry)
+                found.append(chunk)
+            fresh = _Chunk.made_for(stale) if stale else []
+            if fresh is not None:
+                made = iter(fresh)
+                chunks = [c if c is not None else next(made) for c in found]
+                self._chunks = {id(c.entry): c for c in chunks}
+                body = _TASK_SEPARATOR.join([c.text for c in chunks])
+                return f"version = {FORMAT_VERSION}\n\n{_TASK_START}{body}\n"
+        self._chunks = {}
+        doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
+        doc["tasks"] = [entry_to_table(e) for e in entries]
+        return tomli_w.dumps(doc)
 
     def _atomic_write(self, data: bytes) -> _Signature:
         """Write ``data`` via a temporary file; returns the new file's signature."""

@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 import webbrowser
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
@@ -55,7 +56,7 @@ from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
 from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.palette import Palette
-from kling_tui.ui.widgets.summary import SummaryBar, SummaryData, count_states
+from kling_tui.ui.widgets.summary import SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
 
@@ -410,7 +411,6 @@ class KlingApp(App[int]):
     def _refresh_chrome(self) -> None:
         """Header, alert line, empty notice and detail pane, from the table's entries."""
         table = self.table
-        entries = table.all_entries()
         state = self._state
         detail = self._state_detail
         if self._crash:
@@ -419,8 +419,8 @@ class KlingApp(App[int]):
             state = PollerState.PAUSED.value
         self.summary.show(
             SummaryData(
-                gateways=self.gateway_names or sorted({e.gateway for e in entries}),
-                counts=count_states(entries),
+                gateways=self.gateway_names or sorted(table.gateway_counts),
+                counts=Counter(table.state_counts),
                 total=table.total_count,
                 shown=table.shown_count,
                 state=state,

@@ -792,3 +792,16 @@ def test_unchanged_tasks_are_not_serialised_again(
     assert made == ["task-7"]
     monkeypatch.setattr(wl_module, "entry_to_table", real)
     assert store.path.read_bytes() == _whole_document(store.entries)
+
+
+def test_a_list_of_small_tasks_is_still_written_as_tables(tmp_path: Path) -> None:
+    """tomli_w alone writes an array of small tables as one inline array; saves reuse
+    per-task text, so tasks are always ``[[tasks]]`` tables, and read back the same."""
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([entry("good-1"), entry("good-2", label="two")])
+    store.add([entry("good-3")])
+    text = store.path.read_text()
+    assert text.count("\n[[tasks]]\n") == 3 and "tasks = [" not in text
+    assert [e.task_id for e in WatchList(store.path).load()] == ["good-1", "good-2", "good-3"]
+    assert WatchList(store.path).load()[1].label == "two"

@@ -41,15 +41,21 @@ STATE_ICONS: dict[str, str] = {
 }
 
 
+def count_marks(entry: WatchEntry) -> tuple[str, ...]:
+    """The header counts one task adds to: its status, and ``error`` if its last poll
+    failed (a task never fetched successfully counts as an error only)."""
+    state = row_state(entry)
+    marks: tuple[str, ...] = () if state is RowState.ERROR else (state.value,)
+    if entry.last_error is not None:
+        marks += ("error",)
+    return marks
+
+
 def count_states(entries: Iterable[WatchEntry]) -> Counter[str]:
     """Tasks per status; ``error`` counts every task whose last poll failed."""
     counts: Counter[str] = Counter()
     for entry in entries:
-        state = row_state(entry)
-        if state is not RowState.ERROR:
-            counts[state.value] += 1
-        if entry.last_error is not None:
-            counts["error"] += 1
+        counts.update(count_marks(entry))
     return counts
 
 

@@ -15,6 +15,7 @@ Rules this widget keeps, because a DataTable makes each of them easy to break:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import Row, RowKey
 
 from kling_tui.models import WatchEntry
 from kling_tui.sanitize import clean_text
@@ -48,6 +50,7 @@ from kling_tui.ui.view import (
 from kling_tui.ui.widgets.badge import render_badge
 from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.progress import render_progress
+from kling_tui.ui.widgets.summary import count_marks
 
 CellSignature = tuple[object, ...]
 
@@ -198,6 +201,11 @@ class TaskTable(DataTable[Text]):
         self._positions: dict[str, int] = {}
         self._sticky: str | None = None
         self._placed: str | None = None
+        # Header figures kept up to date row by row: recounting 10,000 tasks after every
+        # poll cost 4 ms a poll (bench/run.py, table updates).
+        self._marks: dict[str, tuple[str, ...]] = {}
+        self.state_counts: Counter[str] = Counter()
+        self.gateway_counts: Counter[str] = Counter()
 
     # -- queries -------------------------------------------------------------------------
 
@@ -214,6 +222,24 @@ class TaskTable(DataTable[Text]):
 
     def all_entries(self) -> list[WatchEntry]:
         return list(self._entries.values())
+
+    def _count(self, key: str, entry: WatchEntry | None) -> None:
+        """Move one task's contribution to the header counts (``None``: it left)."""
+        old = self._marks.pop(key, None)
+        if old is not None:
+            self.state_counts.subtract(old)
+            self.gateway_counts[old[-1]] -= 1
+        if entry is not None:
+            new = (*count_marks(entry), entry.gateway)
+            self._marks[key] = new
+            self.state_counts.update(new[:-1])
+            self.gateway_counts[entry.gateway] += 1
+        if old is not None:  # drop names that fell to zero (the header shows what exists)
+            for name in old[:-1]:
+                if self.state_counts[name] <= 0:
+                    del self.state_counts[name]
+            if self.gateway_counts[old[-1]] <= 0:
+                del self.gateway_counts[old[-1]]
 
     def current_key(self) -> str | None:
         """Row key under the cursor, read now (not from a possibly stale message)."""
@@ -314,12 +340,62 @@ class TaskTable(DataTable[Text]):
                 cached[column] = signature
                 if column == "status":
                     text = RowKeyedText(text, key)
-                self.update_cell(key, column, text, update_width=True)
+                # Asking the DataTable to fit the column re-measures every cell of it: at
+                # 10,000 rows that was 100 ms per update. Only when the text is wider.
+                wider = text.cell_len > self.columns[column].content_width  # type: ignore[index]
+                self.update_cell(key, column, text, update_width=wider)
                 changed += 1
         return changed
 
     def _add_row(self, key: str, entry: WatchEntry, now: datetime) -> None:
         self.add_row(*self._render_row(key, entry, now), key=key)
+
+    # -- DataTable caches keyed by structure ----------------------------------------------
+    #
+    # DataTable keys its row order and line offsets by an update counter that every
+    # ``update_cell`` bumps, so after each cell update the next frame rebuilt both for
+    # every row: 25 ms per update at 10,000 rows (bench/run.py, table updates). Rows are
+    # one line high and change order only through the methods below, so those are what
+    # invalidate the two lists here. (Textual is pinned; these are its private names.)
+
+    _structure: int = 0
+    _ordered_rows_cached: tuple[tuple[int, int], list[Row]] | None = None
+    _y_offsets_cached: tuple[tuple[int, int], list[tuple[RowKey, int]]] | None = None
+
+    def add_row(self, *args: object, **kwargs: object) -> RowKey:  # type: ignore[override]
+        self._structure += 1
+        return super().add_row(*args, **kwargs)  # type: ignore[arg-type]
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        self._structure += 1
+        super().remove_row(row_key)
+
+    def sort(self, *args: object, **kwargs: object) -> TaskTable:  # type: ignore[override]
+        self._structure += 1
+        super().sort(*args, **kwargs)  # type: ignore[arg-type]
+        self._structure += 1
+        return self
+
+    def clear(self, columns: bool = False) -> TaskTable:
+        self._structure += 1
+        super().clear(columns)
+        return self
+
+    @property
+    def ordered_rows(self) -> list[Row]:
+        key = (self.row_count, self._structure)
+        cached = self._ordered_rows_cached
+        if cached is None or cached[0] != key:
+            cached = self._ordered_rows_cached = (key, DataTable.ordered_rows.fget(self))  # type: ignore[attr-defined]
+        return cached[1]
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        key = (self.row_count, self._structure)
+        cached = self._y_offsets_cached
+        if cached is None or cached[0] != key:
+            cached = self._y_offsets_cached = (key, DataTable._y_offsets.fget(self))  # type: ignore[attr-defined]
+        return cached[1]
 
     # -- structure -----------------------------------------------------------------------
 
@@ -437,9 +513,13 @@ class TaskTable(DataTable[Text]):
     def load(self, entries: Iterable[WatchEntry]) -> None:
         """Initial fill: the last known state from the watch list, shown at once."""
         self._entries = {}
+        self._marks.clear()
+        self.state_counts.clear()
+        self.gateway_counts.clear()
         for entry in entries:
             key = str(entry.key)
             self._entries[key] = entry
+            self._count(key, entry)
             self._sort_keys[key] = self._sort_key(key, entry)
             self.eta.observe(entry)
         self.rebuild()
@@ -453,6 +533,7 @@ class TaskTable(DataTable[Text]):
         for entry in entries:
             key = str(entry.key)
             self._entries[key] = entry
+            self._count(key, entry)
             self.eta.observe(entry)
             new_sort_key = self._sort_key(key, entry)
             if self._sort_keys.get(key) != new_sort_key:
@@ -481,6 +562,7 @@ class TaskTable(DataTable[Text]):
             entry = self._entries.pop(key, None)
             self._sort_keys.pop(key, None)
             if entry is not None:
+                self._count(key, None)
                 self.eta.forget(entry.key)
             if key in self._cells:
                 self.remove_row(key)
