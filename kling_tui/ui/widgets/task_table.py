@@ -25,6 +25,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import Row, RowKey
 
@@ -203,6 +204,8 @@ class TaskTable(DataTable[Text]):
         self._placed: str | None = None
         # Header figures kept up to date row by row: recounting 10,000 tasks after every
         # poll cost 4 ms a poll (bench/run.py, table updates).
+        self._widest: dict[str, int] = {}
+        """Widest cell built per column since the last rebuild (see _update_dimensions)."""
         self._marks: dict[str, tuple[str, ...]] = {}
         self.state_counts: Counter[str] = Counter()
         self.gateway_counts: Counter[str] = Counter()
@@ -318,9 +321,13 @@ class TaskTable(DataTable[Text]):
     def _render_row(self, key: str, entry: WatchEntry, now: datetime) -> list[Text]:
         cells: list[Text] = []
         signatures: dict[str, CellSignature] = {}
+        widest = self._widest
         for column in self._columns():
             text = self._cell_text(column, entry, now)
             signatures[column] = _signature(text)
+            width = text.cell_len
+            if width > widest.get(column, 0):
+                widest[column] = width
             cells.append(RowKeyedText(text, key) if column == "status" else text)
         self._cells[key] = signatures
         return cells
@@ -381,6 +388,23 @@ class TaskTable(DataTable[Text]):
         super().clear(columns)
         return self
 
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Column widths from what ``_render_row`` measured while building the cells.
+
+        DataTable measures every cell of every new row again on idle (0.8 s for 10,000
+        rows at start-up); rows here are always one line high, so the widths are all
+        that is needed, and the virtual size that follows from them.
+        """
+        widest = self._widest
+        for column_key, column in self.columns.items():
+            column.content_width = max(column.content_width, widest.get(column_key.value, 0))
+        self._new_rows.clear()
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header_height
+        )
+
     @property
     def ordered_rows(self) -> list[Row]:
         key = (self.row_count, self._structure)
@@ -427,6 +451,7 @@ class TaskTable(DataTable[Text]):
         now = self._now()
         self.clear(columns=True)
         self._cells.clear()
+        self._widest.clear()
         for column in self._columns():
             self.add_column(COLUMN_LABELS[column], key=column)
         matching = [(k, e) for k, e in self._entries.items() if self.task_filter.matches(e)]

@@ -1,0 +1,130 @@
+"""kling-tui benchmarks: does the dashboard stay fast and light from 10 to 10,000 tasks?
+
+    python bench/run.py            # full run, a few minutes: the figures in the README
+    python bench/run.py --quick    # under a minute on 2 cores: fewer rounds, shorter windows
+    python bench/run.py --json     # one JSON object with exactly the nine figures
+
+Every ratio is measured side by side in the same run (baseline and project alternate and the
+median of each side is kept), so a slow or busy machine slows both sides alike. Progress goes
+to standard error; the table (or the JSON) to standard output. The figures are not tests:
+whatever they are, this exits 0 unless a measurement itself broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# core_bench and dashboard_bench sit next to this file; they are not an installed package.
+import core_bench
+import dashboard_bench
+
+GOALS: dict[str, float] = {
+    "poll_overhead_ratio": 1.2,
+    "poll_scaling_ratio": 1.3,
+    "table_update_scaling_ratio": 1.5,
+    "startup_ratio_10k": 2.0,
+    "save_ratio_10k": 1.5,
+    "peak_rss_10k_mb": 200.0,
+    "idle_cpu_percent": 2.0,
+    "adaptive_requests_ratio": 0.5,
+    "adaptive_delay_ratio": 1.2,
+}
+"""Every goal is an upper bound: lower is better for all nine figures."""
+
+WHAT: dict[str, str] = {
+    "poll_overhead_ratio": "poll 1,000 tasks once: fetcher+poller / bare httpx loop",
+    "poll_scaling_ratio": "CPU per poll: 10,000 watched / 100 watched",
+    "table_update_scaling_ratio": "200 single-task updates: 10,000 rows / 100 rows",
+    "startup_ratio_10k": "launch to first full render: 10,000 tasks / empty",
+    "save_ratio_10k": "atomic save of 10,000 tasks / tomli_w.dumps alone",
+    "peak_rss_10k_mb": "peak RSS, 10,000 tasks loaded and rendered (MB)",
+    "idle_cpu_percent": "CPU %, 1,000 finished tasks, nothing to poll",
+    "adaptive_requests_ratio": "simulated day: requests, scheduler / fixed 5 s",
+    "adaptive_delay_ratio": "simulated day: finish-to-known delay, scheduler / 5 s",
+}
+
+
+def machine() -> str:
+    """One line naming the machine, so a figure in the README can be read in context."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def _fmt(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def table(figures: dict[str, float], details: dict[str, Any], seconds: float, quick: bool) -> str:
+    lines = [
+        f"kling-tui benchmarks ({'quick' if quick else 'full'} run, {seconds:.0f} s)",
+        f"machine: {machine()}",
+        "",
+        f"{'figure':<28} {'value':>9} {'goal':>8}  {'':<4}  what",
+    ]
+    for key, goal in GOALS.items():
+        value = figures[key]
+        verdict = "PASS" if value <= goal else "MISS"
+        goal_text = "<= " + _fmt(goal)
+        lines.append(f"{key:<28} {_fmt(value):>9} {goal_text:>8}  {verdict:<4}  {WHAT[key]}")
+    lines.append("")
+    lines.append("behind the figures:")
+    for group, numbers in details.items():
+        shown = ", ".join(
+            f"{name}={_fmt(v) if isinstance(v, float) else v}" for name, v in numbers.items()
+        )
+        lines.append(f"  {group}: {shown}")
+    return "\n".join(lines)
+
+
+def run(quick: bool) -> tuple[dict[str, float], dict[str, Any]]:
+    def progress(what: str) -> None:
+        print(f"[bench] {what}", file=sys.stderr, flush=True)
+
+    core = core_bench.measure_core(quick, progress=progress)
+    ui = dashboard_bench.measure_dashboard(quick, progress=progress)
+    details: dict[str, Any] = {}
+    details.update(core.pop("details"))
+    ui_details = ui.pop("details")
+    details["dashboard"] = ui_details
+    figures = {key: float({**core, **ui}[key]) for key in GOALS}
+    return figures, details
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="under a minute: fewer rounds")
+    parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    figures, details = run(args.quick)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(table(figures, details, time.perf_counter() - started, args.quick))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

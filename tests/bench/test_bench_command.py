@@ -1,0 +1,50 @@
+"""The benchmark command must keep working: ``bench/run.py --quick --json`` prints every figure.
+
+The figures themselves are not asserted against their goals (a busy CI machine must not
+turn the suite red); only that each one was measured and is a sane number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {
+    "poll_overhead_ratio",
+    "poll_scaling_ratio",
+    "table_update_scaling_ratio",
+    "startup_ratio_10k",
+    "save_ratio_10k",
+    "peak_rss_10k_mb",
+    "idle_cpu_percent",
+    "adaptive_requests_ratio",
+    "adaptive_delay_ratio",
+}
+
+
+def test_quick_json_prints_exactly_the_nine_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done.stdout  # one JSON object, nothing else on stdout
+    figures = json.loads(lines[0])
+    assert set(figures) == KEYS
+    for key, value in figures.items():
+        assert isinstance(value, float), (key, value)
+        assert math.isfinite(value) and value >= 0, (key, value)
+        if key.endswith("_ratio") or key.endswith("_10k"):
+            assert value > 0, (key, value)
+    # Plausibility, far from the goals: a broken measurement shows up as nonsense.
+    assert figures["peak_rss_10k_mb"] > 20
+    assert figures["idle_cpu_percent"] < 100
+    assert 0 < figures["adaptive_requests_ratio"] < 1.5
