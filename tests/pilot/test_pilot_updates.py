@@ -304,3 +304,29 @@ async def test_poller_notices_become_toasts(make_app) -> None:
         [note] = list(app._notifications)
         assert note.message == "could not save the watch list: [bold]disk full[/]"
         assert note.severity == "error" and note.markup is False
+
+
+# -- column widths follow the cells ---------------------------------------------------------
+
+
+async def test_a_column_grows_for_a_wide_cell_and_shrinks_back_after_it(make_app) -> None:
+    """Widths are kept per cell, not re-measured: they must still follow the content both
+    ways, or one passing long value pushes the table past the screen edge for good."""
+    app = make_app([entry("t-1", label="short"), entry("t-2", label="tiny")])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        label = app.table.columns[next(k for k in app.table.columns if k.value == "label")]
+        narrow = label.content_width
+        wide = app.poller.entry(app.poller.entries[0].key)
+        assert wide is not None
+        wide.label = "a much longer label than before"
+        publish(app, PollUpdate(wide, wide.status, stale=False))
+        await pilot.pause()
+        assert label.content_width > narrow
+        wide.label = "short"
+        publish(app, PollUpdate(wide, wide.status, stale=False))
+        await pilot.pause()
+        assert label.content_width == narrow
+        app.table.remove_keys([key("t-1")])
+        await pilot.pause()
+        assert label.content_width == max(len("Label"), len("tiny"))
