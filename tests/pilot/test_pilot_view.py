@@ -114,3 +114,56 @@ def test_batch_folds_events_in_order() -> None:
     assert batch.removed == set()
     assert set(batch.added) == {a.key, b.key}
     assert a.key not in batch.updates
+
+
+# -- a long list arrives in steps -----------------------------------------------------------
+
+
+def _many(n: int) -> list:
+    states = (Status.SUBMITTED, Status.IN_PROGRESS, Status.SUCCEEDED, Status.FAILED)
+    return [
+        entry(f"task-{i:05d}", states[i % 4], label=f"clip {i}", added_ago=100_000 - i)
+        for i in range(n)
+    ]
+
+
+async def test_a_long_list_shows_its_first_screen_at_once_and_the_rest_in_steps(
+    make_app,
+) -> None:
+    from kling_tui.ui.widgets.task_table import FIRST_ROWS
+
+    app = make_app(_many(2500))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.table
+        assert FIRST_ROWS <= table.row_count < 2500  # the first frame did not wait for all
+        assert table.shown_count == table.total_count == 2500  # the header counts all
+        assert str(table.current_key()).endswith("task-00000")
+        await pilot.press("s")  # sort by status while rows are still arriving
+        while table.rows_pending:
+            await pilot.pause()
+        assert table.row_count == 2500
+        shown = table.shown_keys()
+        assert len(set(shown)) == 2500
+        assert table.sort_mode is not SortMode.ADDED
+        position = {e.task_id: i for i, e in enumerate(app.poller.entries)}
+        expected = sorted(
+            app.poller.entries,
+            key=lambda e: sort_key(e, table.sort_mode, position[e.task_id]),
+        )
+        assert [k.rsplit(":", 1)[1] for k in shown] == [e.task_id for e in expected]
+        assert str(table.current_key()).endswith("task-00000")  # the selection stayed put
+
+
+async def test_filtering_while_rows_arrive_shows_each_match_once(make_app) -> None:
+    app = make_app(_many(2500))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.table
+        assert table.rows_pending
+        app.apply_filter("clip 24")
+        await pilot.pause()
+        while table.rows_pending:
+            await pilot.pause()
+        shown = table.shown_keys()
+        matching = [e for e in app.poller.entries if table.task_filter.matches(e)]
+        assert 100 < len(matching) < 2500
+        assert len(shown) == len(set(shown)) == table.shown_count == len(matching)

@@ -69,6 +69,10 @@ COLUMN_LABELS: dict[str, str] = {
     "checked": "Checked",
 }
 TIME_COLUMNS = ("elapsed", "eta", "checked")
+FIRST_ROWS = 200
+"""Rows a rebuild adds before the first frame: more than any screen shows."""
+ROWS_PER_STEP = 1000
+"""Rows added per step after that (about 0.1 s of work: keys stay responsive)."""
 SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
 
 
@@ -236,6 +240,10 @@ class TaskTable(DataTable[Text]):
         # Header figures kept up to date row by row: recounting 10,000 tasks after every
         # poll cost 4 ms a poll (bench/run.py, table updates).
         self._widths = _ColumnWidths()
+        self._pending: list[str] = []
+        """Keys still to be added after a rebuild, in order (see _load_more)."""
+        self._loading = 0
+        self._order_dirty = False
         self._marks: dict[str, tuple[str, ...]] = {}
         self.state_counts: Counter[str] = Counter()
         self.gateway_counts: Counter[str] = Counter()
@@ -248,7 +256,7 @@ class TaskTable(DataTable[Text]):
 
     @property
     def shown_count(self) -> int:
-        return len(self._cells)
+        return len(self._cells) + len(self._pending)
 
     def entry(self, key: str) -> WatchEntry | None:
         return self._entries.get(key)
@@ -473,6 +481,8 @@ class TaskTable(DataTable[Text]):
 
     def _resort(self) -> None:
         """Reorder rows by the sort mode, by task rather than by cell text."""
+        if self._pending:
+            self._order_dirty = True  # rows still to come: sort once more when all are in
         if self.row_count < 2:
             return
         keys = self._sort_keys
@@ -504,9 +514,43 @@ class TaskTable(DataTable[Text]):
             self.add_column(COLUMN_LABELS[column], key=column)
         matching = [(k, e) for k, e in self._entries.items() if self.task_filter.matches(e)]
         matching.sort(key=lambda item: self._sort_keys[item[0]])
-        for key, entry in matching:
+        # The rows on screen (and around the selected task) now; the rest after the first
+        # frame, a step at a time, so 10,000 tasks show as fast as 100 and keys still work.
+        upto = FIRST_ROWS
+        if selected is not None:
+            at = next((i for i, (k, _) in enumerate(matching) if k == selected), 0)
+            upto = max(upto, at + FIRST_ROWS)
+        for key, entry in matching[:upto]:
             self._add_row(key, entry, now)
+        self._pending = [key for key, _ in matching[upto:]]
+        self._order_dirty = False
+        self._loading += 1
+        if self._pending:
+            self.call_after_refresh(self._load_more, self._loading)
         self._keep_cursor_on(selected)
+
+    def _load_more(self, loading: int) -> None:
+        """Add the next step of rows left by ``rebuild`` (unless a newer rebuild began)."""
+        if loading != self._loading or not self._pending:
+            return
+        step, self._pending = self._pending[:ROWS_PER_STEP], self._pending[ROWS_PER_STEP:]
+        now = self._now()
+        for key in step:
+            entry = self._entries.get(key)
+            if entry is not None and key not in self._cells and self.task_filter.matches(entry):
+                self._add_row(key, entry, now)
+        if self._pending:
+            self.call_later(self._load_more, loading)
+        elif self._order_dirty:
+            selected = self.current_key()
+            self._order_dirty = False
+            self._resort()
+            self._keep_cursor_on(selected)
+
+    @property
+    def rows_pending(self) -> int:
+        """Rows still to be added after a rebuild."""
+        return len(self._pending)
 
     def set_layout_for_width(self, width: int, *, show_gateway: bool | None = None) -> bool:
         """Switch column set when the width crosses a band. Returns True when it rebuilt."""
@@ -558,6 +602,7 @@ class TaskTable(DataTable[Text]):
                 self._drop_row(key)
             for key in sorted(adding, key=lambda k: self._sort_keys[k]):
                 self._add_row(key, self._entries[key], now)
+            self._pending = []  # every matching row is in now, rows a rebuild left included
             if adding:
                 self._resort()
         if selected is not None and selected in self._cells:
