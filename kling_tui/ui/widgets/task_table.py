@@ -121,10 +121,13 @@ LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
         TableLayout(
             "normal",
             ("status", "progress", "duration", "label", "id", "kind", "elapsed", "eta", "checked"),
-            24,
-            16,
+            # At 120 columns every cell at its widest must fit, stale rows (badge + marker)
+            # and "21d08h ago ⚠" included: a " stale " word and 6 more columns of label
+            # and id pushed the Checked column off screen. Hence ⚠ and 20/14 here.
+            20,
+            14,
             10,
-            False,
+            True,
             True,
             False,
         ),
