@@ -33,7 +33,7 @@ from kling_tui.models import (
     snapshot_json,
     utcnow,
 )
-from kling_tui.watchlist import WatchList, WatchListError, watchlist_path
+from kling_tui.watchlist import WatchList, WatchListError, new_entries, watchlist_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
 KINDS = [k.value for k in Kind]
@@ -296,18 +296,15 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("no task id given")
     now = utcnow()
     adhoc = _opt(args, "base_url") is not None
-    entries = [
-        WatchEntry(
-            task_id=i,
-            kind=args.kind,
-            gateway=gateway.name,
-            added_at=now,
-            label=args.label,
-            base_url=gateway.base_url if adhoc else None,
-            path_prefix=gateway.path_prefix if adhoc else None,
-        )
-        for i in ids
-    ]
+    entries = new_entries(
+        ids,
+        kind=args.kind,
+        gateway=gateway.name,
+        now=now,
+        label=args.label,
+        base_url=gateway.base_url if adhoc else None,
+        path_prefix=gateway.path_prefix if adhoc else None,
+    )
     store = _store(args)
     result = store.add(entries)
     for e in result.added:

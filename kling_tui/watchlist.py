@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 import tomli_w
@@ -70,6 +70,7 @@ __all__ = [
     "default_watchlist_path",
     "entry_from_table",
     "entry_to_table",
+    "new_entries",
     "watchlist_path",
 ]
 
@@ -113,6 +114,7 @@ _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of documen
 _TASKS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:tasks|"tasks"|'tasks')[ \t]*\]\]""", re.M)
 _VERSION_LINE = re.compile(r"""^[ \t]*(?:version|"version"|'version')[ \t]*=""", re.M)
 
+_T = TypeVar("_T")
 _Signature = tuple[int, int, int]
 """(st_mtime_ns, st_size, st_ino): what tells us another process rewrote the file."""
 _NEVER_READ: Any = object()
@@ -126,6 +128,32 @@ _Removed = tuple[int, int, TaskKey | None, TaskKey | None]
 def default_watchlist_path() -> Path:
     """Where the watch list lives when neither flag nor environment says otherwise."""
     return platformdirs.user_data_path("kling-tui") / "watchlist.toml"
+
+
+def new_entries(
+    ids: Iterable[str],
+    *,
+    kind: str,
+    gateway: str,
+    now: datetime,
+    label: str | None = None,
+    base_url: str | None = None,
+    path_prefix: str | None = None,
+) -> list[WatchEntry]:
+    """Entries for tasks about to be watched, all added at the same instant (``kling-tui add``
+    and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL."""
+    return [
+        WatchEntry(
+            task_id=task_id,
+            kind=kind,
+            gateway=gateway,
+            added_at=now,
+            label=label,
+            base_url=base_url,
+            path_prefix=path_prefix,
+        )
+        for task_id in ids
+    ]
 
 
 def watchlist_path(
@@ -397,17 +425,24 @@ def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
     raise _Invalid(f"{what} must be a number, got {_show(value)}")
 
 
+def _choice(table: dict[str, Any], key: str, choices: Mapping[str, _T], where: str) -> _T:
+    """A required word that must be one of ``choices``; the message lists them."""
+    word = table.get(key)
+    value = choices.get(word) if type(word) is str else None
+    if value is None:
+        raise _Invalid(
+            f"{where}.{key} must be one of {', '.join(choices)}, got {_show(word)}"
+            if word is not None
+            else f"{where}.{key} is missing"
+        )
+    return value
+
+
 def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     if not isinstance(last, dict):
         raise _Invalid(f"last must be a table, got {_show(last)}")
-    word = last.get("status")
-    status = _STATUSES.get(word) if type(word) is str else None
-    if status is None:
-        raise _Invalid(
-            f"last.status must be one of {', '.join(_STATUSES)}, got {_show(word)}"
-            if word is not None
-            else "last.status is missing"
-        )
+    status = _choice(last, "status", _STATUSES, "last")
+    word = last["status"]
     fetched = last.get("fetched_at")
     if fetched is None:
         raise _Invalid("last.fetched_at is missing")
@@ -445,14 +480,7 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
 def _error_from(err: Any) -> FetchError:
     if not isinstance(err, dict):
         raise _Invalid(f"error must be a table, got {_show(err)}")
-    word = err.get("type")
-    etype = _ERROR_TYPES.get(word) if type(word) is str else None
-    if etype is None:
-        raise _Invalid(
-            f"error.type must be one of {', '.join(_ERROR_TYPES)}, got {_show(word)}"
-            if word is not None
-            else "error.type is missing"
-        )
+    etype = _choice(err, "type", _ERROR_TYPES, "error")
     at = err.get("at")
     if at is None:
         raise _Invalid("error.at is missing")

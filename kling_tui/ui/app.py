@@ -59,6 +59,7 @@ from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.summary import SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
+from kling_tui.watchlist import new_entries
 
 log = logging.getLogger(__name__)
 
@@ -590,18 +591,15 @@ class KlingApp(App[int]):
             return
         now = self._now()
         where = self._remembered_gateways().get(request.gateway)
-        entries = [
-            WatchEntry(
-                task_id=task_id,
-                kind=request.kind,
-                gateway=request.gateway,
-                added_at=now,
-                label=request.label,
-                base_url=where.base_url if where else None,
-                path_prefix=where.path_prefix if where else None,
-            )
-            for task_id in request.ids
-        ]
+        entries = new_entries(
+            request.ids,
+            kind=request.kind,
+            gateway=request.gateway,
+            now=now,
+            label=request.label,
+            base_url=where.base_url if where else None,
+            path_prefix=where.path_prefix if where else None,
+        )
         try:
             result = self.poller.add(entries)
         except Exception as exc:
