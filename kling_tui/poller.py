@@ -330,7 +330,7 @@ class Poller:
         until = self._sleeping_until
         if until is None:
             return  # the loop is awake and will look at the schedule before it sleeps
-        wait = self.scheduler.next_wake(self._clock())
+        wait = self.scheduler.next_wake(self._clock(), self._limit_for())
         if wait is not None and self._clock() + wait < until:
             self._poke()
 
@@ -392,7 +392,7 @@ class Poller:
                     else:
                         if fresh is not None:
                             self._merge_fresh(fresh)
-                wait = self.scheduler.next_wake(self._clock())
+                wait = self.scheduler.next_wake(self._clock(), self._limit_for())
                 timeout = min(self.reload_interval, self.save_interval)
                 if wait is not None and not self._paused:
                     timeout = min(timeout, max(wait, 0.0))

@@ -232,15 +232,22 @@ class Scheduler:
                     room -= 1
         return out
 
-    def next_wake(self, now: float) -> float | None:
+    def next_wake(
+        self, now: float, per_gateway_limit: Mapping[str, int] | None = None
+    ) -> float | None:
         """Seconds until the next task is due (0 if one is due now); None: nothing scheduled.
 
-        A gateway at its concurrency limit still reports its next task: the caller wakes
-        anyway when a poll in flight completes.
+        With ``per_gateway_limit``, a gateway at its limit is left out: nothing of it can
+        start before a poll in flight ends, and the caller dispatches then. (Counting it, a
+        saturated gateway made the poll loop wake every millisecond to start nothing.)
         """
         self._now = now
         best: float | None = None
-        for gw in self._gateways.values():
+        for name, gw in self._gateways.items():
+            if per_gateway_limit is not None and gw.in_flight >= per_gateway_limit.get(
+                name, gw.in_flight + 1
+            ):
+                continue
             top = self._clean_top(gw)
             if top is None:
                 continue

@@ -283,3 +283,19 @@ def test_ten_thousand_tasks_cost_log_n_heap_work() -> None:
     heap = s._gateways["relay"].heap
     assert len(heap) <= 10_000
     assert s.due(now - 0.1) == []
+
+
+def test_a_gateway_at_its_limit_does_not_count_for_the_next_wake_up() -> None:
+    """The poll loop would otherwise wake every millisecond to start nothing: the poller
+    starts the next poll itself when one in flight ends."""
+    s = Scheduler(POLICY, rng=random.Random(1))
+    for n in range(4):
+        s.add(key(n), 0.0)
+    s.add(key(9, gateway="other"), 0.0)
+    limits = {"relay": 2, "other": 2}
+    assert len(s.due(0.0, per_gateway_limit=limits)) == 3  # 2 relay (at its limit) + 1 other
+    s.record(key(9, gateway="other"), 1.0, snap(Status.IN_PROGRESS, k=key(9, gateway="other")))
+    assert s.next_wake(1.0) == 0.0  # relay tasks are due, but relay is full
+    assert s.next_wake(1.0, per_gateway_limit=limits) == pytest.approx(5.0)  # other's next
+    s.record(key(0), 2.0, snap(Status.IN_PROGRESS, k=key(0)))  # a relay slot frees
+    assert s.next_wake(2.0, per_gateway_limit=limits) == 0.0
