@@ -216,3 +216,40 @@ async def test_broken_hand_edit_is_reported_and_polling_goes_on(
     assert str(store.path) in notice.message
     assert len(poller.entries) == 1
     assert store.path.read_bytes().endswith(b"broken"), "a broken file is never overwritten"
+
+
+async def test_the_loop_sleeps_while_the_gateway_is_full(tmp_path: Path) -> None:
+    """With more tasks due than connections, polls start as others end; the loop itself
+    must not wake over and over meanwhile (it did, every millisecond)."""
+    from kling_tui.models import TaskSnapshot
+
+    class Slow:
+        async def fetch(self, entry: WatchEntry) -> TaskSnapshot:
+            await asyncio.sleep(0.05)
+            return TaskSnapshot(
+                entry.task_id, entry.kind, Status.IN_PROGRESS, "processing", 10.0, (), "",
+                None, None, None, utcnow(),
+            )  # fmt: skip
+
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([watch(f"slow-{i}") for i in range(12)])
+    poller = Poller(store, Slow(), PollPolicy(), per_gateway_limit={"relay": 2}, save_interval=60)
+    seen: list[str] = []
+    poller.subscribe(lambda e: seen.append(e.entry.task_id) if isinstance(e, PollUpdate) else None)
+    wakes = 0
+    real = poller.scheduler.next_wake
+
+    def counting(*args: object, **kwargs: object) -> float | None:
+        nonlocal wakes
+        wakes += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    poller.scheduler.next_wake = counting  # type: ignore[method-assign]
+    run = asyncio.create_task(poller.run())
+    while len(seen) < 12:
+        await asyncio.sleep(0.01)
+    poller.stop()
+    await run
+    assert sorted(seen) == sorted(f"slow-{i}" for i in range(12))  # 6 rounds of 2, ~0.3 s
+    assert wakes < 40  # one per poll and a few loop turns, not one per millisecond
