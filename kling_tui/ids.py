@@ -66,7 +66,8 @@ def validate_task_id(raw: str) -> str:
     ):
         if ch in task_id:
             raise InvalidTaskId(task_id, f'contains "{ch}" ({why})')
-    if not task_id.isprintable() or any(c.isspace() for c in task_id):
+    # str.isprintable() is False for every whitespace character but the ASCII space.
+    if not task_id.isprintable() or " " in task_id:
         for ch in task_id:
             if ch.isspace():
                 raise InvalidTaskId(task_id, f"contains whitespace ({_name(ch)})")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from kling_tui.bulk import collector_paused
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -168,9 +169,10 @@ class Poller:
         self._last_save = clock()
         self._last_reload_check = clock()
         self._scope = scope
-        for entry in store.load() if entries is None else entries:
-            if scope is None or entry.key in scope:
-                self._track(entry)
+        with collector_paused():
+            for entry in store.load() if entries is None else entries:
+                if scope is None or entry.key in scope:
+                    self._track(entry)
 
     # -- observers -----------------------------------------------------------------------
 
@@ -208,12 +210,13 @@ class Poller:
     # -- control -------------------------------------------------------------------------
 
     def _track(self, entry: WatchEntry) -> None:
-        self._entries[entry.key] = entry
-        self._gateway_counts[entry.key.gateway] += 1
+        key = entry.key
+        self._entries[key] = entry
+        self._gateway_counts[key.gateway] += 1
         self._note_finished(entry)
         snap = entry.snapshot
         self.scheduler.add(
-            entry.key,
+            key,
             self._clock(),
             status=snap.status if snap else None,
             progress=snap.progress if snap else None,

@@ -805,3 +805,123 @@ def test_a_list_of_small_tasks_is_still_written_as_tables(tmp_path: Path) -> Non
     assert text.count("\n[[tasks]]\n") == 3 and "tasks = [" not in text
     assert [e.task_id for e in WatchList(store.path).load()] == ["good-1", "good-2", "good-3"]
     assert WatchList(store.path).load()[1].label == "two"
+
+
+# -- the parsed-document cache ------------------------------------------------------------------
+
+
+def _big_list(n: int = 400) -> list[WatchEntry]:
+    """Enough tasks for a file past PARSED_CACHE_MIN_BYTES, every field used somewhere."""
+    first = full_entry()
+    first.extra = {"note": "kept", "when": T0, "last": {"shade": "blue"}}
+    out = [first]
+    for i in range(1, n):
+        status = (Status.SUBMITTED, Status.IN_PROGRESS, Status.SUCCEEDED)[i % 3]
+        out.append(
+            entry(
+                f"task-{i:05d}",
+                label=f"clip {i} ✓",
+                snapshot=snapshot(f"task-{i:05d}", status=status),
+            )
+        )
+    return out
+
+
+def _no_tomllib(monkeypatch: pytest.MonkeyPatch, refuse_it: bool = True) -> None:
+    """Make tomllib.loads fail (or work again): a load that succeeds used the cache."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("tomllib was used")
+
+    monkeypatch.setattr(wl_module.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
+
+
+_TOML_LOADS = tomllib.loads
+
+
+def _load_and_remember(path: Path) -> list[WatchEntry]:
+    store = WatchList(path)
+    entries = store.load()
+    assert store.remember_parsed()
+    return entries
+
+
+def test_a_second_load_of_an_unchanged_file_skips_tomllib_and_gives_the_same_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.toml"
+    writer = WatchList(path)
+    writer.load()
+    writer.add(_big_list())
+    assert path.stat().st_size >= wl_module.PARSED_CACHE_MIN_BYTES
+    first = _load_and_remember(path)  # parses with tomllib; the dashboard then caches it
+    _no_tomllib(monkeypatch)
+    second = WatchList(path).load()
+    assert second == first
+    assert second[0].extra == first[0].extra and second[0].extra["when"] == T0
+
+
+def test_the_dashboard_quit_leaves_a_cache_for_what_it_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.toml"
+    store = WatchList(path)
+    store.load()
+    store.add(_big_list())
+    moved = store.entries[5]
+    moved.snapshot = snapshot(moved.task_id, status=Status.SUCCEEDED, minutes=9)
+    store.update([moved])
+    assert store.remember_parsed()
+    parsed = tomllib.loads(path.read_text())
+    _no_tomllib(monkeypatch)
+    again = WatchList(path).load()
+    _no_tomllib(monkeypatch, refuse_it=False)
+    assert again == WatchList(path).load() and len(again) == 400
+    # Exactly what tomllib gives for the file, not merely equal entries.
+    cache = wl_module._ParsedCache(path.absolute())
+    assert cache.load(path.read_bytes()) == parsed
+
+
+def test_a_cache_is_not_written_for_entries_changed_since_the_last_save(tmp_path: Path) -> None:
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add(_big_list())
+    store.entries[3].label = "edited in memory, not saved"
+    assert not store.remember_parsed()
+
+
+def test_a_hand_edit_is_read_from_the_file_not_the_cache(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    store = WatchList(path)
+    store.load()
+    store.add(_big_list())
+    _load_and_remember(path)
+    path.write_text(path.read_text().replace('label = "clip 7 ✓"', 'label = "renamed by hand"'))
+    labels = [e.label for e in WatchList(path).load()]
+    assert "renamed by hand" in labels and "clip 7 ✓" not in labels
+
+
+def test_a_broken_file_is_reported_with_its_line_even_with_a_cache(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    store = WatchList(path)
+    store.load()
+    store.add(_big_list())
+    _load_and_remember(path)
+    before = path.read_bytes()
+    path.write_bytes(before.replace(b"[[tasks]]", b"[[tasks]", 1))
+    with pytest.raises(WatchListError) as caught:
+        WatchList(path).load()
+    assert caught.value.line is not None
+
+
+def test_a_damaged_cache_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    store = WatchList(path)
+    store.load()
+    store.add(_big_list())
+    expected = _load_and_remember(path)
+    cache = wl_module._ParsedCache(path.absolute()).file
+    assert cache.exists()
+    for junk in (b"", b"{not json", b'{"blake2b": "x", "doc": 1}', b"[1, 2]"):
+        cache.write_bytes(junk)
+        assert WatchList(path).load() == expected

@@ -30,6 +30,7 @@ from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
+from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
 from kling_tui.sanitize import clean_text
 from kling_tui.ui.format import (
@@ -515,7 +516,11 @@ class TaskTable(DataTable[Text]):
         self._widths.clear()
         for column in self._columns():
             self.add_column(COLUMN_LABELS[column], key=column)
-        matching = [(k, e) for k, e in self._entries.items() if self.task_filter.matches(e)]
+        task_filter = self.task_filter
+        if task_filter.active:
+            matching = [(k, e) for k, e in self._entries.items() if task_filter.matches(e)]
+        else:
+            matching = list(self._entries.items())
         matching.sort(key=lambda item: self._sort_keys[item[0]])
         # The rows on screen (and around the selected task) now; the rest after the first
         # frame, a step at a time, so 10,000 tasks show as fast as 100 and keys still work.
@@ -632,6 +637,10 @@ class TaskTable(DataTable[Text]):
 
     def load(self, entries: Iterable[WatchEntry]) -> None:
         """Initial fill: the last known state from the watch list, shown at once."""
+        with collector_paused():
+            self._load(entries)
+
+    def _load(self, entries: Iterable[WatchEntry]) -> None:
         self._entries = {}
         self._marks.clear()
         self.state_counts.clear()
