@@ -590,7 +590,9 @@ def measure_core(quick: bool, progress: Callable[[str], None] = lambda _: None) 
         progress("poll overhead: 1,000 tasks against the simulator")
         overhead = measure_poll_overhead(base_url, rounds=rounds)
         progress("poll scaling: 100 vs 10,000 watched tasks")
-        scaling = measure_poll_scaling(base_url, rounds=rounds, polls=1500 if quick else 4000)
+        scaling = measure_poll_scaling(
+            base_url, rounds=2 if quick else rounds, polls=1200 if quick else 4000
+        )
     return {
         "poll_overhead_ratio": overhead.ratio,
         "poll_scaling_ratio": scaling.ratio,
