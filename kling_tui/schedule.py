@@ -271,6 +271,16 @@ class Scheduler:
             task.stopped = False
             self._push(task, now)
 
+    def release(self, key: TaskKey, now: float) -> None:
+        """A poll ended without an answer (cancelled): no longer in flight, due now."""
+        self._now = now
+        task = self._tasks.get(key)
+        if task is None or not task.in_flight:
+            return
+        task.in_flight = False
+        self._gateway(key.gateway).in_flight -= 1
+        self._push(task, now)
+
     def record(self, key: TaskKey, now: float, result: FetchResult) -> None:
         """Take one answer into account and schedule the task's next poll."""
         self._now = now

@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import platformdirs
 import tomli_w
@@ -288,64 +288,110 @@ def _error_table(e: FetchError, unknown: Any) -> dict[str, Any]:
     return err
 
 
+_Fields = tuple[str, str, str, str | None, datetime, str | None, str | None]
+
+
+class _State(NamedTuple):
+    """Everything a task's table is made of, read from its entry once.
+
+    The poller applies results to the entries on the event loop while a save serialises
+    them in a worker thread: reading the entry once, then building the table *and* the
+    save's bookkeeping from that one reading, keeps the two in agreement.
+    """
+
+    fields: _Fields
+    snapshot: TaskSnapshot | None
+    error: FetchError | None
+    extra: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: WatchEntry) -> _State:
+        # A tuple: 10,000 of these per full save, and a frozen dataclass's __init__ cost
+        # 20 ms more (bench/run.py, save_ratio_10k).
+        return cls(
+            (
+                entry.task_id,
+                entry.kind,
+                entry.gateway,
+                entry.label,
+                entry.added_at,
+                entry.base_url,
+                entry.path_prefix,
+            ),
+            entry.snapshot,
+            entry.last_error,
+            entry.extra,
+        )
+
+    def is_of(self, entry: WatchEntry) -> bool:
+        """Still the entry's state? Snapshot and error are frozen and replaced (never
+        changed) on each poll, so identity says it; ``extra`` (unknown keys kept from the
+        file) is never modified in place by kling-tui."""
+        f = self.fields
+        return (
+            self.snapshot is entry.snapshot
+            and self.error is entry.last_error
+            and self.extra is entry.extra
+            and f[3] == entry.label
+            and f[0] == entry.task_id
+            and f[1] == entry.kind
+            and f[2] == entry.gateway
+            and f[4] == entry.added_at
+            and f[5] == entry.base_url
+            and f[6] == entry.path_prefix
+        )
+
+
 def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
     """One ``[[tasks]]`` table. Keys that are ``None`` are omitted (TOML has no null).
 
     Known keys come first so a person reading the file sees them in a stable order; keys
     from ``entry.extra`` follow. ``TaskSnapshot.raw`` (the server's whole answer) is not
-    written: it is bulky and only for the live detail pane. This runs for every entry on
-    every save, so it is plain dict building, no generic dataclass walking.
+    written: it is bulky and only for the live detail pane.
     """
-    t: dict[str, Any] = {"id": entry.task_id, "kind": entry.kind, "gateway": entry.gateway}
-    if entry.label is not None:
-        t["label"] = entry.label
-    t["added_at"] = _utc(entry.added_at)
-    if entry.base_url is not None:
-        t["base_url"] = _strip_userinfo(entry.base_url)
-    if entry.path_prefix is not None:
-        t["path_prefix"] = entry.path_prefix
-    extra = entry.extra
+    return _table_of(_State.of(entry))
+
+
+def _table_of(state: _State) -> dict[str, Any]:
+    """The table of one reading of an entry. This runs for every changed entry on every
+    save, so it is plain dict building, no generic dataclass walking."""
+    task_id, kind, gateway, label, added_at, base_url, path_prefix = state.fields
+    t: dict[str, Any] = {"id": task_id, "kind": kind, "gateway": gateway}
+    if label is not None:
+        t["label"] = label
+    t["added_at"] = _utc(added_at)
+    if base_url is not None:
+        t["base_url"] = _strip_userinfo(base_url)
+    if path_prefix is not None:
+        t["path_prefix"] = path_prefix
+    extra = state.extra
     if extra:
         for k, v in extra.items():
             if k not in _ENTRY_KEYS:
                 t[k] = v
-    if entry.snapshot is not None:
-        t["last"] = _snapshot_table(entry.snapshot, extra.get("last") if extra else None)
-    if entry.last_error is not None:
-        t["error"] = _error_table(entry.last_error, extra.get("error") if extra else None)
+    if state.snapshot is not None:
+        t["last"] = _snapshot_table(state.snapshot, extra.get("last") if extra else None)
+    if state.error is not None:
+        t["error"] = _error_table(state.error, extra.get("error") if extra else None)
     return t
 
 
 @dataclass(slots=True)
 class _Chunk:
-    """One entry's ``[[tasks]]`` text as last written, and what it was made from.
+    """One entry's ``[[tasks]]`` text as last written, and the reading it was made from.
 
     A save rewrites the whole file, but between two saves of a 10,000-task list only the
-    tasks polled meanwhile changed: their text is made again, the rest is reused. The
-    snapshot and the error are frozen dataclasses, replaced (never changed) on each poll,
-    so holding them and comparing by identity tells whether they are the ones written;
-    holding them also means an address is never reused for a different object.
-    ``extra`` (unknown keys kept from the file) is never modified in place by kling-tui.
+    tasks polled meanwhile changed: their text is made again, the rest is reused. Holding
+    the reading (snapshot and error objects included) also means an address is never
+    reused for a different object.
     """
 
     entry: WatchEntry
-    fields: tuple[Any, ...]
-    snapshot: TaskSnapshot | None
-    error: FetchError | None
-    extra: dict[str, Any]
+    state: _State
     text: str
 
-    @staticmethod
-    def fields_of(entry: WatchEntry) -> tuple[Any, ...]:
-        return (
-            entry.task_id,
-            entry.kind,
-            entry.gateway,
-            entry.label,
-            entry.added_at,
-            entry.base_url,
-            entry.path_prefix,
-        )
+    def current_for(self, entry: WatchEntry) -> bool:
+        return self.entry is entry and self.state.is_of(entry)
 
     @classmethod
     def made_for(cls, entries: list[WatchEntry]) -> list[_Chunk] | None:
@@ -357,26 +403,14 @@ class _Chunk:
         last table too long for a line rules that out, and is cut off again. ``None`` if
         the text is not cut the way expected (then the caller dumps the whole document).
         """
-        tables = [entry_to_table(e) for e in entries]
-        text = tomli_w.dumps({"tasks": [*tables, _NOT_INLINE]})
+        states = [_State.of(e) for e in entries]
+        text = tomli_w.dumps({"tasks": [*map(_table_of, states), _NOT_INLINE]})
         # Strings are written on one line with escapes, so the separator can only start
         # the array's next table; the count check is the safety net.
         bodies = text[len(_TASK_START) : -1].split(_TASK_SEPARATOR)
         if not text.startswith(_TASK_START) or len(bodies) != len(entries) + 1:
             return None
-        return [
-            cls(e, cls.fields_of(e), e.snapshot, e.last_error, e.extra, body)
-            for e, body in zip(entries, bodies, strict=False)
-        ]
-
-    def current_for(self, entry: WatchEntry) -> bool:
-        return (
-            self.entry is entry
-            and self.snapshot is entry.snapshot
-            and self.error is entry.last_error
-            and self.extra is entry.extra
-            and self.fields == self.fields_of(entry)
-        )
+        return [cls(e, st, body) for e, st, body in zip(entries, states, bodies, strict=False)]
 
 
 def _show(value: Any) -> str:
@@ -1038,12 +1072,24 @@ class WatchList:
                 return True
             if self._written is None or self._top_extra:
                 return False
-            entries = self._entries
-            data = (_HEADER + self._serialize(entries)).encode()
-            if _digest(data) != self._written:
-                return False  # changed in memory since the last save
-            doc = {"version": FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-            self._parsed.store(data, doc)
+            # Read each entry once: the poller may be applying results meanwhile. Every
+            # reading must be the one its saved text was made from, and the text as a whole
+            # what was written; then the tables of those readings are the file's document.
+            bodies: list[str] = []
+            tables: list[dict[str, Any]] = []
+            for entry in self._entries:
+                state = _State.of(entry)
+                chunk = self._chunks.get(id(entry))
+                if chunk is None or chunk.entry is not entry or chunk.state != state:
+                    return False  # changed in memory since the last save
+                bodies.append(chunk.text)
+                tables.append(_table_of(state))
+            body = _TASK_SEPARATOR.join(bodies)
+            text = f"version = {FORMAT_VERSION}\n\n{_TASK_START}{body}\n"
+            data = (_HEADER + text).encode()
+            if not bodies or _digest(data) != self._written:
+                return False
+            self._parsed.store(data, {"version": FORMAT_VERSION, "tasks": tables})
             return True
 
     @contextlib.contextmanager
@@ -1095,7 +1141,8 @@ class WatchList:
     def _write(self, entries: list[WatchEntry]) -> None:
         """Serialize and replace the file atomically; adopt ``entries`` only on success."""
         try:
-            data = (_HEADER + self._serialize(entries)).encode()
+            with collector_paused():  # up to 10,000 tables and texts built at once
+                data = (_HEADER + self._serialize(entries)).encode()
         except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from undecodable argv
             raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
         try:

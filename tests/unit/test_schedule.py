@@ -299,3 +299,14 @@ def test_a_gateway_at_its_limit_does_not_count_for_the_next_wake_up() -> None:
     assert s.next_wake(1.0, per_gateway_limit=limits) == pytest.approx(5.0)  # other's next
     s.record(key(0), 2.0, snap(Status.IN_PROGRESS, k=key(0)))  # a relay slot frees
     assert s.next_wake(2.0, per_gateway_limit=limits) == 0.0
+
+
+def test_a_poll_cancelled_in_flight_is_released_and_due_again() -> None:
+    """run() ending cancels polls in flight: they must not stay counted in flight."""
+    s = Scheduler(POLICY, rng=random.Random(1))
+    s.add(key(1), 0.0)
+    assert s.due(0.0, per_gateway_limit={"relay": 1}) == [key(1)]
+    assert s.due(1.0, per_gateway_limit={"relay": 1}) == []
+    s.release(key(1), 2.0)
+    assert s.due(2.0, per_gateway_limit={"relay": 1}) == [key(1)]
+    s.release(key(2), 2.0)  # unknown or not in flight: nothing happens

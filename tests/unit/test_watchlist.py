@@ -779,18 +779,18 @@ def test_unchanged_tasks_are_not_serialised_again(
     store.load()
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(50)])
     made: list[str] = []
-    real = wl_module.entry_to_table
+    real = wl_module._table_of
 
-    def counting(e: WatchEntry) -> dict:
-        made.append(e.task_id)
-        return real(e)
+    def counting(state: wl_module._State) -> dict:
+        made.append(state.fields[0])
+        return real(state)
 
-    monkeypatch.setattr(wl_module, "entry_to_table", counting)
+    monkeypatch.setattr(wl_module, "_table_of", counting)
     moved = store.entries[7]
     moved.snapshot = snapshot(moved.task_id, minutes=9)
     store.update([moved])
     assert made == ["task-7"]
-    monkeypatch.setattr(wl_module, "entry_to_table", real)
+    monkeypatch.setattr(wl_module, "_table_of", real)
     assert store.path.read_bytes() == _whole_document(store.entries)
 
 
