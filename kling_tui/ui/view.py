@@ -248,7 +248,7 @@ class EtaEstimator:
     def observe(self, entry: WatchEntry) -> None:
         snap = entry.snapshot
         if snap is None or snap.progress is None or snap.status.terminal:
-            if snap is not None and snap.status.terminal:
+            if snap is not None and snap.status.terminal and self._samples:
                 self._samples.pop(entry.key, None)
             return
         at = snap.fetched_at.timestamp()
