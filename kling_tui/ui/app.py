@@ -48,6 +48,7 @@ from kling_tui.sanitize import clean_text
 from kling_tui.themes import DEFAULT_THEME, ThemeCatalog, discover_themes
 from kling_tui.ui import browser
 from kling_tui.ui.messages import PollerBatch, PollerCrashed
+from kling_tui.ui.reasons import why_no_video
 from kling_tui.ui.screens.add import AddRequest, AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.help import HelpScreen
@@ -555,9 +556,8 @@ class KlingApp(App[int]):
     def _with_video(self, entry: WatchEntry, purpose: str, then: Callable[[Video], None]) -> None:
         videos = self._videos_with_url(entry)
         if not videos:
-            status = entry.snapshot.status_label if entry.snapshot else "not checked yet"
             self.notify(
-                f"No video URL for {entry_name(entry)} yet ({status}).",
+                f"No video URL for {entry_name(entry)}: {why_no_video(entry)}.",
                 severity="warning",
                 markup=False,
             )

@@ -77,8 +77,15 @@ class DetailPane(VerticalScroll):
         yield Static(Text(""), id="detail-raw")
 
     def show(self, entry: WatchEntry | None) -> None:
+        """Show ``entry``; another task starts at the top (its title and status in view).
+
+        The same task shown again (every poll and tick) keeps the operator's scroll offset.
+        """
+        previous = self.entry
         self.entry = entry
         self.redraw()
+        if (previous.key if previous else None) != (entry.key if entry else None):
+            self.scroll_home(animate=False, immediate=True)
 
     def set_palette(self, palette: Palette) -> None:
         self.palette = palette

@@ -1,0 +1,127 @@
+"""The detail pane, the raw JSON view and what ``o`` / ``y`` / ``c`` say (issue 9: 7, 8, 10, 11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kling_tui.models import ErrorType, Status, Video
+from kling_tui.normalize import normalize
+from tests.pilot.test_pilot_keys import record_notes
+from tests.pilot.ui_fakes import NOW, FakeFetcher, entry, fetch_error
+
+
+def long_raw(task_id: str) -> str:
+    data = ",".join(f'"field_{i}": "value {i}"' for i in range(60))
+    return '{"code": 0, "data": {"task_id": "' + task_id + '", ' + data + "}}"
+
+
+async def test_detail_scroll_resets_when_the_selection_moves(make_app: Any) -> None:
+    tasks = [
+        entry(f"task-{i:02d}", Status.SUCCEEDED, label=f"clip {i}", raw=long_raw(f"task-{i:02d}"))
+        for i in range(16)
+    ]
+    app = make_app(tasks)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.detail.scroll_y > 0  # the raw answer is scrolled into view
+        await pilot.press("j")
+        await pilot.pause()
+        scrolled = app.detail.scroll_y
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.detail.scroll_y == 0, f"kept scroll offset {scrolled}"
+        assert app.detail.plain_text.splitlines()[0].endswith("clip 1")
+        await pilot.press("j")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.detail.scroll_y == 0
+
+
+# -- o / c without a video URL: say what is true (issue 9, item 8) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (entry("t-new", None), "No video URL for t-new: not checked yet."),
+        (
+            entry(
+                "12",
+                None,
+                error=fetch_error(ErrorType.NOT_FOUND, "task not found on main", status_code=404),
+            ),
+            "No video URL for 12: not found on the gateway main (HTTP 404).",
+        ),
+        (
+            entry("t-to", None, error=fetch_error(ErrorType.TIMEOUT)),
+            "No video URL for t-to: no answer from the gateway yet: timeout.",
+        ),
+        (
+            entry("t-bad", Status.FAILED, message="content moderation"),
+            "No video URL for t-bad: failed: content moderation.",
+        ),
+        (
+            entry("t-bad2", Status.FAILED),
+            "No video URL for t-bad2: failed: no reason given.",
+        ),
+        (
+            entry("t-run", Status.IN_PROGRESS, progress=42.0),
+            "No video URL for t-run: still rendering 42%.",
+        ),
+        (
+            entry("t-sub", Status.SUBMITTED),
+            "No video URL for t-sub: submitted, waiting to start.",
+        ),
+        (
+            entry("t-done", Status.SUCCEEDED, videos=[Video("v", None, 5.0)]),
+            "No video URL for t-done: finished without a video URL.",
+        ),
+        (
+            entry(
+                "t-gone",
+                Status.IN_PROGRESS,
+                progress=10.0,
+                error=fetch_error(ErrorType.NOT_FOUND, "gone", status_code=404),
+            ),
+            "No video URL for t-gone: the gateway main no longer finds it (HTTP 404).",
+        ),
+    ],
+)
+@pytest.mark.parametrize("key", ["o", "c"])
+async def test_no_video_url_says_what_is_true(
+    make_app: Any, item: Any, expected: str, key: str
+) -> None:
+    app = make_app([item])
+    async with app.run_test(size=(100, 30)) as pilot:
+        notes = record_notes(app)
+        await pilot.press(key)
+        await pilot.pause()
+        assert (expected, "warning") in notes
+
+
+async def test_a_real_not_found_answer_polled_then_o_says_so(make_app: Any) -> None:
+    """A gateway's 404 body through the real normaliser and poller, then ``o``."""
+    answer = normalize(
+        404,
+        {},
+        b'{"code":1203,"message":"task not found"}',
+        task_id="12",
+        kind="text2video",
+        origin="https://main.gateway.example",
+        now=NOW,
+    )
+    assert not hasattr(answer, "status")  # a FetchError, not a snapshot
+    fetcher = FakeFetcher({"12": answer})
+    app = make_app([entry("12", None)], fetcher=fetcher)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.poller.poll_once()
+        await pilot.pause()
+        notes = record_notes(app)
+        await pilot.press("o")
+        assert notes and notes[-1][0].startswith(
+            "No video URL for 12: not found on the gateway main"
+        )
