@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kling_tui.models import ErrorType, Status, Video
+from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
 from kling_tui.normalize import normalize
 from tests.pilot.test_pilot_keys import record_notes
 from tests.pilot.ui_fakes import NOW, FakeFetcher, entry, fetch_error
@@ -124,4 +124,77 @@ async def test_a_real_not_found_answer_polled_then_o_says_so(make_app: Any) -> N
         await pilot.press("o")
         assert notes and notes[-1][0].startswith(
             "No video URL for 12: not found on the gateway main"
+        )
+
+
+# -- j: the raw answer, pretty-printed and still data (issue 9, item 11) ---------------------
+
+
+HOSTILE_RAW = (
+    '{"code":0,"zeta":1,"alpha":{"b":[1,2.50,true,null],"a":{}},'
+    '"message":"[@click=app.quit]x[/] oops[/] \\u001b[31m red \\u202e"}'
+)
+
+
+async def test_raw_json_is_indented_in_the_order_received_and_shown_as_text(
+    make_app: Any,
+) -> None:
+    item = entry("t-raw", Status.SUCCEEDED, raw=HOSTILE_RAW)
+    app = make_app([item])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        rendered = app.query_one("#detail-raw").render()
+        assert rendered.plain.splitlines() == [
+            "raw answer:",
+            "{",
+            '  "code": 0,',
+            '  "zeta": 1,',
+            '  "alpha": {',
+            '    "b": [',
+            "      1,",
+            "      2.50,",
+            "      true,",
+            "      null",
+            "    ],",
+            '    "a": {}',
+            "  },",
+            '  "message": "[@click=app.quit]x[/] oops[/] \\u001b[31m red \\u202e"',
+            "}",
+        ]
+        # highlighted: keys and strings carry colours from the theme
+        styles = {str(span.style) for span in rendered.spans}
+        assert len(styles) >= 4
+        assert not any("@click" in str(span.style) for span in rendered.spans)
+        # the escapes are characters on screen, not a real ESC or bidi override
+        assert "\x1b" not in rendered.plain and "\u202e" not in rendered.plain
+
+
+async def test_raw_json_shows_the_sanitised_body_the_normaliser_stored(make_app: Any) -> None:
+    """Raw C1 and bidi characters in the body arrive as visible escapes; JSON escapes as text."""
+    body = (
+        '{"data":{"task_id":"t-1","task_status":"succeed",'
+        '"task_status_msg":"a\u009b31m \u202eb \\u001b]52;c;eA==\\u0007"}}'
+    )
+    snap = normalize(200, {}, body.encode(), task_id="t-1", kind="text2video", now=NOW)
+    assert isinstance(snap, TaskSnapshot) and snap.raw is not None
+    item = entry("t-1", Status.SUCCEEDED)
+    item.snapshot = snap
+    app = make_app([item])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        plain = app.query_one("#detail-raw").render().plain
+        assert '"task_status_msg": "a\\x9b31m \\u202eb \\u001b]52;c;eA==\\u0007"' in plain
+        assert not any(ch in plain for ch in "\x1b\x07\x9b\u202e")
+
+
+async def test_a_body_that_is_not_json_is_shown_as_it_is(make_app: Any) -> None:
+    item = entry("t-html", Status.SUCCEEDED, raw="<html>[b]bad gateway[/b]</html>")
+    app = make_app([item])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.query_one("#detail-raw").render().plain == (
+            "raw answer:\n<html>[b]bad gateway[/b]</html>"
         )

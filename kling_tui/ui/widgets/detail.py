@@ -20,6 +20,7 @@ from textual.widgets import Static
 from kling_tui.models import Status, WatchEntry
 from kling_tui.sanitize import clean_text
 from kling_tui.ui.format import DASH, fmt_ago, fmt_progress, fmt_span, fmt_time, fmt_video_duration
+from kling_tui.ui.rawjson import render_json
 from kling_tui.ui.view import EtaEstimator, elapsed_seconds, is_stale, row_state
 from kling_tui.ui.widgets.badge import render_badge
 from kling_tui.ui.widgets.palette import Palette
@@ -69,6 +70,8 @@ class DetailPane(VerticalScroll):
         self.entry: WatchEntry | None = None
         self.show_raw = False
         self._last_body: str | None = None
+        self._last_raw: Text | None = None
+        self._raw_cache: tuple[str, Palette, Text] | None = None
         self.plain_text = ""
         """Plain text of what is shown (name<TAB>value lines), for tests and copying."""
 
@@ -103,7 +106,10 @@ class DetailPane(VerticalScroll):
             self._last_body = signature
             self.plain_text = body.plain
             self.query_one("#detail-body", Static).update(self._layout(body))
-            self.query_one("#detail-raw", Static).update(self.render_raw(self.entry))
+            raw = self.render_raw(self.entry)
+            if force or raw is not self._last_raw:
+                self._last_raw = raw
+                self.query_one("#detail-raw", Static).update(raw)
 
     @staticmethod
     def _layout(body: Text) -> RenderableType:
@@ -127,6 +133,7 @@ class DetailPane(VerticalScroll):
     # -- content -------------------------------------------------------------------------
 
     def render_raw(self, entry: WatchEntry | None) -> Text:
+        """The raw answer, indented and highlighted (keys in the order received)."""
         if entry is None:
             return Text("")
         raw = entry.snapshot.raw if entry.snapshot is not None else None
@@ -134,14 +141,17 @@ class DetailPane(VerticalScroll):
             return Text("raw answer hidden — press j to show it", style=Style(italic=True))
         if not raw:
             return Text("no raw answer stored for this task", style=Style(italic=True))
-        text = Text("raw answer:\n", style=Style(bold=True))
+        cached = self._raw_cache
+        if cached is not None and cached[0] is raw and cached[1] is self.palette:
+            return cached[2]  # lexing 64 KB takes ~60 ms: not on every clock tick
+        text = Text()
+        text.append("raw answer:\n", style=Style(bold=True))
+        text.append_text(render_json(raw[:RAW_DISPLAY_LIMIT], self.palette))
         if len(raw) > RAW_DISPLAY_LIMIT:
-            text.append(raw[:RAW_DISPLAY_LIMIT])
             text.append(
                 f"\n… {len(raw) - RAW_DISPLAY_LIMIT} more characters not shown", style="italic"
             )
-        else:
-            text.append(raw)
+        self._raw_cache = (raw, self.palette, text)
         return text
 
     def render_body(self, entry: WatchEntry | None) -> Text:
