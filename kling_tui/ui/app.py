@@ -51,6 +51,7 @@ from kling_tui.ui.messages import PollerBatch, PollerCrashed
 from kling_tui.ui.reasons import why_no_video
 from kling_tui.ui.screens.add import AddRequest, AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
+from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
 from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
@@ -75,6 +76,7 @@ ACTION_HELP: dict[str, str] = {
     "open_video": "Open the selected task's video in the web browser",
     "copy_url": "Copy the selected task's video URL",
     "copy_id": "Copy the selected task's id",
+    "show_copied": "Show the last copied text, to copy it by hand",
     "refresh_task": "Refresh the selected task now",
     "refresh_all": "Refresh every task now (finished ones too)",
     "toggle_pause": "Pause or resume polling",
@@ -113,6 +115,7 @@ class KlingApp(App[int]):
         Binding("o", "open_video", "Open", id="open"),
         Binding("c", "copy_url", "Copy URL", id="copy-url", show=False),
         Binding("y", "copy_id", "Copy ID", id="copy-id", show=False),
+        Binding("Y", "show_copied", "Show copied", id="show-copied", show=False),
         Binding("r", "refresh_task", "Refresh", id="refresh"),
         Binding("R", "refresh_all", "Refresh all", id="refresh-all", show=False),
         Binding("p", "toggle_pause", "Pause", id="pause"),
@@ -186,6 +189,8 @@ class KlingApp(App[int]):
         self._last_bell = -1e9
         self._startup_notes: list[tuple[str, str]] = []
         self._filter_text = ""
+        self._copied: tuple[str, str] | None = None
+        """(text, what) of the last copy, for the copy-by-hand dialog."""
 
         self.theme_catalog = themes if themes is not None else discover_themes()
         for error in self.theme_catalog.errors[:5]:
@@ -506,10 +511,15 @@ class KlingApp(App[int]):
 
     # -- command palette -----------------------------------------------------------------
 
-    def _keys_for(self, action: str) -> str:
-        """The keys bound to an action right now (keymap applied), app-level keys first."""
+    def _keys_for(self, action: str, screen: Screen[Any] | None = None) -> str:
+        """The keys bound to an action right now (keymap applied), app-level keys first.
+
+        ``screen``: whose bindings count (default: the active one; the command palette
+        passes the screen it was opened over, toasts the dashboard's own).
+        """
         found: list[tuple[bool, str]] = []
-        for key, active in self.screen.active_bindings.items():
+        screen = screen if screen is not None else self.screen
+        for key, active in screen.active_bindings.items():
             if active.binding.action in (action, f"app.{action}"):
                 shown = key if key in ("enter", "escape") else self.get_key_display(active.binding)
                 found.append((active.node is not self, shown))
@@ -724,8 +734,30 @@ class KlingApp(App[int]):
         self.push_screen(OpenFailedScreen(url, clean_text(error, limit=300)), answered)
 
     def _copy(self, text: str, what: str) -> None:
+        """Copy through the terminal (OSC 52): say so, since nothing can tell if it arrived."""
         self.copy_to_clipboard(text)
-        self.notify(f"Copied {what}: {clean_text(text, limit=120)}", markup=False)
+        self._copied = (text, what)
+        show = self._keys_for("show_copied", self.screen_stack[0])
+        hint = f"{show} shows it" if show else "“Show the last copied text” (ctrl+p) shows it"
+        self.notify(
+            f"Sent the {what} to the terminal clipboard (OSC 52): {clean_text(text, limit=120)}"
+            f"\nNot there? {hint} to copy by hand.",
+            markup=False,
+            timeout=8,
+        )
+
+    def action_show_copied(self) -> None:
+        if self._copied is None:
+            base = self.screen_stack[0]
+            self.notify(
+                f"Nothing copied yet: {self._keys_for('copy_id', base) or 'copy id'} copies the "
+                f"task id, {self._keys_for('copy_url', base) or 'copy URL'} the video URL.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        text, what = self._copied
+        self.push_screen(CopyTextScreen(text, what))
 
     def action_copy_url(self) -> None:
         entry = self._selected()

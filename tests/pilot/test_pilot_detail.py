@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.widgets import TextArea
 
 from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
 from kling_tui.normalize import normalize
-from tests.pilot.test_pilot_keys import record_notes
-from tests.pilot.ui_fakes import NOW, FakeFetcher, entry, fetch_error
+from kling_tui.ui.screens.copy import CopyTextScreen
+from kling_tui.ui.screens.videos import OpenFailedScreen
+from tests.pilot.test_pilot_keys import record_notes, select
+from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
 
 
 def long_raw(task_id: str) -> str:
@@ -198,3 +201,69 @@ async def test_a_body_that_is_not_json_is_shown_as_it_is(make_app: Any) -> None:
         assert app.query_one("#detail-raw").render().plain == (
             "raw answer:\n<html>[b]bad gateway[/b]</html>"
         )
+
+
+# -- y / c: say the copy went through the terminal, offer it by hand (issue 9, item 10) -----
+
+
+async def test_copy_says_osc52_and_shift_y_shows_the_text_to_copy_by_hand(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = record_notes(app)
+        select(app, "task-done-0003")
+        await pilot.press("y")
+        assert app.clipboard == "task-done-0003"
+        message, severity = notes[-1]
+        assert severity == "information"
+        assert message.startswith(
+            "Sent the task id to the terminal clipboard (OSC 52): task-done-0003"
+        )
+        assert "Y shows it" in message and "Copied" not in message
+        await pilot.press("c")
+        assert "video URL" in notes[-1][0]
+        await pilot.press("Y")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CopyTextScreen)
+        area = screen.query_one(TextArea)
+        assert area.read_only and area.has_focus
+        assert area.text == "https://cdn.example.com/videos/sunrise.mp4"
+        assert area.selected_text == area.text  # ready for ctrl+c or a mouse copy
+        await pilot.press("x", "delete")  # read-only: typing changes nothing
+        assert area.text == "https://cdn.example.com/videos/sunrise.mp4"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CopyTextScreen)
+
+
+async def test_show_copied_before_any_copy_says_how(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = record_notes(app)
+        await pilot.press("Y")
+        assert notes == [("Nothing copied yet: y copies the task id, c the video URL.", "warning")]
+        assert not isinstance(app.screen, CopyTextScreen)
+
+
+async def test_copy_hint_follows_a_rebinding(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_keymap({"show-copied": "w"})
+        notes = record_notes(app)
+        await pilot.press("y")
+        assert "w shows it" in notes[-1][0]
+        await pilot.press("w")
+        assert isinstance(app.screen, CopyTextScreen)
+
+
+async def test_open_fallback_copy_offers_the_dialog_too(make_app: Any) -> None:
+    app = make_app(opener=Opener(False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        select(app, "task-done-0003")
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await wait_for(pilot, lambda: isinstance(app.screen, OpenFailedScreen))
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("Y")
+        assert isinstance(app.screen, CopyTextScreen)
+        assert app.screen.text == "https://cdn.example.com/videos/sunrise.mp4"
