@@ -43,7 +43,7 @@ from textual.worker import Worker
 
 from kling_tui.config import AppConfig, remember_theme
 from kling_tui.models import Status, Video, WatchEntry, utcnow
-from kling_tui.poller import Poller, PollerEvent, PollerState, PollUpdate
+from kling_tui.poller import Notice, Poller, PollerEvent, PollerState, PollUpdate
 from kling_tui.sanitize import clean_text
 from kling_tui.themes import DEFAULT_THEME, ThemeCatalog, discover_themes
 from kling_tui.ui import browser
@@ -94,6 +94,19 @@ BrowserOpener = Callable[[str], bool]
 def _default_opener(url: str) -> bool:
     # Looked up at call time so tests can patch ``kling_tui.ui.browser.open_in_browser``.
     return browser.open_in_browser(url)
+
+
+def command_title(help_text: str) -> tuple[str, str]:
+    """Split an ``ACTION_HELP`` text into the palette's title and the rest of it.
+
+    ``"Add tasks: paste one id…"`` -> ``("Add tasks", "paste one id…")``;
+    ``"Remove … (asks first)"`` -> ``("Remove …", "asks first")``.
+    """
+    title = help_text.split(":")[0].split(" (")[0]
+    rest = help_text[len(title) :].lstrip(":").strip()
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    return title, rest
 
 
 def entry_name(entry: WatchEntry, limit: int = 60) -> str:
@@ -376,21 +389,31 @@ class KlingApp(App[int]):
             self._refresh_chrome()
         if batch.finished:
             self._announce(batch.finished)
-        for notice in batch.notices[:5]:
-            severity = (
-                notice.severity
-                if notice.severity in ("information", "warning", "error")
-                else "warning"
-            )
-            self.notify(
-                clean_text(notice.message, limit=500), severity=severity, markup=False, timeout=10
-            )  # type: ignore[arg-type]
+        if batch.notices:
+            self._announce_notices(batch.notices)
+
+    def _announce_notices(self, notices: list[Notice]) -> None:
+        """One toast for the notices of a batch: stacked toasts would cover the detail pane."""
+        ranks = {"information": 0, "warning": 1, "error": 2}
+        severity = max(
+            (n.severity if n.severity in ranks else "warning" for n in notices),
+            key=ranks.__getitem__,
+        )
+        lines = [clean_text(n.message, limit=300) for n in notices[:3]]
+        if len(notices) > 3:
+            lines.append(f"… and {len(notices) - 3} more")
+        self.notify("\n".join(lines), severity=severity, markup=False, timeout=10)  # type: ignore[arg-type]
 
     def _announce(self, finished: list[PollUpdate]) -> None:
-        """Toast tasks that just finished (one summary toast for a flood) and ring the bell."""
+        """Toast the tasks that just finished, one toast per batch, and ring the bell.
+
+        One task gets its own toast (with the failure reason); several finishing in one
+        poll batch share one: "3 tasks finished: 2 succeeded, 1 failed", with their names
+        when there are only a few.
+        """
         done = [u for u in finished if u.entry.status is Status.SUCCEEDED]
         failed = [u for u in finished if u.entry.status is Status.FAILED]
-        if len(finished) <= 3:
+        if len(finished) == 1:
             for update in done:
                 self.notify(f"✓ Succeeded: {entry_name(update.entry)}", markup=False)
             for update in failed:
@@ -399,17 +422,18 @@ class KlingApp(App[int]):
                 self.notify(
                     f"✗ Failed: {entry_name(update.entry)}{why}", severity="error", markup=False
                 )
-        else:
+        elif finished:
             parts = []
             if done:
                 parts.append(f"{len(done)} succeeded")
             if failed:
                 parts.append(f"{len(failed)} failed")
-            self.notify(
-                "Tasks finished: " + ", ".join(parts),
-                severity="error" if failed else "information",
-                markup=False,
-            )
+            message = f"{len(finished)} tasks finished: " + ", ".join(parts)
+            if len(finished) <= 3:
+                names = [f"✓ {entry_name(u.entry, 30)}" for u in done]
+                names += [f"✗ {entry_name(u.entry, 30)}" for u in failed]
+                message += "\n" + "  ".join(names)
+            self.notify(message, severity="error" if failed else "information", markup=False)
         if getattr(getattr(self.config, "poll", None), "bell", False):
             now = self._clock()
             if now - self._last_bell >= 1.0:
@@ -531,8 +555,10 @@ class KlingApp(App[int]):
         for action, help_text in ACTION_HELP.items():
             if action == "quit":
                 continue
-            title = help_text.split(":")[0].split(" (")[0]
-            yield SystemCommand(title, help_text, partial(self.run_action, action))
+            title, detail = command_title(help_text)
+            keys = self._keys_for(action, screen)
+            shown = [f"key {keys}" if keys else "no key bound", *([detail] if detail else [])]
+            yield SystemCommand(title, "  ·  ".join(shown), partial(self.run_action, action))
         current = self.theme
         for name in sorted(self.theme_catalog.themes):
             if name in self.available_themes and name != current:

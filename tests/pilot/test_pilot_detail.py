@@ -9,7 +9,9 @@ from textual.widgets import TextArea
 
 from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
 from kling_tui.normalize import normalize
+from kling_tui.ui.app import ACTION_HELP, command_title
 from kling_tui.ui.screens.copy import CopyTextScreen
+from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen
 from tests.pilot.test_pilot_keys import record_notes, select
 from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
@@ -267,3 +269,67 @@ async def test_open_fallback_copy_offers_the_dialog_too(make_app: Any) -> None:
         await pilot.press("Y")
         assert isinstance(app.screen, CopyTextScreen)
         assert app.screen.text == "https://cdn.example.com/videos/sunrise.mp4"
+
+
+# -- help at 80x24 and the command palette's keys (issue 9, item 15) -------------------------
+
+
+async def test_help_at_80x24_keeps_esc_closes_in_view_and_wraps_under_the_text(
+    make_app: Any,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        hint = screen.query_one("#help-close-hint")
+        body = screen.query_one("#help-body")
+        assert "Esc closes" in str(hint.render())
+        assert hint.region.bottom <= 23 and hint.region.height == 1  # above the border
+        assert not body.region.overlaps(hint.region)
+        assert body.max_scroll_y > 0 and body.has_focus  # the rest is a scroll away
+        await pilot.press("end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+        assert hint.region.bottom <= 23
+        # a wrapped description continues under itself, never at the key column
+        for width in (body.content_region.width - 1, 48):
+            lines = screen.plain_text(width).splitlines()
+            keys = lines[1 : lines.index("")]
+            column = keys[0].index("Add tasks")
+            for line in keys:
+                assert line[:column].strip() or line[column] != " ", line
+            assert any(not line[:column].strip() for line in keys) == (width == 48)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_shows_each_commands_key_as_bound_now(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)):
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Add tasks"] == (
+            "key a  ·  paste one id or many, choose kind, gateway and label"
+        )
+        assert commands["Remove the selected task from the watch list"] == "key d  ·  asks first"
+        assert commands["Undo the last removal"] == "key u"
+        assert commands["Open the selected task's video in the web browser"].startswith(
+            "key o/enter"
+        )
+        ours = [command_title(text)[0] for action, text in ACTION_HELP.items() if action != "quit"]
+        for title in ours:
+            assert commands[title].startswith("key ")
+            assert title not in commands[title]  # no title repeated as its description
+        app.set_keymap({"add": "n"})
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Add tasks"].startswith("key n  ·")
+
+
+async def test_palette_lists_the_keys_of_the_screen_under_it(make_app: Any) -> None:
+    app = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p", *"Add tasks")
+        await wait_for(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        option = app.screen.query_one("CommandList").get_option_at_index(0)
+        assert "key a" in str(option.prompt)

@@ -153,9 +153,35 @@ async def test_finishing_tasks_toast_and_ring_the_bell(make_app) -> None:
         )
         await pilot.pause()
         toasts = [(n.message, n.severity) for n in app._notifications]
-        assert ("✓ Succeeded: good one", "information") in toasts
-        assert ("✗ Failed: t-bad — quota exceeded", "error") in toasts
+        # one toast per batch (issue 9, item 15), naming the few tasks
+        assert toasts == [("2 tasks finished: 1 succeeded, 1 failed\n✓ good one  ✗ t-bad", "error")]
         assert bells == [1]  # once per batch, not per task
+
+
+async def test_one_task_finishing_gets_its_own_toast_with_the_reason(make_app) -> None:
+    item = entry("t-bad", Status.IN_PROGRESS, progress=30.0)
+    app = make_app([item])
+    async with app.run_test(size=(100, 30)) as pilot:
+        item.snapshot = snapshot("t-bad", Status.FAILED, message="quota exceeded", fetched_ago=0)
+        publish(app, PollUpdate(item, Status.IN_PROGRESS, False))
+        await pilot.pause()
+        toasts = [(n.message, n.severity) for n in app._notifications]
+        assert toasts == [("✗ Failed: t-bad — quota exceeded", "error")]
+
+
+async def test_three_finishing_in_one_batch_is_one_toast(make_app) -> None:
+    entries = [entry(f"t-{i}", Status.IN_PROGRESS, label=f"clip {i}") for i in range(3)]
+    app = make_app(entries)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for i, item in enumerate(entries):
+            status = Status.FAILED if i == 2 else Status.SUCCEEDED
+            item.snapshot = snapshot(item.task_id, status, message="nope", fetched_ago=0)
+            publish(app, PollUpdate(item, Status.IN_PROGRESS, False))
+        await pilot.pause()
+        toasts = [(n.message, n.severity) for n in app._notifications]
+        assert toasts == [
+            ("3 tasks finished: 2 succeeded, 1 failed\n✓ clip 0  ✓ clip 1  ✗ clip 2", "error")
+        ]
 
 
 async def test_no_bell_unless_configured(make_app) -> None:
@@ -181,7 +207,7 @@ async def test_many_finishing_at_once_is_one_toast(make_app) -> None:
             publish(app, PollUpdate(item, Status.IN_PROGRESS, False))
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert messages == ["Tasks finished: 5 succeeded, 5 failed"]
+        assert messages == ["10 tasks finished: 5 succeeded, 5 failed"]
 
 
 # -- failures never end the app ---------------------------------------------------------------
@@ -303,6 +329,16 @@ async def test_poller_notices_become_toasts(make_app) -> None:
         await pilot.pause()
         [note] = list(app._notifications)
         assert note.message == "could not save the watch list: [bold]disk full[/]"
+        assert note.severity == "error" and note.markup is False
+
+
+async def test_several_notices_in_one_batch_share_one_toast(make_app) -> None:
+    app = make_app([entry("t-1")])
+    async with app.run_test(size=(100, 30)) as pilot:
+        publish(app, *(Notice(f"note {i}", "warning") for i in range(4)), Notice("bad", "error"))
+        await pilot.pause()
+        [note] = list(app._notifications)
+        assert note.message == "note 0\nnote 1\nnote 2\n… and 2 more"
         assert note.severity == "error" and note.markup is False
 
 

@@ -1,15 +1,22 @@
-"""The help screen: every key (as currently bound, keymap included) and the filter syntax."""
+"""The help screen: every key (as currently bound, keymap included) and the filter syntax.
+
+At 80x24 the list is taller than the screen: the keys and the filter syntax scroll, and
+the line saying how to close it stays in view below them. Descriptions wrap under
+themselves (a grid), never back to the key column.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.console import Console, Group
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -23,6 +30,8 @@ FILTER_HELP = (
     ("gw:NAME", "by gateway"),
 )
 
+CLOSE_HINT = "Esc closes · ↑ ↓ PgUp PgDn scroll · ctrl+p: command palette"
+
 
 class HelpScreen(ModalScreen[None]):
     """Lists ``(keys, description)`` pairs given by the app."""
@@ -31,14 +40,24 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    HelpScreen > VerticalScroll {
+    HelpScreen > Vertical {
         width: 80;
         max-width: 100%;
         height: auto;
         max-height: 100%;
         border: thick $primary;
         background: $surface;
-        padding: 0 2;
+        padding: 0 1;
+    }
+    HelpScreen #help-body {
+        height: auto;
+        max-height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    HelpScreen #help-close-hint {
+        dock: bottom;
+        height: 1;
+        color: $text-muted;
     }
     """
 
@@ -51,20 +70,37 @@ class HelpScreen(ModalScreen[None]):
         self._keys = list(keys)
         self._key_colour = key_colour
 
-    def compose(self) -> ComposeResult:
+    def help_text(self) -> Group:
+        """Both sections, each a two-column grid (so wrapped text stays in its column)."""
         bold = Style(bold=True)
-        text = Text("Keys\n", style=bold)
-        width = max((len(k) for k, _ in self._keys), default=4) + 2
-        for keys, description in self._keys:
-            text.append(f"  {keys:<{width}}", style=Style(bold=True, color=self._key_colour))
-            text.append(description + "\n")
-        text.append("\nFilter (/)\n", style=bold)
-        for syntax, description in FILTER_HELP:
-            text.append(f"  {syntax:<21}", style=Style(bold=True))
-            text.append(description + "\n")
-        text.append("\nctrl+p opens the command palette (every action, themes). Esc closes.")
-        with VerticalScroll():
-            yield Static(text)
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(no_wrap=True, style=Style(bold=True, color=self._key_colour))
+        keys.add_column(overflow="fold")
+        for key, description in self._keys:
+            keys.add_row(Text(key), Text(description))
+        syntax = Table.grid(padding=(0, 2))
+        syntax.add_column(no_wrap=True, style=bold)
+        syntax.add_column(overflow="fold")
+        for term, description in FILTER_HELP:
+            syntax.add_row(Text(term), Text(description))
+        return Group(Text("Keys", style=bold), keys, Text("\nFilter (/)", style=bold), syntax)
+
+    def plain_text(self, width: int = 76) -> str:
+        """What the help says, as plain lines ``width`` wide (for tests and checks)."""
+        console = Console(width=width, color_system=None)
+        with console.capture() as capture:
+            console.print(self.help_text())
+            console.print(CLOSE_HINT)
+        return capture.get()
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with VerticalScroll(id="help-body"):
+                yield Static(self.help_text(), id="help-text")
+            yield Static(Text(CLOSE_HINT), id="help-close-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
