@@ -123,3 +123,8 @@ def test_authentication_failure(snap_compare, tmp_path: Path) -> None:
 
 def test_help_screen(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(build(tmp_path), terminal_size=(100, 36), press=["question_mark"])
+
+
+def test_help_screen_80x24(snap_compare, tmp_path: Path) -> None:
+    """The smallest supported terminal: the list scrolls, "Esc closes" stays in view."""
+    assert snap_compare(build(tmp_path), terminal_size=(80, 24), press=["question_mark"])
