@@ -76,7 +76,7 @@ ACTION_HELP: dict[str, str] = {
     "open_video": "Open the selected task's video in the web browser",
     "copy_url": "Copy the selected task's video URL",
     "copy_id": "Copy the selected task's id",
-    "show_copied": "Show the last copied text, to copy it by hand",
+    "show_copied": "Show the copied text (to select and copy it by hand)",
     "refresh_task": "Refresh the selected task now",
     "refresh_all": "Refresh every task now (finished ones too)",
     "toggle_pause": "Pause or resume polling",
@@ -764,7 +764,7 @@ class KlingApp(App[int]):
         self.copy_to_clipboard(text)
         self._copied = (text, what)
         show = self._keys_for("show_copied", self.screen_stack[0])
-        hint = f"{show} shows it" if show else "“Show the last copied text” (ctrl+p) shows it"
+        hint = f"{show} shows it" if show else "“Show the copied text” (ctrl+p) shows it"
         self.notify(
             f"Sent the {what} to the terminal clipboard (OSC 52): {clean_text(text, limit=120)}"
             f"\nNot there? {hint} to copy by hand.",
