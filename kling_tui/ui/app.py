@@ -459,6 +459,11 @@ class KlingApp(App[int]):
             empty.update(
                 Text("No tasks watched yet.\nPress a to add task ids (paste many at once).")
             )
+        elif table.task_filter.problems:
+            notice = Text("The filter has an error: ")
+            notice.append(clean_text("; ".join(table.task_filter.problems), limit=200))
+            notice.append("\nPress / to fix it; Escape in the filter clears it.")
+            empty.update(notice)
         elif table.shown_count == 0:
             notice = Text("No task matches the filter “")
             notice.append(clean_text(self._filter_text, limit=80))
