@@ -56,6 +56,7 @@ from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
 from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.palette import Palette
+from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
 from kling_tui.ui.widgets.summary import SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
@@ -163,6 +164,7 @@ class KlingApp(App[int]):
             themes: theme catalog; default: bundled + user themes from disk.
         """
         super().__init__()
+        use_whole_cell_scrollbars()  # no eighth-block glyphs at the right edge (tmux)
         self.poller = poller
         self.config = config
         self.demo_note = demo_note

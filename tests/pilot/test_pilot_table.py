@@ -70,3 +70,68 @@ async def test_kind_short_label_from_the_table_filters(make_app) -> None:
         await pilot.pause()
         assert app.table.shown_keys() == [key("i-2", kind="image2video")]
         assert app.filter_bar.error == ""
+
+
+# -- 13: Home/End/g/G, a steady ETA column ------------------------------------------------------
+
+
+async def test_home_end_g_and_shift_g_go_to_the_first_and_last_row(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.table
+        table.focus()
+        await pilot.pause()
+        last = table.row_count - 1
+        assert table.cursor_row == 0 and last == 5
+        for press, row in (("end", last), ("home", 0), ("G", last), ("g", 0)):
+            await pilot.press(press)
+            await pilot.pause()
+            assert table.cursor_row == row, press
+        await pilot.press("G")
+        assert table.current_key() == table.shown_keys()[-1]
+
+
+async def test_end_reaches_rows_a_rebuild_has_not_added_yet(make_app) -> None:
+    entries = [entry(f"task-{n:05d}", Status.SUBMITTED, added_ago=5000 - n) for n in range(1500)]
+    app = make_app(entries)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.table
+        table.focus()
+        table.rebuild()  # 200 rows now, the rest a step at a time after the next frames
+        assert table.rows_pending
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.row_count == 1500 and not table.rows_pending
+        assert table.current_key() == key("task-01499")
+
+
+async def test_the_eta_column_keeps_its_width_as_values_change(make_app) -> None:
+    from textual.widgets.data_table import ColumnKey
+
+    first = entry("task-a", Status.IN_PROGRESS, progress=10.0, fetched_ago=2000)
+    app = make_app([first])
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.table
+        await pilot.pause()
+
+        def widths() -> tuple[int, int]:
+            eta = table.columns[ColumnKey("eta")]
+            left_of_checked = sum(
+                c.get_render_width(table)
+                for k, c in table.columns.items()
+                if list(table.columns).index(k) < list(table.columns).index(ColumnKey("checked"))
+            )
+            return eta.content_width, left_of_checked
+
+        before = widths()
+        seen = {before}
+        etas = {str(next(iter(table.get_column("eta"))))}
+        # progress moves: the ETA goes from "—" to minutes, then hours, then seconds
+        for progress, ago in ((11.0, 1990), (60.0, 1000), (99.5, 0)):
+            moved = entry("task-a", Status.IN_PROGRESS, progress=progress, fetched_ago=ago)
+            table.upsert([moved])
+            await pilot.pause()
+            etas.add(str(next(iter(table.get_column("eta")))))
+            seen.add(widths())
+        assert len({len(text) for text in etas}) >= 3, etas  # values of several widths...
+        assert seen == {before}, seen  # ...and neither the ETA nor Checked column moved

@@ -76,6 +76,9 @@ FIRST_ROWS = 200
 ROWS_PER_STEP = 1000
 """Rows added per step after that (about 0.1 s of work: keys stay responsive)."""
 SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
+MIN_WIDTHS: dict[str, int] = {"elapsed": len("999d23h"), "eta": len("~999d23h")}
+"""Time columns as wide as their widest value from the start: an ETA going from ``~9s``
+to ``~1m05s`` shifted every column right of it (the Checked column jumped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,10 @@ class TaskTable(DataTable[Text]):
         # Enter opens the video (DataTable's own Enter would only post RowSelected, which a
         # mouse click also posts: opening a browser on a click would be a surprise).
         Binding("enter", "app.open_video", "Open", show=False, id="open-enter"),
+        # First / last row. DataTable binds Home/End to sideways scrolling (which a row
+        # cursor never needs) and only ctrl+Home/End to the rows.
+        Binding("home,g", "scroll_top", "First row", show=False, id="first-row"),
+        Binding("end,G", "scroll_bottom", "Last row", show=False, id="last-row"),
     ]
 
     DEFAULT_CSS = """
@@ -403,7 +410,7 @@ class TaskTable(DataTable[Text]):
         col = self.columns.get(ColumnKey(column))
         if col is None:
             return
-        want = max(col.label.cell_len, self._widths.widest(column))
+        want = max(col.label.cell_len, self._widths.widest(column), MIN_WIDTHS.get(column, 0))
         if col.content_width != want:
             col.content_width = want
             self._require_update_dimensions = True
@@ -457,7 +464,8 @@ class TaskTable(DataTable[Text]):
         that is needed, and the virtual size that follows from them.
         """
         for column_key, column in self.columns.items():
-            widest = self._widths.widest(column_key.value or "")
+            name = column_key.value or ""
+            widest = max(self._widths.widest(name), MIN_WIDTHS.get(name, 0))
             column.content_width = max(column.label.cell_len, widest)
         self._new_rows.clear()
         width = sum(column.get_render_width(self) for column in self.columns.values())
@@ -481,6 +489,14 @@ class TaskTable(DataTable[Text]):
         if cached is None or cached[0] != key:
             cached = self._y_offsets_cached = (key, DataTable._y_offsets.fget(self))  # type: ignore[attr-defined]
         return cached[1]
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def action_scroll_bottom(self) -> None:
+        """The last row: rows a rebuild still has to add come in first (End means the end)."""
+        if self._pending:
+            self._load_more(self._loading, everything=True)
+        super().action_scroll_bottom()
 
     # -- structure -----------------------------------------------------------------------
 
@@ -538,11 +554,12 @@ class TaskTable(DataTable[Text]):
             self.call_after_refresh(self._load_more, self._loading)
         self._keep_cursor_on(selected)
 
-    def _load_more(self, loading: int) -> None:
+    def _load_more(self, loading: int, *, everything: bool = False) -> None:
         """Add the next step of rows left by ``rebuild`` (unless a newer rebuild began)."""
         if loading != self._loading or not self._pending:
             return
-        step, self._pending = self._pending[:ROWS_PER_STEP], self._pending[ROWS_PER_STEP:]
+        size = len(self._pending) if everything else ROWS_PER_STEP
+        step, self._pending = self._pending[:size], self._pending[size:]
         now = self._now()
         for key in step:
             entry = self._entries.get(key)
