@@ -57,7 +57,7 @@ from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
-from kling_tui.ui.widgets.summary import SummaryBar, SummaryData
+from kling_tui.ui.widgets.summary import NoteLine, SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
 from kling_tui.watchlist import new_entries
@@ -244,8 +244,7 @@ class KlingApp(App[int]):
         yield self.summary
         yield self.alert
         if self.demo_note:
-            note = Text(clean_text(self.demo_note, limit=500, multiline=True))
-            yield Static(note, id="demo-note")
+            yield NoteLine(self.demo_note, id="demo-note")
         with self.main_area:
             yield self.table
             yield self.empty_notice
@@ -263,7 +262,10 @@ class KlingApp(App[int]):
         width = self.size.width
         beside = width >= BESIDE_MIN_WIDTH
         self.main_area.set_class(beside, "-beside")
-        table.layout_spec = layout_for_width(int(width * 0.65) if beside else width)
+        table.layout_spec = layout_for_width(
+            int(width * 0.7) if beside else width,  # the detail pane takes 30 % beside
+            gateway=table.show_gateway,
+        )
         table.load(entries)  # the last known state, at once, before any poll
         table.focus()
         self._refresh_chrome()

@@ -250,7 +250,7 @@ def parse_filter(text: str) -> TaskFilter:
             hints.append(_VALUE_WORDS[field_name])
         for word in values:
             if word.startswith("!"):
-                problems.append(f"{name}:{word}: '!' (not) is not supported yet")
+                problems.append(f"'!' (not) is not supported yet: {name}:{word}")
                 hints.append(_VALUE_WORDS[field_name])
             elif field_name == "status":
                 canonical = _status_value(word)

@@ -22,7 +22,7 @@ async def test_unknown_filter_terms_show_an_error_in_the_bar(make_app) -> None:
         await pilot.pause()
         assert "unknown status 'bogus'" in bar.error
         assert bar.has_class("-error")
-        assert "bogus" in str(bar.border_subtitle)
+        assert "bogus" in str(bar.border_title)
         # not silently unfiltered: no row, the header counts 0 of 6, the notice says why
         assert app.table.shown_count == 0
         assert "filter 0/6" in str(app.summary.render())
@@ -135,3 +135,89 @@ async def test_the_eta_column_keeps_its_width_as_values_change(make_app) -> None
             seen.add(widths())
         assert len({len(text) for text in etas}) >= 3, etas  # values of several widths...
         assert seen == {before}, seen  # ...and neither the ETA nor Checked column moved
+
+
+# -- 12: a wide terminal gives its spare width to the label and the id ---------------------------
+
+
+async def test_at_200_columns_a_35_character_label_and_a_19_digit_id_show_whole(make_app) -> None:
+    label = "a storyboard of four shots, at dusk"
+    task_id = "8624687685557590591"
+    assert (len(label), len(task_id)) == (35, 19)
+    app = make_app([entry(task_id, Status.IN_PROGRESS, progress=30.0, label=label)])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        table = app.table
+        assert app.main_area.has_class("-beside")
+        cells = {str(c) for column in ("label", "id") for c in table.get_column(column)}
+        assert cells == {label, task_id}
+        assert table.virtual_size.width <= table.size.width  # and nothing scrolls sideways
+
+
+def test_spare_width_goes_to_the_id_then_the_label_in_steps() -> None:
+    from kling_tui.ui.widgets.task_table import layout_for_width
+
+    assert (layout_for_width(120).label_width, layout_for_width(120).id_width) == (20, 14)
+    assert (layout_for_width(80).label_width, layout_for_width(80).id_width) == (16, 12)
+    wider = layout_for_width(140)
+    assert (wider.name, wider.id_width, wider.label_width) == ("normal", 19, 35)
+    assert layout_for_width(141) == layout_for_width(144) == wider  # no rebuild per column
+    assert layout_for_width(400).label_width == 60
+
+
+# -- 6: the header's parts give way in a fixed order, never mid-word ------------------------------
+
+DEMO_NOTE = (
+    "demo · gateway http://127.0.0.1:34575 · watch list deleted on exit"
+    " · /tmp/kling-tui-demo-dnihgl2d/watchlist.toml"
+)
+
+
+async def header_at(make_app, width: int, text: str = "status:running") -> tuple[str, str]:
+    app = make_app(gateways=("demo-relay", "demo-native"), demo_note=DEMO_NOTE)
+    async with app.run_test(size=(width, 30)) as pilot:
+        app.apply_filter(text)
+        await pilot.pause()
+        note = app.query_one("#demo-note")
+        assert note.size.height == 1  # the notice never wraps to a second line
+        return str(app.summary.render()), str(note.render())
+
+
+async def test_header_with_a_filter_and_the_demo_notice_at_80_120_200(make_app) -> None:
+    headers = {w: await header_at(make_app, w) for w in (80, 120, 200)}
+    for width, (header, note) in headers.items():
+        assert len(header) <= width and len(note) <= width - 2, width
+        assert "…" not in header and "…" not in note  # whole parts and words only
+        assert header.rstrip().endswith("filter 2/6") or "filter 2/6 │" in header, header
+        assert note.startswith("demo · gateway http://127.0.0.1:34575"), note
+    h80, h120, h200 = (headers[w][0] for w in (80, 120, 200))
+    assert all("kling-tui" in h for h in (h80, h120, h200))  # it vanished at 120 only
+    assert "demo-relay, demo-native" in h200 and "1 submitted · 2 in progress" in h200
+    assert "sort: added" in h200
+    assert "demo-relay" in h120 and "sort" not in h120
+    assert "1 sub 2 run" in h80
+    n80, n120, n200 = (headers[w][1] for w in (80, 120, 200))
+    assert n80 == "demo · gateway http://127.0.0.1:34575 · watch list deleted on exit"
+    assert n120 == n200 == DEMO_NOTE
+
+
+def test_fit_parts_drops_in_the_given_order_and_never_cuts_a_word() -> None:
+    from rich.text import Text
+
+    from kling_tui.ui.widgets.fit import cut_at_word, fit_parts
+
+    parts = [
+        [Text("title"), Text()],
+        [Text("alpha beta"), Text("alpha")],
+        [Text("count"), Text()],
+    ]
+    sep = Text(" | ")
+    assert fit_parts(parts, [1, 0, 2], 100, sep).plain == "title | alpha beta | count"
+    assert fit_parts(parts, [1, 0, 2], 21, sep).plain == "title | alpha | count"
+    assert fit_parts(parts, [1, 0, 2], 14, sep).plain == "alpha | count"
+    assert fit_parts(parts, [1, 0, 2], 6, sep).plain == "alpha"
+    # an earlier step is undone when a later one freed enough room
+    longer = [[Text("a" * 10), Text()], [Text("b" * 30), Text("b")]]
+    assert fit_parts(longer, [0, 1], 14, sep).plain == "a" * 10 + " | b"
+    assert cut_at_word(Text("one two three"), 10).plain == "one two…"
+    assert cut_at_word(Text("unbreakable"), 5).plain == "…"

@@ -1,7 +1,7 @@
 """The filter line opened with ``/``: live filtering as you type.
 
 Enter keeps the filter and returns to the table; Escape clears it. The app owns the
-filter state; this widget reports what was typed, and says on its own border what it
+filter state; this widget reports what was typed, and says on its top border what it
 cannot understand (an unknown key, status or kind): a filter that quietly matched
 everything looked like one that worked. Enter does not close the bar on such a filter.
 """
@@ -35,9 +35,9 @@ class FilterBar(Input):
     }
     FilterBar.-error {
         border: tall $error;
-        border-subtitle-color: $text-error;
-        border-subtitle-style: bold;
-        border-subtitle-align: left;
+        border-title-color: $text-error;
+        border-title-style: bold;
+        border-title-align: left;
     }
     """
 
@@ -84,10 +84,10 @@ class FilterBar(Input):
                 message += " — " + task_filter.hint
             self._error = clean_text(message, limit=300)
             # Content, not str: the message quotes what was typed, never markup.
-            self.border_subtitle = Content(self._error)
+            self.border_title = Content(self._error)
         else:
             self._error = ""
-            self.border_subtitle = None
+            self.border_title = None
         self.set_class(bool(problems), "-error")
         return bool(problems)
 
