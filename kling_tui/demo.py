@@ -49,9 +49,11 @@ class DemoSession:
 
     @property
     def note(self) -> str:
+        # Clauses in order of importance, " · " between them: a narrow screen drops the
+        # last ones whole (see ui.widgets.summary.NoteLine).
         return (
-            f"demo: embedded gateway at {self.simulator.base_url}; "
-            f"watch list {self.store.path} is thrown away on exit"
+            f"demo · gateway {self.simulator.base_url} · watch list deleted on exit"
+            f" · {self.store.path}"
         )
 
 

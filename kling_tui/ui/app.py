@@ -58,7 +58,8 @@ from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
 from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.palette import Palette
-from kling_tui.ui.widgets.summary import SummaryBar, SummaryData
+from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
+from kling_tui.ui.widgets.summary import NoteLine, SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
 from kling_tui.watchlist import new_entries
@@ -180,6 +181,7 @@ class KlingApp(App[int]):
             themes: theme catalog; default: bundled + user themes from disk.
         """
         super().__init__()
+        use_whole_cell_scrollbars()  # no eighth-block glyphs at the right edge (tmux)
         self.poller = poller
         self.config = config
         self.demo_note = demo_note
@@ -261,8 +263,7 @@ class KlingApp(App[int]):
         yield self.summary
         yield self.alert
         if self.demo_note:
-            note = Text(clean_text(self.demo_note, limit=500, multiline=True))
-            yield Static(note, id="demo-note")
+            yield NoteLine(self.demo_note, id="demo-note")
         with self.main_area:
             yield self.table
             yield self.empty_notice
@@ -280,7 +281,10 @@ class KlingApp(App[int]):
         width = self.size.width
         beside = width >= BESIDE_MIN_WIDTH
         self.main_area.set_class(beside, "-beside")
-        table.layout_spec = layout_for_width(int(width * 0.65) if beside else width)
+        table.layout_spec = layout_for_width(
+            int(width * 0.7) if beside else width,  # the detail pane takes 30 % beside
+            gateway=table.show_gateway,
+        )
         table.load(entries)  # the last known state, at once, before any poll
         table.focus()
         self._refresh_chrome()
@@ -489,6 +493,11 @@ class KlingApp(App[int]):
             empty.update(
                 Text("No tasks watched yet.\nPress a to add task ids (paste many at once).")
             )
+        elif table.task_filter.problems:
+            notice = Text("The filter has an error: ")
+            notice.append(clean_text("; ".join(table.task_filter.problems), limit=200))
+            notice.append("\nPress / to fix it; Escape in the filter clears it.")
+            empty.update(notice)
         elif table.shown_count == 0:
             notice = Text("No task matches the filter “")
             notice.append(clean_text(self._filter_text, limit=80))

@@ -7,6 +7,7 @@ and shared by the table, the header and the detail pane.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,9 +82,46 @@ _STATUS_ALIASES: dict[str, str] = {
     "err": "error",
     "stale": "stale",
     "pending": "pending",
+    "sub": "submitted",
+    "run": "in_progress",
     "finished": "finished",
     "active": "active",
 }
+
+
+FILTER_KEYS: dict[str, str] = {
+    "status": "status",
+    "s": "status",
+    "is": "status",
+    "kind": "kind",
+    "k": "kind",
+    "gw": "gateway",
+    "gateway": "gateway",
+    "g": "gateway",
+}
+"""Filter keys as typed -> the field they filter on."""
+
+KIND_ALIASES: dict[str, str] = {
+    "text2video": "text2video",
+    "t2v": "text2video",
+    "image2video": "image2video",
+    "i2v": "image2video",
+    "multi-image2video": "multi-image2video",
+    "multi-i2v": "multi-image2video",
+    "multi_image2video": "multi-image2video",
+    "multi_i2v": "multi-image2video",
+    "mi2v": "multi-image2video",
+}
+"""Every kind as the table shows it (long and short) -> the stored kind."""
+
+_VALUE_WORDS: dict[str, str] = {
+    "status": "status: submitted in_progress succeeded failed unknown pending error stale "
+    "active finished",
+    "kind": "kind: t2v i2v multi-i2v (or text2video image2video multi-image2video)",
+    "gateway": "gw: a gateway name, or its start",
+}
+_KEY_WORDS = "filters: status:, kind:, gw: and plain words"
+_KEY_SHAPE = re.compile(r"[a-z][a-z_-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +130,8 @@ class TaskFilter:
 
     Several ``status:`` values (``status:failed,error`` or repeated) match any of them;
     every free word must appear in the id, label, message, external id or last error.
+    A filter with ``problems`` (a term it cannot understand) matches no task: showing every
+    row would look like a filter that worked.
     """
 
     statuses: frozenset[str] = frozenset()
@@ -100,22 +140,30 @@ class TaskFilter:
     words: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     text: str = ""
+    hint: str = ""
+    """What would have been understood instead of the first problem."""
 
     @property
     def active(self) -> bool:
-        return bool(self.statuses or self.kinds or self.gateways or self.words)
+        return bool(self.statuses or self.kinds or self.gateways or self.words or self.problems)
 
     def matches(self, entry: WatchEntry) -> bool:
+        if self.problems:
+            return False
         if self.statuses and not self._status_matches(entry):
             return False
         if self.kinds and entry.kind.casefold() not in self.kinds:
             return False
-        if self.gateways and entry.gateway.casefold() not in self.gateways:
+        if self.gateways and not self._gateway_matches(entry.gateway.casefold()):
             return False
         if self.words:
             haystack = _haystack(entry)
             return all(word in haystack for word in self.words)
         return True
+
+    def _gateway_matches(self, gateway: str) -> bool:
+        """A name, or its start (the Gateway column cuts long names: ``gw:demo`` works)."""
+        return any(gateway.startswith(wanted) for wanted in self.gateways)
 
     def _status_matches(self, entry: WatchEntry) -> bool:
         state = row_state(entry)
@@ -143,29 +191,83 @@ def _haystack(entry: WatchEntry) -> str:
     return "\n".join(parts).casefold()
 
 
+def split_terms(text: str) -> list[str]:
+    """Whitespace-separated terms; double quotes keep spaces (``status:"in progress"``).
+
+    An unclosed quote runs to the end, so a term being typed is never lost.
+    """
+    terms: list[str] = []
+    current: list[str] = []
+    quoted = False
+    pending = False  # a term was started (an empty pair of quotes is still a term)
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+            pending = True
+        elif char.isspace() and not quoted:
+            if pending:
+                terms.append("".join(current))
+                current, pending = [], False
+        else:
+            current.append(char)
+            pending = True
+    if pending:
+        terms.append("".join(current))
+    return terms
+
+
+def _status_value(word: str) -> str | None:
+    return _STATUS_ALIASES.get(word) or _STATUS_ALIASES.get(word.replace(" ", "_"))
+
+
 def parse_filter(text: str) -> TaskFilter:
-    """Parse what the user typed after ``/``. Unknown status words are reported, not dropped."""
+    """Parse what the user typed after ``/``.
+
+    Nothing is dropped quietly: an unknown key (``foo:bar``), an unknown status or kind, a
+    key with no value and a ``!`` (negation, not supported) each become a ``problem`` that
+    the filter bar shows, and the filter then matches nothing.
+    """
     statuses: set[str] = set()
     kinds: set[str] = set()
     gateways: set[str] = set()
     words: list[str] = []
     problems: list[str] = []
-    for token in text.split():
-        field_name, sep, value = token.partition(":")
-        field_name = field_name.casefold()
-        if sep and field_name in ("status", "s", "is"):
-            for word in filter(None, value.casefold().split(",")):
-                canonical = _STATUS_ALIASES.get(word)
+    hints: list[str] = []
+    for term in split_terms(text):
+        name, sep, value = term.partition(":")
+        name = name.casefold()
+        field_name = FILTER_KEYS.get(name) if sep else None
+        if field_name is None:
+            if sep and _KEY_SHAPE.fullmatch(name) and (value[:1].isalnum() or value[:1] == "!"):
+                problems.append(f"unknown filter {name}:")
+                hints.append(_KEY_WORDS)
+            else:
+                words.append(term.casefold())
+            continue
+        values = [v.strip() for v in value.casefold().split(",") if v.strip()]
+        if not values:
+            problems.append(f"{name}: needs a value")
+            hints.append(_VALUE_WORDS[field_name])
+        for word in values:
+            if word.startswith("!"):
+                problems.append(f"'!' (not) is not supported yet: {name}:{word}")
+                hints.append(_VALUE_WORDS[field_name])
+            elif field_name == "status":
+                canonical = _status_value(word)
                 if canonical is None:
                     problems.append(f"unknown status {word!r}")
+                    hints.append(_VALUE_WORDS[field_name])
                 else:
                     statuses.add(canonical)
-        elif sep and field_name in ("kind", "k"):
-            kinds.update(filter(None, value.casefold().split(",")))
-        elif sep and field_name in ("gw", "gateway", "g"):
-            gateways.update(filter(None, value.casefold().split(",")))
-        else:
-            words.append(token.casefold())
+            elif field_name == "kind":
+                kind = KIND_ALIASES.get(word)
+                if kind is None:
+                    problems.append(f"unknown kind {word!r}")
+                    hints.append(_VALUE_WORDS[field_name])
+                else:
+                    kinds.add(kind)
+            else:
+                gateways.add(word)
     return TaskFilter(
         frozenset(statuses),
         frozenset(kinds),
@@ -173,6 +275,7 @@ def parse_filter(text: str) -> TaskFilter:
         tuple(words),
         tuple(problems),
         text.strip(),
+        hints[0] if hints else "",
     )
 
 

@@ -128,3 +128,36 @@ def test_help_screen(snap_compare, tmp_path: Path) -> None:
 def test_help_screen_80x24(snap_compare, tmp_path: Path) -> None:
     """The smallest supported terminal: the list scrolls, "Esc closes" stays in view."""
     assert snap_compare(build(tmp_path), terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_wide_layout_200x50(snap_compare, tmp_path: Path) -> None:
+    """Spare width goes to the label and the id: both whole at 200 columns (issue 9)."""
+    entries = [
+        *mixed_entries(),
+        entry(
+            "8624687685557590591",
+            Status.IN_PROGRESS,
+            progress=30.0,
+            label="a storyboard of four shots, at dusk",
+            kind="multi-image2video",
+        ),
+    ]
+    assert snap_compare(build(tmp_path, entries), terminal_size=(200, 50))
+
+
+def test_header_with_a_filter_at_120(snap_compare, tmp_path: Path) -> None:
+    """Title, gateways, counts, state and the filter on one line; the demo notice on one."""
+    app = build(
+        tmp_path,
+        gateways=("demo-relay", "demo-native"),
+        demo_note=(
+            "demo · gateway http://127.0.0.1:34575 · watch list deleted on exit"
+            " · /tmp/kling-tui-demo-dnihgl2d/watchlist.toml"
+        ),
+    )
+
+    async def filter_running(pilot: Any) -> None:
+        app.apply_filter("status:running")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=filter_running)

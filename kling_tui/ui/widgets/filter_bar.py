@@ -1,7 +1,9 @@
 """The filter line opened with ``/``: live filtering as you type.
 
 Enter keeps the filter and returns to the table; Escape clears it. The app owns the
-filter state; this widget only reports what was typed.
+filter state; this widget reports what was typed, and says on its top border what it
+cannot understand (an unknown key, status or kind): a filter that quietly matched
+everything looked like one that worked. Enter does not close the bar on such a filter.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input
+
+from kling_tui.sanitize import clean_text
+from kling_tui.ui.view import parse_filter
 
 
 class FilterBar(Input):
@@ -26,6 +32,12 @@ class FilterBar(Input):
     }
     FilterBar.-open {
         display: block;
+    }
+    FilterBar.-error {
+        border: tall $error;
+        border-title-color: $text-error;
+        border-title-style: bold;
+        border-title-align: left;
     }
     """
 
@@ -43,17 +55,45 @@ class FilterBar(Input):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             placeholder=(
-                "filter: words, status:failed, kind:text2video, gw:NAME — Enter keeps, Esc clears"
+                "filter: words, status:failed, kind:t2v, gw:NAME — Enter keeps, Esc clears"
             ),
             id=id,
             select_on_focus=False,
         )
+        self._error = ""
 
     def open(self, current: str) -> None:
         self.value = current
         self.cursor_position = len(current)
         self.add_class("-open")
+        self.show_problems(current)
         self.focus()
+
+    @property
+    def error(self) -> str:
+        """The error shown on the bar's border, or ``""``."""
+        return self._error
+
+    def show_problems(self, text: str) -> bool:
+        """Show what ``text`` has that the filter cannot use. Returns whether it has any."""
+        task_filter = parse_filter(text)
+        problems = task_filter.problems
+        if problems:
+            message = "; ".join(problems)
+            if task_filter.hint:
+                message += " — " + task_filter.hint
+            self._error = clean_text(message, limit=300)
+            # Content, not str: the message quotes what was typed, never markup.
+            self.border_title = Content(self._error)
+        else:
+            self._error = ""
+            self.border_title = None
+        self.set_class(bool(problems), "-error")
+        return bool(problems)
+
+    def _on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self:
+            self.show_problems(event.value)
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -64,5 +104,8 @@ class FilterBar(Input):
         self.post_message(self.Done("", cleared=True))
 
     async def action_submit(self) -> None:
+        if self.show_problems(self.value):
+            self.app.bell()
+            return  # keep the bar open on its error: fix the term, or Esc clears it
         self.close()
         self.post_message(self.Done(self.value, cleared=False))

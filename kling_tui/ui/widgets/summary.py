@@ -1,7 +1,8 @@
 """The header line: gateways, counts per status, polling state, sort and filter.
 
-It renders itself from plain data at its current width, dropping the least useful parts
-first, so it stays one line at 80 columns. Counts are coloured with the badge colours so
+It renders itself from plain data at its current width, its parts giving way in one fixed
+order (``DROP_ORDER``, never mid-word), so it stays one line at any width and the same
+width always shows the same parts. Counts are coloured with the badge colours so
 the header and the table read the same way.
 """
 
@@ -19,6 +20,7 @@ from kling_tui.models import WatchEntry
 from kling_tui.poller import PollerState
 from kling_tui.sanitize import clean_text
 from kling_tui.ui.view import RowState, row_state
+from kling_tui.ui.widgets.fit import fit_parts
 from kling_tui.ui.widgets.palette import Palette
 
 COUNTED: tuple[tuple[str, str, str], ...] = (
@@ -59,6 +61,24 @@ def count_states(entries: Iterable[WatchEntry]) -> Counter[str]:
     return counts
 
 
+DETAILED_STATES = (PollerState.BACKING_OFF.value, PollerState.AUTH_FAILED.value, "crashed")
+"""States whose header shows the reason after the word, room allowing."""
+
+DROP_ORDER: tuple[str, ...] = (
+    # What gives way first when the header is too wide, step by step (a part named twice
+    # steps down twice). The default sort ("added") goes before all of these; the filter
+    # count never goes: a filtered table must say so.
+    "gateways",  # "a, b" -> "a +1"
+    "counts",  # "5 submitted · 4 in progress" -> "5 sub 4 run"
+    "sort",
+    "state",  # the reason after "backing_off" (the alert line and toasts say it too)
+    "title",
+    "gateways",  # -> gone
+    "counts",  # -> only the non-zero counts
+    "state",  # -> gone (below about 45 columns)
+)
+
+
 @dataclass(slots=True)
 class SummaryData:
     gateways: list[str] = field(default_factory=list)
@@ -95,7 +115,7 @@ class SummaryBar(Widget):
         self.palette = palette
         self.refresh()
 
-    def _state_part(self, compact: bool) -> Text:
+    def _state_part(self, with_detail: bool) -> Text:
         data, palette = self.data, self.palette
         state = data.state
         colour = {
@@ -109,21 +129,18 @@ class SummaryBar(Widget):
             state, state
         )
         text = Text(f"{STATE_ICONS.get(state, '•')} {word}", style=Style(color=colour, bold=True))
-        if data.detail and state in (
-            PollerState.BACKING_OFF.value,
-            PollerState.AUTH_FAILED.value,
-            "crashed",
-        ):
-            if not compact:
-                text.append(": " + clean_text(data.detail, limit=200), style=Style(color=colour))
+        if with_detail and data.detail and state in DETAILED_STATES:
+            text.append(": " + clean_text(data.detail, limit=200), style=Style(color=colour))
         return text
 
-    def _counts_part(self, compact: bool) -> Text:
+    def _counts_part(self, compact: bool, nonzero_only: bool = False) -> Text:
         text = Text()
         for name, long_label, short_label in COUNTED:
+            number = self.data.counts.get(name, 0)
+            if nonzero_only and not number:
+                continue
             if text:
                 text.append(" · " if not compact else " ", style=Style(color=self.palette.muted))
-            number = self.data.counts.get(name, 0)
             style = (
                 Style(color=self.palette.badge_color(name), bold=True)
                 if number
@@ -137,45 +154,65 @@ class SummaryBar(Widget):
         return text
 
     def _parts(self, width: int) -> Text:
+        """The header at ``width``: parts give way in the order of ``DROP_ORDER``."""
         data = self.data
-        sep = Text(" │ ", style=Style(color=self.palette.muted))
-        compact = width < 120
-        gateways = ", ".join(clean_text(g, limit=80) for g in data.gateways) or "no gateway"
-        title = Text(" kling-tui", style=Style(bold=True))
-        pieces: list[Text] = [
-            title,
-            Text(gateways),
-            self._counts_part(compact),
-            self._state_part(compact),
-        ]
-        extras = Text()
+        muted = Style(color=self.palette.muted)
+        gateways = [clean_text(g, limit=80) for g in data.gateways] or ["no gateway"]
+        gateway_forms = [Text(", ".join(gateways))]
+        if len(gateways) > 1:
+            gateway_forms.append(Text(f"{gateways[0]} +{len(gateways) - 1}"))
+        filter_part = Text()
         if data.filter_text:
-            extras.append(
+            filter_part = Text(
                 f"filter {data.shown}/{data.total}", style=Style(color=self.palette.warning)
             )
-        if not compact or data.sort != "added":
-            if extras:
-                extras.append("  ")
-            extras.append(f"sort: {data.sort}", style=Style(color=self.palette.muted))
-        if extras:
-            pieces.append(extras)
-        line = Text()
-        for index, piece in enumerate(pieces):
-            if index:
-                line.append_text(sep)
-            line.append_text(piece)
-        if line.cell_len > width and len(pieces) > 2:
-            # drop the title first, then shorten gateways
-            pieces.pop(0)
-            pieces[0] = Text(" " + pieces[0].plain)
-            line = Text()
-            for index, piece in enumerate(pieces):
-                if index:
-                    line.append_text(sep)
-                line.append_text(piece)
-        if line.cell_len > width:
-            line.truncate(width, overflow="ellipsis")
-        return line
+        variants: dict[str, list[Text]] = {
+            "title": [Text("kling-tui", style=Style(bold=True))],
+            "gateways": gateway_forms,
+            "counts": [
+                self._counts_part(compact=False),
+                self._counts_part(compact=True),
+                self._counts_part(compact=True, nonzero_only=True),
+            ],
+            "state": [self._state_part(with_detail=True), self._state_part(with_detail=False)],
+            "filter": [filter_part],
+            "sort": [Text(f"sort: {data.sort}", style=muted)],
+        }
+        for name in ("title", "gateways", "sort", "state"):
+            variants[name].append(Text())
+        order = list(variants)
+        drop = DROP_ORDER if data.sort != "added" else ("sort", *DROP_ORDER)
+        steps = [order.index(name) for name in drop]
+        return fit_parts(list(variants.values()), steps, width, Text(" │ ", style=muted), " ")
 
     def render(self) -> Text:
         return self._parts(max(self.size.width, 20))
+
+
+NOTE_SEPARATOR = " · "
+
+
+class NoteLine(Widget):
+    """A one-line notice under the header (the demo's): clauses separated by `` · ``.
+
+    It wrapped to a second line at 120 columns; now the clauses give way from the last,
+    whole, so what stays is always the start of the sentence.
+    """
+
+    DEFAULT_CSS = """
+    NoteLine {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, note: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clauses = [
+            Text(clean_text(c.strip(), limit=300)) for c in note.split(NOTE_SEPARATOR) if c.strip()
+        ]
+
+    def render(self) -> Text:
+        variants = [[clause, Text()] for clause in self.clauses]
+        steps = list(range(len(variants) - 1, 0, -1))  # the last clause goes first
+        return fit_parts(variants, steps, max(self.size.width, 10), Text(NOTE_SEPARATOR))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
 from typing import ClassVar
@@ -76,11 +76,18 @@ FIRST_ROWS = 200
 ROWS_PER_STEP = 1000
 """Rows added per step after that (about 0.1 s of work: keys stay responsive)."""
 SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
+MIN_WIDTHS: dict[str, int] = {"elapsed": len("999d23h"), "eta": len("~23h59m")}
+"""Time columns as wide as their widest value from the start: an ETA going from ``~9s``
+to ``~1m05s`` shifted every column right of it (the Checked column jumped)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TableLayout:
-    """Which columns show and how wide the squeezable ones may get, for one width band."""
+    """Which columns show and how wide the squeezable ones may get, for one width band.
+
+    ``label_width`` / ``id_width`` are the widths at ``design_width``; a wider table gives
+    its extra columns to them (see ``layout_for_width``).
+    """
 
     name: str
     columns: tuple[str, ...]
@@ -90,11 +97,17 @@ class TableLayout:
     compact_badge: bool
     short_kind: bool
     checked_detail: bool
+    design_width: int = 0
+    """The table width the other columns were fitted to at their widest."""
 
 
 LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
     # (minimum table width, layout): the first that fits wins
     (
+        # The widest cells (" stale " badges, "multi-image2video", a gateway name and
+        # "21d08h ago ⚠ bad response") rarely meet in one screen; 40/40 here let a table
+        # of 150 scroll sideways by 40 columns when they did. A 16-character label and a
+        # whole id at 150, more label as the table widens.
         150,
         TableLayout(
             "wide",
@@ -110,12 +123,13 @@ LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
                 "eta",
                 "checked",
             ),
-            40,
-            40,
+            16,
+            19,
             12,
             False,
             False,
             True,
+            design_width=150,
         ),
     ),
     (
@@ -132,6 +146,7 @@ LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
             True,
             True,
             False,
+            design_width=120,
         ),
     ),
     (
@@ -145,16 +160,49 @@ LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
             True,
             True,
             False,
+            design_width=80,
         ),
     ),
 )
 
+ID_WHOLE = 19
+"""A Kling task id is 18 or 19 digits: spare width goes first to showing it whole."""
+LABEL_MAX = 60
+ID_MAX = 40
+WIDTH_STEP = 5
+"""Spare width is handed out in steps: a resize by a column or two does not rebuild."""
 
-def layout_for_width(width: int) -> TableLayout:
-    for minimum, layout in LAYOUTS:
-        if width >= minimum:
-            return layout
-    return LAYOUTS[-1][1]
+
+GATEWAY_COLUMN = 18
+"""The Gateway column's width (16 and padding): spare width when it is hidden."""
+
+
+def layout_for_width(width: int, *, gateway: bool = True) -> TableLayout:
+    """The layout for a table this wide, its spare columns given to the id and the label.
+
+    ``gateway``: whether the Gateway column shows (only with several gateways); when
+    the layout has one but it is hidden, its width is spare too.
+
+    Widths change only here (on a resize), never on an update: the cells are cut to them
+    once when rendered, so a poll costs the same at any width.
+    """
+    layout = next((lay for minimum, lay in LAYOUTS if width >= minimum), LAYOUTS[-1][1])
+    spare = width - layout.design_width
+    if not gateway and "gateway" in layout.columns:
+        spare += GATEWAY_COLUMN
+    spare = max(0, spare) // WIDTH_STEP * WIDTH_STEP
+    id_width, label_width = layout.id_width, layout.label_width
+    for cap, is_id in ((ID_WHOLE, True), (LABEL_MAX, False), (ID_MAX, True)):
+        if is_id:
+            grow = min(spare, max(0, cap - id_width))
+            id_width += grow
+        else:
+            grow = min(spare, max(0, cap - label_width))
+            label_width += grow
+        spare -= grow
+    if (id_width, label_width) == (layout.id_width, layout.label_width):
+        return layout
+    return replace(layout, label_width=label_width, id_width=id_width)
 
 
 class RowKeyedText(Text):
@@ -212,6 +260,10 @@ class TaskTable(DataTable[Text]):
         # Enter opens the video (DataTable's own Enter would only post RowSelected, which a
         # mouse click also posts: opening a browser on a click would be a surprise).
         Binding("enter", "app.open_video", "Open", show=False, id="open-enter"),
+        # First / last row. DataTable binds Home/End to sideways scrolling (which a row
+        # cursor never needs) and only ctrl+Home/End to the rows.
+        Binding("home,g", "scroll_top", "First row", show=False, id="first-row"),
+        Binding("end,G", "scroll_bottom", "Last row", show=False, id="last-row"),
     ]
 
     DEFAULT_CSS = """
@@ -403,7 +455,7 @@ class TaskTable(DataTable[Text]):
         col = self.columns.get(ColumnKey(column))
         if col is None:
             return
-        want = max(col.label.cell_len, self._widths.widest(column))
+        want = max(col.label.cell_len, self._widths.widest(column), MIN_WIDTHS.get(column, 0))
         if col.content_width != want:
             col.content_width = want
             self._require_update_dimensions = True
@@ -457,7 +509,8 @@ class TaskTable(DataTable[Text]):
         that is needed, and the virtual size that follows from them.
         """
         for column_key, column in self.columns.items():
-            widest = self._widths.widest(column_key.value or "")
+            name = column_key.value or ""
+            widest = max(self._widths.widest(name), MIN_WIDTHS.get(name, 0))
             column.content_width = max(column.label.cell_len, widest)
         self._new_rows.clear()
         width = sum(column.get_render_width(self) for column in self.columns.values())
@@ -481,6 +534,14 @@ class TaskTable(DataTable[Text]):
         if cached is None or cached[0] != key:
             cached = self._y_offsets_cached = (key, DataTable._y_offsets.fget(self))  # type: ignore[attr-defined]
         return cached[1]
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def action_scroll_bottom(self) -> None:
+        """The last row: rows a rebuild still has to add come in first (End means the end)."""
+        if self._pending:
+            self._load_more(self._loading, everything=True)
+        super().action_scroll_bottom()
 
     # -- structure -----------------------------------------------------------------------
 
@@ -538,11 +599,12 @@ class TaskTable(DataTable[Text]):
             self.call_after_refresh(self._load_more, self._loading)
         self._keep_cursor_on(selected)
 
-    def _load_more(self, loading: int) -> None:
+    def _load_more(self, loading: int, *, everything: bool = False) -> None:
         """Add the next step of rows left by ``rebuild`` (unless a newer rebuild began)."""
         if loading != self._loading or not self._pending:
             return
-        step, self._pending = self._pending[:ROWS_PER_STEP], self._pending[ROWS_PER_STEP:]
+        size = len(self._pending) if everything else ROWS_PER_STEP
+        step, self._pending = self._pending[:size], self._pending[size:]
         now = self._now()
         for key in step:
             entry = self._entries.get(key)
@@ -563,8 +625,8 @@ class TaskTable(DataTable[Text]):
 
     def set_layout_for_width(self, width: int, *, show_gateway: bool | None = None) -> bool:
         """Switch column set when the width crosses a band. Returns True when it rebuilt."""
-        layout = layout_for_width(width)
         gateway = self.show_gateway if show_gateway is None else show_gateway
+        layout = layout_for_width(width, gateway=gateway)
         if layout == self.layout_spec and gateway == self.show_gateway and self.columns:
             return False
         self.layout_spec = layout

@@ -1,0 +1,101 @@
+"""The filter parser (``kling_tui.ui.view.parse_filter``): pure, no Textual.
+
+Issue 9: ``status:bogus`` and ``status:!failed`` were ignored (every row shown, no word
+said) and ``kind:i2v`` found nothing though the Kind column shows ``i2v``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kling_tui.models import Status
+from kling_tui.ui.view import parse_filter, split_terms
+from kling_tui.ui.widgets.summary import COUNTED
+from kling_tui.ui.widgets.task_table import SHORT_KINDS
+from tests.pilot.ui_fakes import entry, fetch_error
+
+
+def shown(text: str, entries) -> list[str]:
+    task_filter = parse_filter(text)
+    return [e.task_id for e in entries if task_filter.matches(e)]
+
+
+ENTRIES = [
+    entry("t2v-1", Status.IN_PROGRESS, kind="text2video", gateway="demo-relay"),
+    entry("i2v-2", Status.FAILED, kind="image2video", gateway="demo-native"),
+    entry("multi-3", Status.SUBMITTED, kind="multi-image2video", gateway="other"),
+    entry("err-4", None, kind="text2video", gateway="other", error=fetch_error()),
+]
+
+
+def test_the_parser_needs_no_textual() -> None:
+    code = "import sys, kling_tui.ui.view; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("status:bogus", "unknown status 'bogus'"),
+        ("status:!failed", "'!' (not) is not supported yet"),
+        ("kind:bogus", "unknown kind 'bogus'"),
+        ("colour:red", "unknown filter colour:"),
+        ("status:", "status: needs a value"),
+    ],
+)
+def test_an_unknown_term_is_a_problem_and_matches_nothing(text: str, problem: str) -> None:
+    task_filter = parse_filter(text)
+    assert any(problem in p for p in task_filter.problems), task_filter.problems
+    assert task_filter.hint  # says what would have worked
+    assert task_filter.active  # the table is not silently unfiltered...
+    assert shown(text, ENTRIES) == []  # ...it shows nothing, and the bar says why
+
+
+def test_a_problem_anywhere_spoils_the_whole_filter() -> None:
+    assert shown("status:failed kind:nope", ENTRIES) == []
+    assert shown("status:failed", ENTRIES) == ["i2v-2"]
+
+
+def test_every_short_kind_label_of_the_table_filters() -> None:
+    for kind, short in SHORT_KINDS.items():
+        assert shown(f"kind:{short}", ENTRIES) == shown(f"kind:{kind}", ENTRIES) != []
+    assert shown("kind:i2v", ENTRIES) == ["i2v-2"]
+    assert shown("kind:T2V", ENTRIES) == ["t2v-1", "err-4"]
+    assert shown("kind:i2v,multi-i2v", ENTRIES) == ["i2v-2", "multi-3"]
+
+
+def test_every_status_word_shown_filters() -> None:
+    # the badge words (quoted when they have a space) and the header's short count labels
+    assert shown('status:"in progress"', ENTRIES) == ["t2v-1"]
+    for name, long_label, short_label in COUNTED:
+        for word in (name, long_label, short_label):
+            task_filter = parse_filter(f'status:"{word}"')
+            assert not task_filter.problems, word
+            assert task_filter.statuses, word
+    assert shown("status:sub", ENTRIES) == ["multi-3"]
+    assert shown("status:run", ENTRIES) == ["t2v-1"]
+    assert shown("status:err", ENTRIES) == ["err-4"]
+
+
+def test_gateway_names_and_their_start_filter() -> None:
+    assert shown("gw:demo-relay", ENTRIES) == ["t2v-1"]
+    assert shown("gw:demo", ENTRIES) == ["t2v-1", "i2v-2"]  # the column cuts long names
+    assert shown("gw:nowhere", ENTRIES) == []
+    assert not parse_filter("gw:nowhere").problems
+
+
+def test_free_words_with_colons_are_words() -> None:
+    # labels such as "storyboard: 4 shots" and URLs are searched, not read as keys
+    assert parse_filter("storyboard: 4").words == ("storyboard:", "4")
+    assert parse_filter("https://cdn.example.com/x").words == ("https://cdn.example.com/x",)
+    assert not parse_filter("storyboard: https://x").problems
+
+
+def test_terms_split_on_spaces_and_quotes_keep_them() -> None:
+    assert split_terms('a  "b c" status:"in progress"') == ["a", "b c", "status:in progress"]
+    assert split_terms('"unclosed quote') == ["unclosed quote"]
+    assert split_terms("") == []
