@@ -72,7 +72,7 @@ BESIDE_MIN_WIDTH = 180
 ACTION_HELP: dict[str, str] = {
     # action -> what it does (help screen and command palette)
     "add_tasks": "Add tasks: paste one id or many, choose kind, gateway and label",
-    "setup_gateway": "Set up a gateway: base URL, prefix, token variable (saved to config)",
+    "setup_gateway": "Set up a gateway: base URL, prefix, token variable",
     "remove_task": "Remove the selected task from the watch list (asks first)",
     "undo_remove": "Undo the last removal",
     "open_video": "Open the selected task's video in the web browser",

@@ -104,6 +104,8 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
     }
     GatewaySetupScreen .setup-row {
         height: auto;
+    }
+    GatewaySetupScreen #setup-name-row, GatewaySetupScreen #setup-auth-row {
         margin-top: 1;
     }
     GatewaySetupScreen .setup-row > Label {
@@ -111,6 +113,12 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
     }
     GatewaySetupScreen .setup-row > Input, GatewaySetupScreen .setup-row > Select {
         width: 1fr;
+    }
+    GatewaySetupScreen .setup-row > Input {
+        background: $background;
+    }
+    GatewaySetupScreen .setup-row > Input:focus {
+        background: $boost;
     }
     GatewaySetupScreen #setup-prefix {
         width: 20;
@@ -121,6 +129,11 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
     }
     GatewaySetupScreen #setup-env-state {
         height: auto;
+        margin-top: 1;
+        color: $text-success;
+    }
+    GatewaySetupScreen #setup-env-state.-missing {
+        color: $text-warning;
     }
     GatewaySetupScreen #setup-errors {
         color: $error;
@@ -164,7 +177,7 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
             where.append(clean_text(str(self.path), limit=300), style=Style(bold=True))
             where.append(" (the gateway is added to it)" if exists else " (created, mode 0600)")
             yield Static(where, id="setup-path")
-            with Horizontal(classes="setup-row"):
+            with Horizontal(classes="setup-row", id="setup-name-row"):
                 yield Label("Name")
                 yield Input("relay", id="setup-name", compact=True, max_length=64)
             with Horizontal(classes="setup-row"):
@@ -191,7 +204,7 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
                     compact=True,
                     max_length=100,
                 )
-            with Horizontal(classes="setup-row"):
+            with Horizontal(classes="setup-row", id="setup-auth-row"):
                 yield Label("Auth")
                 yield Select(
                     [(Text(label), key) for key, label in AUTH_MODES.items()],
@@ -207,7 +220,7 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
                 yield Label("Key vars")
                 yield Input(ACCESS_KEY_ENV, id="setup-ak-env", compact=True, max_length=64)
                 yield Input(SECRET_KEY_ENV, id="setup-sk-env", compact=True, max_length=64)
-            yield Static(Text(""), id="setup-env-state", classes="setup-note")
+            yield Static(Text(""), id="setup-env-state")
             yield Static(
                 Text(
                     "Only variable names are written, never a token. Other settings: "
@@ -289,7 +302,9 @@ class GatewaySetupScreen(ModalScreen[SetupResult | None]):
         else:
             line.append("✓ set in this environment: ")
             line.append(", ".join(clean_text(n, limit=64) for n in names))
-        self.query_one("#setup-env-state", Static).update(line)
+        state = self.query_one("#setup-env-state", Static)
+        state.update(line)
+        state.set_class(bool(missing) or not names, "-missing")
 
     # -- the result ----------------------------------------------------------------------
 
