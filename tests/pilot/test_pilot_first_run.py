@@ -19,7 +19,7 @@ from kling_tui.ui.screens.add import AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
 from kling_tui.watchlist import WatchList
-from tests.pilot.ui_fakes import NOW, Opener, entry
+from tests.pilot.ui_fakes import NOW, Opener, entry, wait_for
 
 TOKEN = "sk-FirstRunToken1234"
 KLING_ID = "866889456698785800"
@@ -118,6 +118,15 @@ async def test_setup_writes_a_private_config_and_a_works_without_a_restart(
             f"https://relay.example/kling/v1/videos/text2video/{KLING_ID}"
         )
         assert used.credential is not None and used.credential.bearer().reveal() == TOKEN
+
+
+async def test_setup_is_in_the_command_palette(tmp_path: Path) -> None:
+    app, _, _ = first_run_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p", *"Set up a gateway")
+        await wait_for(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, GatewaySetupScreen))
 
 
 async def test_setup_refuses_what_load_config_refuses_and_writes_nothing(
