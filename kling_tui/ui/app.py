@@ -679,14 +679,16 @@ class KlingApp(App[int]):
                 f" No credential yet: set {gateway.credential_hint} and restart kling-tui"
                 " (or polls report 'no token')."
             )
+        dialog = self.screen if isinstance(self.screen, AddTasksScreen) else None
+        then = "" if dialog is not None else " Press a to add task ids."
         self.notify(
             f"Gateway {clean_text(gateway.name, limit=64)} {what} "
-            f"{clean_text(str(result.path), limit=200)}. Press a to add task ids.{note}",
+            f"{clean_text(str(result.path), limit=200)}.{then}{note}",
             markup=False,
             timeout=12,
         )
-        if isinstance(self.screen, AddTasksScreen):
-            self.screen.set_gateways(self.gateway_names, self.config.default_gateway)
+        if dialog is not None:
+            dialog.set_gateways(self.gateway_names, self.config.default_gateway)
 
     def _add_requested(self, request: AddRequest | None) -> None:
         if request is None:

@@ -19,6 +19,7 @@ from kling_tui.ui.screens.add import AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
 from kling_tui.watchlist import WatchList
+from tests.pilot.test_pilot_keys import record_notes
 from tests.pilot.ui_fakes import NOW, Opener, entry, wait_for
 
 TOKEN = "sk-FirstRunToken1234"
@@ -91,11 +92,13 @@ async def test_setup_writes_a_private_config_and_a_works_without_a_restart(
     monkeypatch.setenv("KLING_API_KEY", TOKEN)
     app, fetcher, path = first_run_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        notes = record_notes(app)
         await pilot.press("n")
         await fill_setup(pilot, "https://relay.example")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, GatewaySetupScreen)
+        assert any(f"Gateway relay written to {path}. Press a" in m for m, _ in notes), notes
 
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert TOKEN not in path.read_text(encoding="utf-8")
