@@ -15,7 +15,7 @@ from kling_tui.fetcher import Fetcher
 from kling_tui.models import Status
 from kling_tui.poller import Poller
 from kling_tui.ui.app import KlingApp
-from kling_tui.ui.screens.add import AddTasksScreen
+from kling_tui.ui.screens.add import AddTasksScreen, elsewhere_question, watched_elsewhere
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
 from kling_tui.watchlist import WatchList
@@ -281,3 +281,15 @@ async def test_same_id_same_kind_is_still_a_plain_duplicate(make_app) -> None:
 def test_first_run_app_has_no_config(tmp_path: Path) -> None:
     app, _, _ = first_run_app(tmp_path)
     assert isinstance(app.config, AppConfig) and not app.gateway_names
+
+
+def test_another_gateway_counts_as_elsewhere_too() -> None:
+    watched = {"a1": [("image2video", "relay")], "b2": [("text2video", "main")], "c3": []}
+    found = watched_elsewhere(["a1", "b2", "c3", "d4"], watched, "text2video", "main")
+    assert found == [("a1", [("image2video", "relay")])]  # b2 is a plain duplicate
+    found = watched_elsewhere(["a1", "b2"], watched, "text2video", "relay")
+    assert [task_id for task_id, _ in found] == ["a1", "b2"]
+    text = elsewhere_question(found, "text2video", "relay").plain
+    assert text.startswith("2 ids are already watched as another kind or on another gateway:")
+    assert "• a1: image2video on relay" in text and "• b2: text2video on main" in text
+    assert text.endswith("Add them as text2video on relay too?")
