@@ -311,7 +311,21 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         print(f"added {e.task_id} ({e.kind} on {e.gateway})", file=out)
     for e in result.duplicates:
         print(f"already watched: {e.task_id} ({e.kind} on {e.gateway})", file=out)
+    _warn_unknown_forms(ids)
     return EXIT_OK
+
+
+def _warn_unknown_forms(ids: Iterable[str]) -> None:
+    """The add dialog's warning, on stderr: added all the same (external ids are free text)."""
+    from kling_tui.ids import ID_FORMS_HINT, classify_id
+
+    for task_id in ids:
+        if classify_id(task_id) is None:
+            print(
+                f"warning: {task_id} matches no Kling or relay id form ({ID_FORMS_HINT});"
+                " added anyway",
+                file=sys.stderr,
+            )
 
 
 def _rm(args: argparse.Namespace, out: TextIO) -> int:

@@ -38,7 +38,11 @@ __all__ = [
     "AppConfig",
     "ConfigError",
     "GatewayConfig",
+    "GatewaySetup",
     "PollConfig",
+    "SetupResult",
+    "add_gateway",
+    "check_gateway_setup",
     "config_path",
     "load_config",
     "remember_theme",
@@ -563,6 +567,37 @@ def _poll(reader: _Reader, value: Any) -> PollConfig:
     return PollConfig(interval=interval, max_interval=max_interval, bell=bell)
 
 
+def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
+    """Validate a parsed config file: the rules :func:`load_config` and :func:`add_gateway`
+    share (no flag or environment override applied here)."""
+    file = _Reader(path)
+    file.known_keys(data, _TOP_KEYS, "")
+    gateways: dict[str, GatewayConfig] = {}
+    for name, table in file.table(data.get("gateways", {}), "gateways").items():
+        file.name(name, f"gateways.{name}")
+        gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
+    poll = _poll(file, data.get("poll", {}))
+    theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
+    if "default_gateway" in data:
+        default = file.string(data["default_gateway"], "default_gateway")
+        if default not in gateways:
+            known = ", ".join(gateways) or "none configured"
+            raise file.error("default_gateway", f"a gateway in this file ({known})", default)
+    else:
+        default = next(iter(gateways), ADHOC_GATEWAY)
+    adhoc_credential = _secret_from_env(env, TOKEN_ENV)
+    return AppConfig(
+        gateways=gateways,
+        default_gateway=default,
+        poll=poll,
+        theme=theme,
+        path=path,
+        adhoc_credential=StaticToken(adhoc_credential, hint=TOKEN_ENV)
+        if adhoc_credential is not None
+        else None,
+    )
+
+
 def load_config(
     *,
     config_flag: str | os.PathLike[str] | None = None,
@@ -615,37 +650,11 @@ def load_config(
         named_by = CONFIG_ENV if env.get(CONFIG_ENV) else None
     data, mode = _read_file(path, named_by)
     _check_private(path, mode, data)
-
-    file = _Reader(path)
-    file.known_keys(data, _TOP_KEYS, "")
-    gateways: dict[str, GatewayConfig] = {}
-    for name, table in file.table(data.get("gateways", {}), "gateways").items():
-        file.name(name, f"gateways.{name}")
-        gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
-    poll = _poll(file, data.get("poll", {}))
-    theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
-    if "default_gateway" in data:
-        default = file.string(data["default_gateway"], "default_gateway")
-        if default not in gateways:
-            known = ", ".join(gateways) or "none configured"
-            raise file.error("default_gateway", f"a gateway in this file ({known})", default)
-    else:
-        default = next(iter(gateways), ADHOC_GATEWAY)
+    config = _from_data(path, data, env)
+    gateways = config.gateways
 
     cli = _Reader(None, "command line")
     environment = _Reader(None, "environment variable")
-    adhoc_credential = _secret_from_env(env, TOKEN_ENV)
-    config = AppConfig(
-        gateways=gateways,
-        default_gateway=default,
-        poll=poll,
-        theme=theme,
-        path=path,
-        adhoc_credential=StaticToken(adhoc_credential, hint=TOKEN_ENV)
-        if adhoc_credential is not None
-        else None,
-    )
-
     selected: str | None = None
     named_key, named_reader = "--gateway", cli
     if gateway:
@@ -750,3 +759,133 @@ def remember_theme(path: Path, theme: str) -> None:
         raise ConfigError(
             path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"
         ) from None
+
+
+# -- first-run setup: add one gateway -------------------------------------------------------
+
+_NEW_FILE_HEADER = """\
+# kling-tui configuration, written by its gateway setup. Edit freely: see the README,
+# "Configuration". No token is stored here, only the names of the environment variables
+# that hold them: export those before starting kling-tui.
+"""
+
+
+@dataclass(frozen=True)
+class GatewaySetup:
+    """What the setup screen asks for: one gateway, its auth given by *variable names* only.
+
+    A token value has no field here on purpose: the setup can never write a secret into a
+    file. ``token_env`` is used for a relay (static bearer token); ``access_key_env`` and
+    ``secret_key_env`` together for the native API (a JWT signed with the key pair); set
+    either the first or the pair.
+    """
+
+    name: str
+    base_url: str
+    path_prefix: str = RELAY_PREFIX
+    token_env: str | None = TOKEN_ENV
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+    def table(self) -> dict[str, str]:
+        """The ``[gateways.NAME]`` table as it will be written (whitespace trimmed)."""
+        table = {"base_url": self.base_url.strip(), "path_prefix": self.path_prefix.strip()}
+        if self.access_key_env is not None or self.secret_key_env is not None:
+            table["access_key_env"] = (self.access_key_env or "").strip()
+            table["secret_key_env"] = (self.secret_key_env or "").strip()
+        else:
+            table["token_env"] = (self.token_env or "").strip()
+        return table
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """What :func:`add_gateway` did: the file, whether it was new, the gateway as loaded."""
+
+    path: Path
+    created: bool
+    gateway: GatewayConfig
+    config: AppConfig
+
+
+def _merged(path: Path, setup: GatewaySetup, env: Mapping[str, str]) -> tuple[dict, AppConfig]:
+    """The file's data with the new gateway added, validated as :func:`load_config` would."""
+    data, mode = _read_file(path, None)
+    _check_private(path, mode, data)
+    name = _Reader(path).name(setup.name.strip(), "gateway name")
+    existing = data.get("gateways", {})
+    if isinstance(existing, dict) and name in existing:
+        raise ConfigError(
+            path,
+            f"gateways.{name}",
+            "a gateway name not used yet in this file (it has: "
+            + ", ".join(sorted(existing))
+            + "); pick another name or edit the file",
+        )
+    merged = dict(data)
+    # A ``gateways`` that is not a table is left as it is: the validation below names it.
+    merged["gateways"] = (
+        {**existing, name: setup.table()} if isinstance(existing, dict) else existing
+    )
+    return merged, _from_data(path, merged, env)
+
+
+def check_gateway_setup(
+    path: Path, setup: GatewaySetup, env: Mapping[str, str] | None = None
+) -> GatewayConfig:
+    """Validate ``setup`` against the file at ``path`` without writing anything.
+
+    The same rules as :func:`load_config` (it is the same code): a bad base URL, prefix,
+    name or variable name raises :class:`ConfigError` naming ``gateways.NAME.KEY``, as does
+    a name the file already uses or a file that does not load as it is.
+    """
+    _, config = _merged(Path(path), setup, os.environ if env is None else env)
+    return config.gateways[setup.name.strip()]
+
+
+def add_gateway(
+    path: Path, setup: GatewaySetup, env: Mapping[str, str] | None = None
+) -> SetupResult:
+    """Add one gateway to the config file at ``path`` (created, mode 0600, if missing).
+
+    An existing file is merged into, never replaced: its other gateways, settings and
+    comments stay (the new table is appended; if that would not parse back to exactly the
+    intended data, the file is rewritten from the parsed data, without comments). A gateway
+    name already in the file is refused, as is a file that does not load: fixing those is
+    the operator's call. An existing file keeps its mode; nothing secret is added to it.
+    The result is read back with :func:`load_config`'s rules before this returns.
+    """
+    env = os.environ if env is None else env
+    path = Path(path)
+    merged, _ = _merged(path, setup, env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"a readable UTF-8 file ({exc})") from None
+    created = not text.strip()
+    name = setup.name.strip()
+    addition = tomli_w.dumps({"gateways": {name: setup.table()}})
+    if created:
+        new_text = _NEW_FILE_HEADER + "\n" + addition
+    else:
+        new_text = text + ("\n" if text.endswith("\n") else "\n\n") + addition
+    try:
+        ok = tomllib.loads(new_text) == merged
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        new_text = tomli_w.dumps(merged)
+    try:
+        atomic_write(path, new_text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"
+        ) from None
+    # Read back by the file rules (not load_config: a KLING_TUI_BASE_URL in the environment
+    # would rewrite the result, and the operator asked for what the file says).
+    data, mode = _read_file(path, "the setup")
+    _check_private(path, mode, data)
+    config = _from_data(path, data, env)
+    return SetupResult(path=path, created=created, gateway=config.gateways[name], config=config)

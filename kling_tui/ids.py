@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import Enum
 from urllib.parse import quote
 
 from kling_tui.sanitize import clean_text
 
-__all__ = ["MAX_ID_LENGTH", "InvalidTaskId", "percent_encode_id", "split_ids", "validate_task_id"]
+__all__ = [
+    "ID_FORMS_HINT",
+    "MAX_ID_LENGTH",
+    "IdForm",
+    "InvalidTaskId",
+    "classify_id",
+    "percent_encode_id",
+    "split_ids",
+    "validate_task_id",
+]
 
 MAX_ID_LENGTH = 256
 
@@ -95,3 +105,41 @@ def split_ids(text: str) -> list[str]:
 def percent_encode_id(task_id: str) -> str:
     """Encode an id as one URL path segment: every reserved character, ``/`` included."""
     return quote(task_id, safe="")
+
+
+class IdForm(Enum):
+    """The id forms Kling and the relays are known to hand out (see the API notes)."""
+
+    KLING_NUMERIC = "Kling id (18-19 digits)"
+    KLING_BASE64 = "older Kling id (22 base64-like characters)"
+    RELAY_TASK = "relay id (task_ + 32 characters)"
+    RELAY_KLING = "relay id (kling-v + digits)"
+
+
+ID_FORMS_HINT = "Kling ids are 18-19 digits, relay ids task_ + 32 characters"
+"""One line telling an operator what a recognised id looks like."""
+
+_FORMS: tuple[tuple[IdForm, re.Pattern[str]], ...] = (
+    (IdForm.KLING_NUMERIC, re.compile(r"[0-9]{18,19}")),
+    # The notes say 32; a relay fixture has 35: accept a band around it.
+    (IdForm.RELAY_TASK, re.compile(r"task_[A-Za-z0-9]{24,48}")),
+    (IdForm.RELAY_KLING, re.compile(r"kling-v[0-9]{18,19}")),
+    # Base64 of 16 bytes without padding, URL-safe or not ("/" is refused anyway). At least
+    # one letter: 22 digits are a mistyped number, not a base64 id.
+    (IdForm.KLING_BASE64, re.compile(r"(?=[0-9+_-]*[A-Za-z])[A-Za-z0-9+_-]{22}")),
+)
+
+
+def classify_id(task_id: str) -> IdForm | None:
+    """Which known id form ``task_id`` has, or ``None`` for anything else.
+
+    ``None`` is not an error: an external id (the caller's own ``external_task_id``) is free
+    text. It is a reason to *warn*: ``12``, ``abc-not-an-id`` or a 32-digit number are far
+    more often a paste gone wrong than a real id, and the operator should see that before
+    polling a task that will only ever answer "not found". ASCII digits only: a regex
+    digit class would accept other scripts' digits, which no Kling id contains.
+    """
+    for form, pattern in _FORMS:
+        if pattern.fullmatch(task_id):
+            return form
+    return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 import webbrowser
@@ -28,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.style import Style
@@ -41,7 +43,7 @@ from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
-from kling_tui.config import AppConfig, remember_theme
+from kling_tui.config import TOKEN_ENV, AppConfig, SetupResult, config_path, remember_theme
 from kling_tui.models import Status, Video, WatchEntry, utcnow
 from kling_tui.poller import Notice, Poller, PollerEvent, PollerState, PollUpdate
 from kling_tui.sanitize import clean_text
@@ -53,6 +55,7 @@ from kling_tui.ui.screens.add import AddRequest, AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
+from kling_tui.ui.screens.setup import GatewaySetupScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
 from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
 from kling_tui.ui.widgets.detail import DetailPane
@@ -72,6 +75,7 @@ BESIDE_MIN_WIDTH = 180
 ACTION_HELP: dict[str, str] = {
     # action -> what it does (help screen and command palette)
     "add_tasks": "Add tasks: paste one id or many, choose kind, gateway and label",
+    "setup_gateway": "Set up a gateway: base URL, prefix, token variable",
     "remove_task": "Remove the selected task from the watch list (asks first)",
     "undo_remove": "Undo the last removal",
     "open_video": "Open the selected task's video in the web browser",
@@ -124,6 +128,7 @@ class KlingApp(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_tasks", "Add", id="add"),
+        Binding("n", "setup_gateway", "New gateway", id="setup-gateway", show=False),
         Binding("d", "remove_task", "Remove", id="remove"),
         Binding("u", "undo_remove", "Undo", id="undo", show=False),
         Binding("o", "open_video", "Open", id="open"),
@@ -452,6 +457,39 @@ class KlingApp(App[int]):
             self.table.refresh_times()
             self.detail.redraw()
 
+    @property
+    def config_file(self) -> Path:
+        """The config file this app reads (or would read: it may not exist yet)."""
+        path = getattr(self.config, "path", None)
+        return Path(path) if path is not None else config_path(None, os.environ)
+
+    def _no_gateway(self) -> bool:
+        """Nothing to add tasks to: no configured gateway, none remembered by a task."""
+        return not self.gateway_names and not self._remembered_gateways()
+
+    def _empty_text(self) -> Text:
+        return Text("No tasks watched yet.\nPress a to add task ids (paste many at once).")
+
+    def _first_run_text(self) -> Text:
+        """The empty screen of a first run: where the config is and the three ways in."""
+        path = self.config_file
+        state = "has no gateway" if path.exists() else "not found"
+        bold = Style(bold=True)
+        text = Text("No tasks watched yet, and no gateway is configured.\n\n")
+        text.append("Config file: ")
+        text.append(clean_text(str(path), limit=300), style=bold)
+        text.append(f" ({state})\n\n")
+        text.append("Press ")
+        text.append("n", style=bold)
+        text.append(" to set up a gateway here (base URL, path prefix, token variable),\n")
+        text.append("or start with  ")
+        text.append("kling-tui --base-url URL", style=bold)
+        text.append(f"  and the token in ${TOKEN_ENV}.\n")
+        text.append("Just looking?  ")
+        text.append("kling-tui --demo", style=bold)
+        text.append("  runs a demo gateway with demo tasks.")
+        return text
+
     def _refresh_chrome(self) -> None:
         """Header, alert line, empty notice and detail pane, from the table's entries."""
         table = self.table
@@ -490,9 +528,7 @@ class KlingApp(App[int]):
             alert.remove_class("-show")
         empty = self.empty_notice
         if table.total_count == 0:
-            empty.update(
-                Text("No tasks watched yet.\nPress a to add task ids (paste many at once).")
-            )
+            empty.update(self._first_run_text() if self._no_gateway() else self._empty_text())
         elif table.task_filter.problems:
             notice = Text("The filter has an error: ")
             notice.append(clean_text("; ".join(table.task_filter.problems), limit=200))
@@ -638,7 +674,66 @@ class KlingApp(App[int]):
         default = getattr(self.config, "default_gateway", None)
         if default not in names and names:
             default = names[0]
-        self.push_screen(AddTasksScreen(names, default), self._add_requested)
+        watched: dict[str, list[tuple[str, str]]] = {}
+        for entry in self.poller.entries:
+            watched.setdefault(entry.task_id, []).append((entry.kind, entry.gateway))
+        screen = AddTasksScreen(
+            names,
+            default,
+            watched=watched,
+            config_file=self.config_file,
+            on_setup=self.action_setup_gateway,
+        )
+        self.push_screen(screen, self._add_requested)
+
+    def action_setup_gateway(self) -> None:
+        """The one-screen gateway setup; the new gateway is usable as soon as it is saved."""
+        self.push_screen(GatewaySetupScreen(self.config_file), self._gateway_added)
+
+    def _gateway_added(self, result: SetupResult | None) -> None:
+        """Use a gateway the setup just wrote, without a restart.
+
+        The fetcher reads gateways from the config object at every fetch, so adding it to
+        that object (and to the fetcher's, should it hold another) is all a hot reload takes.
+        """
+        if result is None:
+            return
+        gateway = result.gateway
+        configs = [self.config]
+        other = getattr(self.poller.fetcher, "config", None)
+        if isinstance(other, AppConfig) and other is not self.config:
+            configs.append(other)
+        for config in configs:
+            had_default = config.default_gateway in config.gateways
+            config.gateways[gateway.name] = gateway
+            if not had_default:
+                config.default_gateway = gateway.name
+        self.detail.set_origins(self._origins())
+        several = len(set(self.gateway_names) | set(self.table.gateway_counts)) > 1
+        if several != self.table.show_gateway:
+            width = self.size.width
+            beside = width >= BESIDE_MIN_WIDTH
+            self.table.set_layout_for_width(
+                int(width * 0.65) if beside else width, show_gateway=several
+            )
+        self._refresh_chrome()
+        what = "written to" if result.created else "added to"
+        note = ""
+        if gateway.credential is None:
+            note = (
+                f" No credential yet: set {gateway.credential_hint} and restart kling-tui"
+                " (or polls report 'no token')."
+            )
+        dialog = self.screen if isinstance(self.screen, AddTasksScreen) else None
+        then = "" if dialog is not None else " Press a to add task ids."
+        self.notify(
+            f"Gateway {clean_text(gateway.name, limit=64)} {what} "
+            f"{clean_text(str(result.path), limit=200)}.{then}{note}",
+            markup=False,
+            timeout=12,
+        )
+        if dialog is not None:
+            dialog.set_gateways(self.gateway_names, self.config.default_gateway)
 
     def _add_requested(self, request: AddRequest | None) -> None:
         if request is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kling_tui.config import AppConfig
 from kling_tui.models import ErrorType, Status, Video, WatchEntry
 from kling_tui.ui.app import KlingApp
 from tests.pilot.ui_fakes import (
@@ -161,3 +162,42 @@ def test_header_with_a_filter_at_120(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=filter_running)
+
+
+FIRST_RUN_CONFIG = Path("/nonexistent/.config/kling-tui/config.toml")
+"""Fixed, so the picture shows no temporary directory; never written: the theme in the
+config is the one shown, so nothing is remembered, and the setup is not saved here."""
+
+
+def _first_run(tmp_path: Path) -> KlingApp:
+    """No gateway at all, as on a first run without a config file."""
+    config = AppConfig(
+        gateways={}, default_gateway="default", theme="kling-dark", path=FIRST_RUN_CONFIG
+    )
+    app = KlingApp(
+        make_poller(tmp_path, []),
+        config,
+        now=lambda: NOW,
+        start_polling=False,
+        open_browser=lambda _url: True,
+        tick_interval=0,
+    )
+    assert app.theme == "kling-dark"
+    return app
+
+
+def test_first_run_without_config(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(_first_run(tmp_path), terminal_size=(80, 24))
+
+
+def test_gateway_setup_screen(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(
+        _first_run(tmp_path), terminal_size=(80, 24), press=["n", *"https://relay.example"]
+    )
+
+
+def test_add_dialog_warns_and_asks(snap_compare, tmp_path: Path) -> None:
+    app = build(tmp_path, [entry("866889456698785800", Status.IN_PROGRESS, kind="image2video")])
+    assert snap_compare(
+        app, terminal_size=(100, 30), press=["a", *"866889456698785800 12", "ctrl+s"]
+    )

@@ -9,8 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kling_tui.ids import (
+    ID_FORMS_HINT,
     MAX_ID_LENGTH,
+    IdForm,
     InvalidTaskId,
+    classify_id,
     percent_encode_id,
     split_ids,
     validate_task_id,
@@ -159,3 +162,45 @@ def test_property_split_ids_has_no_empties_separators_or_repeats(parts: list[str
         assert item
         assert "," not in item
         assert not any(ch.isspace() for ch in item)
+
+
+# -- id forms: a warning for what looks like no known id --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task_id", "form"),
+    [
+        ("827996385395363846", IdForm.KLING_NUMERIC),
+        ("8279963853953638467", IdForm.KLING_NUMERIC),
+        ("CjMT7WdSwWcAAAAAALvB3g", IdForm.KLING_BASE64),
+        ("task_Q2xvbmVkQnlLbGluZ1R1aURlbW8xMjM0", IdForm.RELAY_TASK),
+        ("task_QW5vdGhlclRhc2tGb3JUaGVEYXNoYm9hcmQ", IdForm.RELAY_TASK),  # a fixture: 35
+        ("kling-v1825380683199176793", IdForm.RELAY_KLING),
+    ],
+)
+def test_known_id_forms_are_recognised(task_id: str, form: IdForm) -> None:
+    assert classify_id(task_id) is form
+
+
+@pytest.mark.parametrize(
+    "task_id",
+    [
+        "abc-not-an-id",
+        "12",
+        "1" * 32,  # a 32-digit number: neither a Kling id nor a relay id
+        "1" * 17,
+        "1" * 20,
+        "1" * 22,  # 22 digits: a mistyped number, not a base64 id
+        "task_short",
+        "task-" + "a" * 32,
+        "order-42",  # an external id: free text, allowed, but worth a second look
+        "８２７９９６３８５３９５３６３８４６",  # fullwidth digits
+        " 827996385395363846",  # not stripped: classify what will be sent
+    ],
+)
+def test_other_ids_match_no_form(task_id: str) -> None:
+    assert classify_id(task_id) is None
+
+
+def test_the_hint_names_both_forms() -> None:
+    assert "18-19 digits" in ID_FORMS_HINT and "task_" in ID_FORMS_HINT

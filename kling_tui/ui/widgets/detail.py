@@ -257,3 +257,8 @@ class DetailPane(VerticalScroll):
             field("last answer", f"{fmt_time(snap.fetched_at)}  ({fmt_ago(snap.fetched_at, now)})")
         text.rstrip()
         return text
+
+    def set_origins(self, origins: Mapping[str, str]) -> None:
+        """Gateway name -> origin, shown beside a task's gateway (a gateway set up live)."""
+        self._origins = dict(origins)
+        self.redraw(force=True)
