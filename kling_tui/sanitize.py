@@ -9,15 +9,21 @@ passes through :func:`clean_text` before anything else sees it. Rich ``Text`` an
 * Bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) reorder what the
   operator sees (a URL that reads differently from what it is).
 * U+2028 / U+2029 (line / paragraph separators) break lines where none is expected.
+* Zero-width and invisible format characters (U+00AD soft hyphen, U+180E, U+200B-U+200D,
+  U+2060-U+2064, U+FEFF) and tag characters (U+E0000-U+E007F) hide text: an id or a URL
+  that looks like another, or a message that carries an invisible payload. They are
+  escaped even where they are legitimate (the joiner inside an emoji family), because an
+  operator must be able to see every character a server sent.
 * Lone surrogates (U+D800-U+DFFF, possible from JSON ``"\\ud800"``) make the terminal
   writer raise ``UnicodeEncodeError`` and would crash the app.
 
 Each such character becomes a *visible* escape instead of vanishing, so an operator can
 still see that the server sent something odd: ``\\x1b``, ``\\x9b``, ``\\u202e``, and the
-usual short forms ``\\n``, ``\\t``, ``\\r``. Backslashes already in the text are kept as they
-are (an escape in the output is therefore not proof the server sent a control character; it
-is only ever safe to print). Markup-like text such as ``[bold]`` is kept verbatim: markup
-safety is the UI's job, which builds ``rich.text.Text`` objects from these strings.
+usual short forms ``\\n``, ``\\t``, ``\\r`` (``\\U000e0041`` beyond U+FFFF). Backslashes
+already in the text are kept as they are (an escape in the output is therefore not proof
+the server sent a control character; it is only ever safe to print). Markup-like text such
+as ``[bold]`` is kept verbatim: markup safety is the UI's job, which builds
+``rich.text.Text`` objects from these strings.
 
 The cap bounds layout cost (a 1,000,000-character message blocked the UI for over a
 second); a truncated string ends with ``…`` and is never longer than ``limit``.
@@ -32,13 +38,14 @@ __all__ = ["ELLIPSIS", "clean_optional", "clean_text"]
 ELLIPSIS = "…"
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_TAGS = "\U000e0000-\U000e007f"
 
 # Everything that must not reach the terminal raw. ``str.isprintable`` is False for all of
 # these (they are categories Cc, Cf, Cs, Zl, Zp), which gives a C-speed fast path.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
-_UNSAFE_NOT_LAYOUT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]"
-)
+_OTHERS = _BIDI + _INVISIBLE + "\u2028\u2029\ud800-\udfff" + _TAGS
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _OTHERS + "]")
+_UNSAFE_NOT_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _OTHERS + "]")
 
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -49,12 +56,14 @@ def _escape_char(ch: str) -> str:
     if short is not None:
         return short
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 _ESCAPES: dict[str, str] = {
     chr(c): _escape_char(chr(c)) for c in [*range(0x20), *range(0x7F, 0xA0)]
-} | {ch: _escape_char(ch) for ch in _BIDI + "\u2028\u2029"}
+} | {ch: _escape_char(ch) for ch in _BIDI + _INVISIBLE + "\u2028\u2029"}
 
 
 def _escape_match(match: re.Match[str]) -> str:
