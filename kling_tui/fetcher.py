@@ -32,6 +32,7 @@ from kling_tui.config import AppConfig, ConfigError, GatewayConfig
 from kling_tui.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.models import ErrorType, FetchError, FetchResult, WatchEntry, utcnow
 from kling_tui.normalize import normalize
+from kling_tui.sanitize import clean_text
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
@@ -258,7 +259,8 @@ class Fetcher:
                     at=self._now(),
                 )
         if 300 <= status < 400:
-            where = self._redact(headers.get("location", "?"), gateway)[:200]
+            # the Location is server text like any other: escaped, and capped
+            where = clean_text(self._redact(headers.get("location", "?"), gateway), 200)
             return FetchError(
                 ErrorType.BAD_RESPONSE,
                 f"{origin} redirected ({status}) to {where}: redirects are not followed with "
@@ -327,7 +329,8 @@ class Fetcher:
 
     def _describe(self, exc: BaseException, gateway: GatewayConfig) -> str:
         text = str(exc) or type(exc).__name__
-        return self._redact(f"{type(exc).__name__}: {text}" if str(exc) else text, gateway)[:300]
+        said = f"{type(exc).__name__}: {text}" if str(exc) else text
+        return clean_text(self._redact(said, gateway), 300)  # may quote what the server sent
 
     @staticmethod
     def _redact(text: str, gateway: GatewayConfig) -> str:

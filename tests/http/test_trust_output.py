@@ -1,0 +1,129 @@
+"""Issue 10, server text on every output: no raw control, bidi, zero-width or tag character,
+and no secret, reaches stdout, stderr, ``--json`` or the watch list file."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from kling_tui.cli import main
+from kling_tui.simulator import Fault, Simulator
+
+from .conftest import TOKEN
+
+# Independent of kling_tui.sanitize on purpose: what a terminal must never receive raw.
+FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f"  # C0 but \t \n, DEL, C1
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi controls
+    "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"  # zero-width / invisible
+    "\U000e0000-\U000e007f"  # tag characters
+    "\u2028\u2029]"
+)
+
+
+def assert_clean(text: str, where: str) -> None:
+    bad = FORBIDDEN.search(text)
+    assert bad is None, f"raw U+{ord(bad.group()):04X} in {where}: {text[:300]!r}"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
+    monkeypatch.setenv("KLING_API_KEY", TOKEN)
+    watchlist = tmp_path / "watch.toml"
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
+    return watchlist
+
+
+# -- item 5: a redirect's Location, and zero-width / tag characters in server text ----------
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_redirect_location_with_c1_bidi_and_zero_width_is_escaped(
+    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    task = sim.add_task()
+    sim.inject(Fault.REDIRECT_C1, count=-1)
+    argv = ["status", "--base-url", sim.base_url, *(["--json"] if as_json else []), task.task_id]
+    code, out = run(*argv)
+    assert code == 1
+    assert "redirected (302)" in out
+    assert "\\x9b2J" in out  # visible, not gone: the operator sees the server sent it
+    assert_clean(out, "stdout")
+    assert_clean(capsys.readouterr().err, "stderr")
+
+
+def test_zero_width_and_tag_characters_from_a_server_are_escaped(env: Path, sim: Simulator) -> None:
+    task = sim.add_task()
+    sim.inject(Fault.HOSTILE, count=-1)
+    for extra in ([], ["--json"]):
+        code, out = run("status", "--base-url", sim.base_url, *extra, task.task_id)
+        assert code == 0
+        assert "\\u200b" in out and "\\U000e0041" in out
+        assert_clean(out, f"status {extra}")
+
+
+def test_hostile_answer_is_clean_in_the_watch_list_file(env: Path, sim: Simulator) -> None:
+    task = sim.add_task()
+    assert run("add", "--base-url", sim.base_url, task.task_id)[0] == 0
+    sim.inject(Fault.HOSTILE, count=-1)
+    assert run("watch", "--once", "--base-url", sim.base_url)[0] == 0
+    assert_clean(env.read_text(encoding="utf-8"), "watch list file")
+    code, out = run("ls", "--json")
+    assert code == 0 and "\\u202e" in out
+    assert_clean(out, "ls --json")
+
+
+# -- item 6: ids from argv and stdin ---------------------------------------------------------
+
+BAD_IDS = ["\x1b]52;c;cHduZWQ=\x07", "a\x9bb", "x\u202ey", "z\u200bw"]
+
+
+def test_status_prints_invalid_ids_escaped(
+    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run("status", "--base-url", sim.base_url, *BAD_IDS)
+    assert code == 1
+    assert out.count("error:invalid_id") == len(BAD_IDS)
+    assert "\\x1b]52" in out
+    assert_clean(out, "status table")
+    code, out = run("status", "--json", "--base-url", sim.base_url, *BAD_IDS)
+    assert code == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["error"]["type"] for r in records] == ["invalid_id"] * len(BAD_IDS)
+    assert_clean(out, "status --json")
+    assert_clean(capsys.readouterr().err, "stderr")
+
+
+def test_rm_prints_unknown_ids_escaped(
+    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out = run("rm", *BAD_IDS)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("not in the watch list") == len(BAD_IDS)
+    assert_clean(out + err, "rm")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\x9bq\x07 \x1b[2J"))
+    code, out = run("rm", "-")
+    assert code == 1
+    assert_clean(out + capsys.readouterr().err, "rm -")
+
+
+@pytest.mark.parametrize("command", ["status", "rm"])
+@pytest.mark.parametrize("given", ["", " ", ","])
+def test_an_empty_id_is_a_usage_error(
+    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], command: str, given: str
+) -> None:
+    code, _ = run(command, "--base-url", sim.base_url, given)
+    assert code == 2
+    assert "no task id given" in capsys.readouterr().err
+    assert sim.request_count == 0
