@@ -32,10 +32,14 @@ second); a truncated string ends with ``…`` and is never longer than ``limit``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["ELLIPSIS", "clean_optional", "clean_text"]
+__all__ = ["ELLIPSIS", "REDACTED", "clean_optional", "clean_text", "redact"]
 
 ELLIPSIS = "…"
+REDACTED = "***"
+MIN_SECRET = 4
+"""Shorter values are not searched for: redacting every ``a`` would wreck the text."""
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
@@ -139,3 +143,33 @@ def clean_optional(value: object, limit: int = 2000) -> str | None:
     if value is None:
         return None
     return clean_text(value if isinstance(value, str) else str(value), limit)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by ``***``.
+
+    For server text that may quote a request back (a 401 that echoes ``Authorization``).
+    Text cut short by :func:`clean_text` may hold the first part of a secret just before the
+    ``…`` (``server said: Bearer sk-12…)``): 4 or more characters that start a secret, right
+    before an ellipsis, are redacted too. Tokens are printable ASCII, which cleaning never
+    changes, so a secret in cleaned text reads exactly as it was sent.
+    """
+    for secret in secrets:
+        if len(secret) < MIN_SECRET:
+            continue
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+        if ELLIPSIS in text:
+            text = _redact_cut(text, secret)
+    return text
+
+
+def _redact_cut(text: str, secret: str) -> str:
+    """Redact a secret's beginning that ends where ``clean_text`` cut the text (``…``)."""
+    parts = text.split(ELLIPSIS)
+    for i, part in enumerate(parts[:-1]):
+        for size in range(min(len(secret) - 1, len(part)), MIN_SECRET - 1, -1):
+            if part.endswith(secret[:size]):
+                parts[i] = part[:-size] + REDACTED
+                break
+    return ELLIPSIS.join(parts)

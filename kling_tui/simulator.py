@@ -466,6 +466,8 @@ class Simulator:
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
         self.requests: list[tuple[str, str]] = []
+        self.bearers: set[str] = set()
+        """Every bearer token received (tests grep outputs for them, JWTs included)."""
         self.errors: list[str] = []
         """Unexpected exceptions raised while answering (a simulator bug); never printed."""
         self._port = port
@@ -814,6 +816,10 @@ class Simulator:
     def _answer(self, h: _Handler) -> None:
         """Route one GET: video file, fault, auth, task lookup, then the envelope."""
         self._log("GET", h.path)
+        scheme, _, bearer = (h.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and bearer.strip():
+            with self._lock:
+                self.bearers.add(bearer.strip())
         path, _, query = h.path.partition("?")
         if path.startswith("/files/"):
             name = unquote(path[len("/files/") :])

@@ -127,3 +127,68 @@ def test_an_empty_id_is_a_usage_error(
     assert code == 2
     assert "no task id given" in capsys.readouterr().err
     assert sim.request_count == 0
+
+
+# -- item 8: a server that quotes the Authorization header back ----------------------------
+
+
+def _two_gateway_config(tmp_path: Path, base_url: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'default_gateway = "relay"\n'
+        f'[gateways.relay]\nbase_url = "{base_url}"\ntoken_env = "KLING_API_KEY"\n'
+        f"max_retries = 0\n"
+        f'[gateways.kling]\nbase_url = "{base_url}"\naccess_key_env = "KLING_ACCESS_KEY"\n'
+        f'secret_key_env = "KLING_SECRET_KEY"\nmax_retries = 0\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    return config
+
+
+@pytest.fixture
+def two_gateways(
+    env: Path, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    from .conftest import ACCESS_KEY, SECRET_KEY
+
+    monkeypatch.setenv("KLING_TUI_CONFIG", str(_two_gateway_config(tmp_path, sim.base_url)))
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+    return env
+
+
+def _secrets(sim: Simulator) -> list[str]:
+    from .conftest import ACCESS_KEY, SECRET_KEY
+
+    assert any(b.count(".") == 2 for b in sim.bearers), "no JWT was sent"
+    return [TOKEN, ACCESS_KEY, SECRET_KEY, *sim.bearers]
+
+
+@pytest.mark.parametrize("fault", [Fault.REFLECT_401, Fault.REFLECT_429, Fault.REFLECT_500])
+def test_a_reflected_token_reaches_no_output_and_not_the_watch_list(
+    two_gateways: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], fault: Fault
+) -> None:
+    relay_task, native_task = sim.add_task(), sim.add_task()
+    assert run("add", "--gateway", "relay", relay_task.task_id)[0] == 0
+    assert run("add", "--gateway", "kling", native_task.task_id)[0] == 0
+    sim.inject(fault, count=-1)
+    outputs: list[str] = []
+    for gateway, task in (("relay", relay_task), ("kling", native_task)):
+        for extra in ([], ["--json"]):
+            code, out = run("status", "--gateway", gateway, *extra, task.task_id)
+            assert code == 1
+            outputs.append(out)
+    for argv in (["watch", "--once"], ["watch", "--once", "--json"], ["ls"], ["ls", "--json"]):
+        outputs.append(run(*argv)[1])
+    if fault is Fault.REFLECT_401:  # wait gives up on auth errors; the others would retry
+        code, out = run("wait", "--json")
+        assert code == 1
+        outputs.append(out)
+    outputs.append(capsys.readouterr().err)
+    outputs.append(two_gateways.read_text(encoding="utf-8"))
+    everything = "\n".join(outputs)
+    assert "***" in everything  # the server did quote it; we redacted it
+    for secret in _secrets(sim):
+        assert secret not in everything
+    assert_clean(everything, "outputs")

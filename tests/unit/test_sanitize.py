@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text
+from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text, redact
 
 # Independent of the implementation's own pattern on purpose.
 INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f"
@@ -206,3 +206,27 @@ def test_property_multiline_is_safe_and_bounded(text: str, limit: int) -> None:
     assert UNSAFE_MULTILINE.search(out) is None
     assert "\r" not in out
     assert len(out) <= limit
+
+
+# -- redact (issue 10 item 8) ----------------------------------------------------------------
+
+
+def test_redact_replaces_every_occurrence_of_every_secret() -> None:
+    text = "invalid Bearer sk-abcdef0123 (key ak-12345, again sk-abcdef0123)"
+    out = redact(text, ["sk-abcdef0123", "ak-12345"])
+    assert out == "invalid Bearer *** (key ***, again ***)"
+
+
+def test_redact_catches_a_secret_cut_short_by_the_cap() -> None:
+    secret = "sk-" + "x" * 40
+    capped = clean_text("said: Bearer " + secret, 30)
+    assert capped.endswith(ELLIPSIS) and secret[:10] in capped
+    out = redact(capped, [secret])
+    assert "sk-x" not in out and out.endswith("***" + ELLIPSIS)
+    inner = f"token rejected (server said: {capped}): check KLING_API_KEY"
+    assert "sk-x" not in redact(inner, [secret])
+
+
+def test_redact_leaves_short_values_and_plain_text_alone() -> None:
+    assert redact("a b c", ["a", ""]) == "a b c"
+    assert redact("nothing here…", ["sk-secret"]) == "nothing here…"
