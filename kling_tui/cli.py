@@ -394,7 +394,7 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _wait(args: argparse.Namespace, out: TextIO) -> int:
-    from kling_tui.poller import PollUpdate
+    from kling_tui.poller import Notice, PollUpdate
 
     config = _load_config(args)
     store = _store(args)
@@ -418,7 +418,12 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
     for entry in targets:
         _emit(entry, args.json, out)
 
+    said: set[str] = set()
+
     def on_event(event: object) -> None:
+        if isinstance(event, Notice) and event.severity == "error" and event.message not in said:
+            said.add(event.message)  # a failed save, once per distinct message
+            print(f"kling-tui: {_safe(event.message)}", file=sys.stderr, flush=True)
         if not isinstance(event, PollUpdate) or event.entry.key not in keys:
             return
         entry = event.entry

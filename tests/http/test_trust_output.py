@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,3 +195,94 @@ def test_a_reflected_token_reaches_no_output_and_not_the_watch_list(
     for secret in _secrets(sim):
         assert secret not in everything
     assert_clean(everything, "outputs")
+
+
+# -- item 11: a failed save is one clean line, never a traceback ----------------------------
+
+
+# The CLI in a child process, as a user runs it (pytest's own log handlers would hide what
+# Python's last-resort handler prints), with every watch list write failing as on a full or
+# read-only disk (tests run as root here, which ignores mode 0500).
+_FULL_DISK_CLI = """
+import errno, sys
+from kling_tui.watchlist import WatchList
+def full(self, data):
+    raise OSError(errno.ENOSPC, "No space left on device")
+WatchList._atomic_write = full
+from kling_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_watch_once_on_a_full_disk_prints_one_clean_line(
+    env: Path, sim: Simulator, as_json: bool
+) -> None:
+    task = sim.add_task()
+    assert run("add", "--base-url", sim.base_url, task.task_id)[0] == 0
+    before = env.read_bytes()
+    argv = ["watch", "--once", *(["--json"] if as_json else [])]
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CLI, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert child.returncode != 0
+    assert "Traceback" not in child.stderr
+    lines = child.stderr.splitlines()
+    assert len(lines) == 1, child.stderr
+    assert lines[0].startswith("kling-tui: ") and "No space left on device" in lines[0]
+    assert env.read_bytes() == before
+
+
+def test_wait_on_a_full_disk_says_so_in_one_clean_line(env: Path, sim: Simulator) -> None:
+    task = sim.add_task(queue_seconds=0, run_seconds=0)
+    assert run("add", "--base-url", sim.base_url, task.task_id)[0] == 0
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CLI, "wait", "--timeout", "30"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert child.returncode == 0, child.stderr  # the task did succeed
+    assert "Traceback" not in child.stderr
+    assert child.stderr.splitlines() == [
+        "kling-tui: could not save the watch list: "
+        f"watch list {env}: could not save (No space left on device); "
+        "the file on disk is unchanged"
+    ]
+
+
+async def test_the_dashboard_still_hears_of_a_failed_save(
+    tmp_path: Path,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from kling_tui.poller import Notice
+
+    from .conftest import gateways_for
+    from .test_poller import make, run_until, watch
+
+    task = sim.add_task(queue_seconds=0, run_seconds=0)
+    poller, _store, events = make(tmp_path, gateways_for(sim.base_url), [watch(task.task_id)])
+    monkeypatch.setattr("kling_tui.watchlist.WatchList._atomic_write", _enospc)
+    caplog.set_level("DEBUG")
+
+    def told() -> bool:
+        return any(isinstance(e, Notice) and "could not save" in e.message for e in events)
+
+    await run_until(poller, told, timeout=5)
+    notice = next(e for e in events if isinstance(e, Notice))
+    assert notice.severity == "error" and "No space left on device" in notice.message
+    assert not [r for r in caplog.records if r.levelno >= 30], "nothing for stderr"
+
+
+def _enospc(self: object, data: bytes) -> None:
+    """A watch list write on a full (or read-only) disk."""
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
