@@ -168,6 +168,8 @@ def _redact_cut(text: str, secret: str) -> str:
     """Redact a secret's beginning that ends where ``clean_text`` cut the text (``…``)."""
     parts = text.split(ELLIPSIS)
     for i, part in enumerate(parts[:-1]):
+        if part[-MIN_SECRET:] not in secret:  # cheap filter: most parts end in no secret
+            continue
         for size in range(min(len(secret) - 1, len(part)), MIN_SECRET - 1, -1):
             if part.endswith(secret[:size]):
                 parts[i] = part[:-size] + REDACTED
