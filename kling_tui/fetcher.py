@@ -40,7 +40,7 @@ from kling_tui.models import (
     utcnow,
 )
 from kling_tui.normalize import normalize
-from kling_tui.sanitize import clean_text, redact
+from kling_tui.sanitize import ELLIPSIS, clean_text, redact
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
@@ -397,6 +397,11 @@ class Fetcher:
             if message == result.message and code == result.code:
                 return result
             return replace(result, message=message, code=code)
+        texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
+        texts += [result.external_task_id or "", *(f"{v.id} {v.url}" for v in result.videos)]
+        joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
+        if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
+            return result
         videos = tuple(Video(r(v.id), r(v.url), v.duration) for v in result.videos)
         scrubbed = replace(
             result,
