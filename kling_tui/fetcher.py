@@ -177,7 +177,9 @@ class Fetcher:
             gateway = self.gateway_for(entry)
         except ConfigError as exc:  # an unknown gateway name in a hand-edited watch list
             return FetchError(
-                ErrorType.BAD_RESPONSE, f"cannot query {entry.task_id}: {exc}", at=self._now()
+                ErrorType.BAD_RESPONSE,
+                f"cannot query {clean_text(entry.task_id, 256)}: {exc}",
+                at=self._now(),
             )
         return await self.fetch_id(entry.task_id, entry.kind, gateway)
 

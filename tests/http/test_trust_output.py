@@ -286,3 +286,18 @@ def _enospc(self: object, data: bytes) -> None:
     import errno
 
     raise OSError(errno.ENOSPC, "No space left on device")
+
+
+async def test_a_hand_edited_entry_on_an_unknown_gateway_gets_a_clean_error(
+    sim: Simulator,
+) -> None:
+    from kling_tui.fetcher import Fetcher
+    from kling_tui.models import FetchError, WatchEntry, utcnow
+
+    from .conftest import gateways_for
+
+    entry = WatchEntry("x\x1b]52;c;cHduZWQ=\x07", "text2video", "g\x9b\u202e", utcnow())
+    async with Fetcher(gateways_for(sim.base_url)) as fetcher:
+        result = await fetcher.fetch(entry)
+    assert isinstance(result, FetchError) and "\\x1b]52" in result.message
+    assert_clean(result.message, "fetch error")
