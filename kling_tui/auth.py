@@ -154,6 +154,10 @@ class StaticToken:
         """The token, unchanged."""
         return self._token
 
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every value that must never be shown: what the fetcher redacts from server text."""
+        return (self._token,)
+
     def __repr__(self) -> str:
         return f"StaticToken(hint={self.hint!r})"
 
@@ -234,6 +238,11 @@ class JwtSigner:
             self._expires_at = now + self.ttl
             self._signed_at = now
         return cached
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """The keys and the current JWT: what the fetcher redacts from server text."""
+        keys = (self._access_key, self._secret_key)
+        return keys if self._cached is None else (*keys, self._cached)
 
     def _sign(self, now: int) -> Secret:
         claims = {

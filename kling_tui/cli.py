@@ -33,9 +33,12 @@ from kling_tui.models import (
     snapshot_json,
     utcnow,
 )
+from kling_tui.sanitize import clean_text
 from kling_tui.watchlist import WatchList, WatchListError, new_entries, watchlist_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+OUTPUT_LIMIT = 10_000
+"""Cap of one printed field (a message is at most a few KiB; a URL 4 KiB)."""
 KINDS = [k.value for k in Kind]
 
 
@@ -181,6 +184,30 @@ def _validated(ids: Iterable[str]) -> list[str]:
     return good
 
 
+def _safe(value: object) -> str:
+    """Text for the terminal: every string printed here (server, file, argv) goes through it.
+
+    The core modules clean what they produce already; this is the last gate, so an id typed
+    on the command line or a hand-edited watch list cannot put an escape on anyone's screen.
+    """
+    return clean_text(value, OUTPUT_LIMIT)
+
+
+def _json_safe(value: object) -> object:
+    """``value`` with every string in it cleaned (``ensure_ascii=False`` keeps C1 raw)."""
+    if isinstance(value, str):
+        return clean_text(value, OUTPUT_LIMIT)
+    if isinstance(value, dict):
+        return {_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _json_line(record: dict[str, object]) -> str:
+    return json.dumps(_json_safe(record), ensure_ascii=False)
+
+
 def _fmt_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
@@ -211,7 +238,7 @@ def _row(
 
 def _print_table(rows: list[list[str]], out: TextIO) -> None:
     header = ["ID", "KIND", "STATUS", "PROGRESS", "DURATION", "[LABEL] VIDEO / MESSAGE"]
-    table = [header, *rows]
+    table = [header, *([_safe(c) for c in r] for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
     for r in table:
         cells = [c.ljust(w) for c, w in zip(r, widths, strict=False)]
@@ -234,16 +261,16 @@ def _entry_row(entry: WatchEntry) -> list[str]:
 def _emit(entry: WatchEntry, as_json: bool, out: TextIO) -> None:
     """One line per task, as it happens (``wait``): JSON, or a row without alignment."""
     if as_json:
-        print(json.dumps(_record(entry), ensure_ascii=False), file=out, flush=True)
+        print(_json_line(_record(entry)), file=out, flush=True)
     else:
-        print("  ".join(c for c in _entry_row(entry) if c), file=out, flush=True)
+        print("  ".join(_safe(c) for c in _entry_row(entry) if c), file=out, flush=True)
 
 
 def _emit_all(entries: list[WatchEntry], as_json: bool, out: TextIO) -> None:
     """Many tasks at once (``ls``, ``watch``): JSON lines, or an aligned table."""
     if as_json:
         for entry in entries:
-            print(json.dumps(_record(entry), ensure_ascii=False), file=out)
+            print(_json_line(_record(entry)), file=out)
     elif entries:
         _print_table([_entry_row(e) for e in entries], out)
 
@@ -267,6 +294,8 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
     config = _load_config(args)
     gateway = _selected_gateway(args, config)
     ids = _read_ids(args.ids, sys.stdin)
+    if not ids:
+        raise UsageError("no task id given")
     results: list[tuple[str, TaskSnapshot | None, FetchError | None]] = []
     async with Fetcher(config) as fetcher:
         answers = await asyncio.gather(
@@ -279,10 +308,7 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
             results.append((task_id, result, None))
     if args.json:
         for task_id, snap, err in results:
-            print(
-                json.dumps(snapshot_json(task_id, args.kind, snap, err), ensure_ascii=False),
-                file=out,
-            )
+            print(_json_line(snapshot_json(task_id, args.kind, snap, err)), file=out)
     else:
         _print_table([_row(t, args.kind, s, e) for t, s, e in results], out)
     return EXIT_FAILED if any(e is not None for _, _, e in results) else EXIT_OK
@@ -308,9 +334,9 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
     store = _store(args)
     result = store.add(entries)
     for e in result.added:
-        print(f"added {e.task_id} ({e.kind} on {e.gateway})", file=out)
+        print(_safe(f"added {e.task_id} ({e.kind} on {e.gateway})"), file=out)
     for e in result.duplicates:
-        print(f"already watched: {e.task_id} ({e.kind} on {e.gateway})", file=out)
+        print(_safe(f"already watched: {e.task_id} ({e.kind} on {e.gateway})"), file=out)
     _warn_unknown_forms(ids)
     return EXIT_OK
 
@@ -322,29 +348,33 @@ def _warn_unknown_forms(ids: Iterable[str]) -> None:
     for task_id in ids:
         if classify_id(task_id) is None:
             print(
-                f"warning: {task_id} matches no Kling or relay id form ({ID_FORMS_HINT});"
-                " added anyway",
+                _safe(
+                    f"warning: {task_id} matches no Kling or relay id form ({ID_FORMS_HINT});"
+                    " added anyway"
+                ),
                 file=sys.stderr,
             )
 
 
 def _rm(args: argparse.Namespace, out: TextIO) -> int:
     ids = _read_ids(args.ids, sys.stdin)
+    if not ids:
+        raise UsageError("no task id given")
     store = _store(args)
     removed = store.remove_ids(ids)
     gone = {e.task_id for e in removed}
     for e in removed:
-        print(f"removed {e.task_id} ({e.kind} on {e.gateway})", file=out)
+        print(_safe(f"removed {e.task_id} ({e.kind} on {e.gateway})"), file=out)
     missing = [i for i in ids if i not in gone]
     for i in missing:
-        print(f"not in the watch list: {i}", file=sys.stderr)
+        print(f"not in the watch list: {_safe(i)}", file=sys.stderr)
     return EXIT_FAILED if missing else EXIT_OK
 
 
 def _ls(args: argparse.Namespace, out: TextIO) -> int:
     store = _store(args)
     if not store.entries and not args.json:
-        print(f"the watch list is empty ({store.path})", file=out)
+        print(_safe(f"the watch list is empty ({store.path})"), file=out)
     _emit_all(store.entries, args.json, out)
     return EXIT_OK
 
@@ -380,7 +410,7 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _wait(args: argparse.Namespace, out: TextIO) -> int:
-    from kling_tui.poller import PollUpdate
+    from kling_tui.poller import Notice, PollUpdate
 
     config = _load_config(args)
     store = _store(args)
@@ -404,7 +434,12 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
     for entry in targets:
         _emit(entry, args.json, out)
 
+    said: set[str] = set()
+
     def on_event(event: object) -> None:
+        if isinstance(event, Notice) and event.severity == "error" and event.message not in said:
+            said.add(event.message)  # a failed save, once per distinct message
+            print(f"kling-tui: {_safe(event.message)}", file=sys.stderr, flush=True)
         if not isinstance(event, PollUpdate) or event.entry.key not in keys:
             return
         entry = event.entry
@@ -502,10 +537,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             case _:
                 return _dashboard(args)
     except (ConfigError, WatchListError) as exc:
-        print(f"kling-tui: {exc}", file=sys.stderr)
+        print(f"kling-tui: {_safe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"kling-tui: {exc}", file=sys.stderr)
+        print(f"kling-tui: {_safe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

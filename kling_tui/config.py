@@ -32,6 +32,7 @@ import tomli_w
 
 from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+from kling_tui.sanitize import clean_text
 
 __all__ = [
     "ADHOC_GATEWAY",
@@ -66,6 +67,21 @@ _NO_VALUE: Any = object()
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
+
+SHOWN_PREFIX = 4
+"""A string value in an error shows at most its first 4 characters and its length: the
+operator recognises their typo, and a token pasted into the wrong key is not repeated."""
+
+# Every numeric setting and its accepted range (inclusive), checked at load. Documented in
+# README.md ("Configuration"); poll.max_interval must also be at least poll.interval.
+INTERVAL_RANGE = (1.0, 3600.0)
+"""poll.interval, poll.max_interval (seconds): faster than 1 s only hammers the gateway."""
+TIMEOUT_RANGE = (1.0, 600.0)
+"""gateways.*.timeout and connect_timeout (seconds)."""
+CONCURRENCY_RANGE = (1, 64)
+"""gateways.*.max_concurrency (requests in flight per gateway)."""
+RETRIES_RANGE = (0, 10)
+"""gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
 
 _TOP_KEYS = ("default_gateway", "theme", "gateways", "poll")
 _POLL_KEYS = ("interval", "max_interval", "bell")
@@ -124,13 +140,33 @@ class ConfigError(Exception):
             parts.append(self.key)
         text = ": ".join(parts) + f": expected {self.expected}"
         if self._has_got:
-            shown = repr(self.got)
-            text += f", got {shown if len(shown) <= 80 else shown[:77] + '...'}"
-        return text
+            text += f", got {_shown(self.got)}"
+        # names and keys come from the file or the command line: one line, no escapes
+        return clean_text(text, 2000)
 
     def __reduce__(self) -> tuple[Any, ...]:
         got = self.got if self._has_got else _NO_VALUE
         return (_rebuild_error, (self.file, self.key, self.expected, got, self.where, self.line))
+
+
+def _shown(value: Any) -> str:
+    """An offending value, as far as it cannot be a secret.
+
+    Numbers and booleans in full; a string as its first :data:`SHOWN_PREFIX` characters
+    and its length (``'sk-a…' (51 characters)``): a token pasted into ``token_env``,
+    ``default_gateway`` or ``timeout`` must not be printed back. Tables and arrays by kind.
+    """
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str):
+        if len(value) <= SHOWN_PREFIX:
+            return repr(value)
+        return f"{value[:SHOWN_PREFIX] + '…'!r} ({len(value)} characters)"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def _rebuild_error(
@@ -363,20 +399,23 @@ class _Reader:
             raise self.error(key, "an environment variable name such as KLING_API_KEY", value)
         return value
 
-    def number(self, value: Any, key: str, *, minimum: float = 0.0) -> float:
-        """A finite number above ``minimum``; bools are refused (TOML ``true`` is not 1)."""
+    def number(self, value: Any, key: str, bounds: tuple[float, float], unit: str) -> float:
+        """A finite number within ``bounds`` (inclusive); bools are refused (TOML ``true``
+        is not 1). The message gives the range, so the operator need not look it up."""
+        low, high = bounds
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
-            or value <= minimum
+            or not low <= value <= high
         ):
-            raise self.error(key, f"a number greater than {minimum:g}", value)
+            raise self.error(key, f"a number from {low:g} to {high:g} ({unit})", value)
         return float(value)
 
-    def integer(self, value: Any, key: str, *, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(key, f"a whole number of at least {minimum}", value)
+    def integer(self, value: Any, key: str, bounds: tuple[int, int]) -> int:
+        low, high = bounds
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(key, f"a whole number from {low} to {high}", value)
         return value
 
     def boolean(self, value: Any, key: str) -> bool:
@@ -525,12 +564,12 @@ def _gateway(
     defaults = GatewayConfig(name, base_url, path_prefix, None)
 
     def num(key: str, default: float) -> float:
-        return reader.number(table[key], prefix + key) if key in table else default
+        if key not in table:
+            return default
+        return reader.number(table[key], prefix + key, TIMEOUT_RANGE, "seconds")
 
-    def whole(key: str, default: int, minimum: int) -> int:
-        return (
-            reader.integer(table[key], prefix + key, minimum=minimum) if key in table else default
-        )
+    def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
+        return reader.integer(table[key], prefix + key, bounds) if key in table else default
 
     return GatewayConfig(
         name=name,
@@ -539,8 +578,8 @@ def _gateway(
         credential=credential,
         timeout=num("timeout", defaults.timeout),
         connect_timeout=num("connect_timeout", defaults.connect_timeout),
-        max_concurrency=whole("max_concurrency", defaults.max_concurrency, 1),
-        max_retries=whole("max_retries", defaults.max_retries, 0),
+        max_concurrency=whole("max_concurrency", defaults.max_concurrency, CONCURRENCY_RANGE),
+        max_retries=whole("max_retries", defaults.max_retries, RETRIES_RANGE),
         auth_hint=hint,
     )
 
@@ -550,18 +589,20 @@ def _poll(reader: _Reader, value: Any) -> PollConfig:
     reader.known_keys(table, _POLL_KEYS, "poll.")
     defaults = PollConfig()
     interval = (
-        reader.number(table["interval"], "poll.interval")
+        reader.number(table["interval"], "poll.interval", INTERVAL_RANGE, "seconds")
         if "interval" in table
         else defaults.interval
     )
     max_interval = (
-        reader.number(table["max_interval"], "poll.max_interval")
+        reader.number(table["max_interval"], "poll.max_interval", INTERVAL_RANGE, "seconds")
         if "max_interval" in table
         else max(defaults.max_interval, interval)
     )
     if max_interval < interval:
         raise reader.error(
-            "poll.max_interval", f"a number of at least poll.interval ({interval:g})", max_interval
+            "poll.max_interval",
+            f"a number from poll.interval ({interval:g}) to {INTERVAL_RANGE[1]:g} (seconds)",
+            max_interval,
         )
     bell = reader.boolean(table["bell"], "poll.bell") if "bell" in table else defaults.bell
     return PollConfig(interval=interval, max_interval=max_interval, bell=bell)
@@ -617,16 +658,19 @@ def load_config(
         path_prefix = "/kling/v1"                # default; "/v1" for a JWT gateway
         token_env = "KLING_API_KEY"              # default when no other auth is given
         # token = "sk-..."                       # the file must then be chmod 600
-        timeout = 15.0                           # also connect_timeout, max_concurrency,
-                                                 # max_retries
+        timeout = 15.0                           # 1-600 s; also connect_timeout (1-600 s),
+                                                 # max_concurrency (1-64), max_retries (0-10)
         [gateways.kling]
         base_url = "https://api.klingai.com"
         access_key_env = "KLING_ACCESS_KEY"      # or access_key = "..." (chmod 600)
         secret_key_env = "KLING_SECRET_KEY"      # or secret_key = "..." (chmod 600)
         [poll]
-        interval = 5.0
-        max_interval = 60.0
+        interval = 5.0                           # 1-3600 s
+        max_interval = 60.0                      # poll.interval-3600 s
         bell = false
+
+    Every numeric setting is checked against its range (the ``*_RANGE`` constants): a poll
+    interval of 1e-6 s would flood the gateway, a million retries never return.
 
     Precedence: flags (``gateway``, ``base_url``, ``path_prefix``) over the environment
     (``KLING_TUI_GATEWAY``, ``KLING_TUI_BASE_URL``) over the file. Unknown keys are errors

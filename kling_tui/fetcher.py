@@ -20,18 +20,27 @@ from __future__ import annotations
 import asyncio
 import random
 import zlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
 
 from kling_tui import __version__
-from kling_tui.auth import Credential
+from kling_tui.auth import Credential, Secret
 from kling_tui.config import AppConfig, ConfigError, GatewayConfig
 from kling_tui.ids import InvalidTaskId, percent_encode_id, validate_task_id
-from kling_tui.models import ErrorType, FetchError, FetchResult, WatchEntry, utcnow
+from kling_tui.models import (
+    ErrorType,
+    FetchError,
+    FetchResult,
+    Video,
+    WatchEntry,
+    utcnow,
+)
 from kling_tui.normalize import normalize
+from kling_tui.sanitize import ELLIPSIS, clean_text, redact
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
@@ -53,9 +62,14 @@ class _BearerAuth(httpx.Auth):
 
     def __init__(self, credential: Credential) -> None:
         self._credential = credential
+        self.sent: deque[Secret] = deque(maxlen=4)
+        """The last bearers sent (a JWT is re-signed): what an answer may quote back."""
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = "Bearer " + self._credential.bearer().reveal()
+        bearer = self._credential.bearer()
+        if bearer not in self.sent:
+            self.sent.append(bearer)
+        request.headers["Authorization"] = "Bearer " + bearer.reveal()
         yield request
 
 
@@ -91,6 +105,7 @@ class Fetcher:
         self._now = now
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
+        self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
         self.requests_sent = 0
 
     # -- gateways ------------------------------------------------------------------------
@@ -115,6 +130,7 @@ class Fetcher:
         client = self._clients.get(key)
         if client is None or client.is_closed:
             limit = max(1, gateway.max_concurrency)
+            auth = _BearerAuth(gateway.credential) if gateway.credential else None
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(
                     gateway.timeout,
@@ -131,9 +147,11 @@ class Fetcher:
                     "Accept-Encoding": "identity",
                     "User-Agent": f"kling-tui/{__version__}",
                 },
-                auth=_BearerAuth(gateway.credential) if gateway.credential else None,
+                auth=auth,
             )
             self._clients[key] = client
+            if auth is not None:
+                self._auths[key] = auth
             self._limits[key] = asyncio.Semaphore(limit)
         return client, self._limits[key]
 
@@ -141,6 +159,7 @@ class Fetcher:
         """Close every pooled connection."""
         clients, self._clients = list(self._clients.values()), {}
         self._limits = {}
+        self._auths = {}
         for client in clients:
             await client.aclose()
 
@@ -158,7 +177,9 @@ class Fetcher:
             gateway = self.gateway_for(entry)
         except ConfigError as exc:  # an unknown gateway name in a hand-edited watch list
             return FetchError(
-                ErrorType.BAD_RESPONSE, f"cannot query {entry.task_id}: {exc}", at=self._now()
+                ErrorType.BAD_RESPONSE,
+                f"cannot query {clean_text(entry.task_id, 256)}: {exc}",
+                at=self._now(),
             )
         return await self.fetch_id(entry.task_id, entry.kind, gateway)
 
@@ -168,8 +189,15 @@ class Fetcher:
         """Fetch one task by id on one gateway, retrying what a retry can fix.
 
         ``timeout`` bounds the whole call, retries included (the ``status --timeout`` flag);
-        without it each attempt is bounded by the gateway's timeout.
+        without it each attempt is bounded by the gateway's timeout. Whatever comes back has
+        every secret of the gateway redacted (:meth:`_scrub`).
         """
+        result = await self._fetch_id(task_id, kind, gateway, timeout)
+        return self._scrub(result, gateway)
+
+    async def _fetch_id(
+        self, task_id: str, kind: str, gateway: GatewayConfig, timeout: float | None
+    ) -> FetchResult:
         try:
             url = self.url_for(gateway, kind, task_id)
         except InvalidTaskId as exc:
@@ -258,7 +286,8 @@ class Fetcher:
                     at=self._now(),
                 )
         if 300 <= status < 400:
-            where = self._redact(headers.get("location", "?"), gateway)[:200]
+            # the Location is server text like any other: escaped, and capped
+            where = clean_text(self._redact(headers.get("location", "?"), gateway), 200)
             return FetchError(
                 ErrorType.BAD_RESPONSE,
                 f"{origin} redirected ({status}) to {where}: redirects are not followed with "
@@ -327,15 +356,62 @@ class Fetcher:
 
     def _describe(self, exc: BaseException, gateway: GatewayConfig) -> str:
         text = str(exc) or type(exc).__name__
-        return self._redact(f"{type(exc).__name__}: {text}" if str(exc) else text, gateway)[:300]
+        said = f"{type(exc).__name__}: {text}" if str(exc) else text
+        return clean_text(self._redact(said, gateway), 300)  # may quote what the server sent
 
-    @staticmethod
-    def _redact(text: str, gateway: GatewayConfig) -> str:
-        """Belt and braces: no token value may leave this module inside a message."""
-        if gateway.credential is None:
-            return text
+    def _secrets(self, gateway: GatewayConfig) -> list[str]:
+        """Every value of this gateway's credential that must never be shown or stored:
+        static token, access and secret keys, the JWTs sent (longest first)."""
+        credential = gateway.credential
+        if credential is None:
+            return []
+        found: list[Secret] = []
         try:
-            token = gateway.credential.bearer().reveal()
-        except Exception:
-            return text
-        return text.replace(token, "***") if token else text
+            listed = getattr(credential, "secrets", None)
+            if callable(listed):
+                found.extend(listed())
+            found.append(credential.bearer())
+        except Exception:  # a credential that cannot sign has nothing to leak
+            pass
+        auth = self._auths.get((gateway.name, gateway.base_url, gateway.path_prefix))
+        if auth is not None:
+            found.extend(auth.sent)
+        return sorted({s.reveal() for s in found}, key=len, reverse=True)
+
+    def _redact(self, text: str, gateway: GatewayConfig) -> str:
+        """No secret leaves this module inside a message (used before a message is capped)."""
+        secrets = self._secrets(gateway)
+        return redact(text, secrets) if secrets else text
+
+    def _scrub(self, result: FetchResult, gateway: GatewayConfig) -> FetchResult:
+        """The one place server text loses the gateway's secrets, before anyone stores or
+        shows it: a server that quotes ``Authorization`` back (in a 401, 429 or 5xx text, a
+        task message, the raw body) must not get the token into the watch list or the UI."""
+        secrets = self._secrets(gateway)
+        if not secrets:
+            return result
+
+        def r(value: str | None) -> str | None:
+            return redact(value, secrets) if value else value
+
+        if isinstance(result, FetchError):
+            message, code = redact(result.message, secrets), r(result.code)
+            if message == result.message and code == result.code:
+                return result
+            return replace(result, message=message, code=code)
+        texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
+        texts += [result.external_task_id or "", *(f"{v.id} {v.url}" for v in result.videos)]
+        joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
+        if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
+            return result
+        videos = tuple(Video(r(v.id), r(v.url), v.duration) for v in result.videos)
+        scrubbed = replace(
+            result,
+            task_id=redact(result.task_id, secrets),
+            status_raw=redact(result.status_raw, secrets),
+            message=redact(result.message, secrets),
+            external_task_id=r(result.external_task_id),
+            videos=videos,
+            raw=r(result.raw),
+        )
+        return result if scrubbed == result and scrubbed.raw == result.raw else scrubbed

@@ -457,9 +457,11 @@ class Poller:
         try:
             fresh = await asyncio.to_thread(self._save_locked, batch)
         except Exception:
-            # Keep the results in memory and try again at the next save.
+            # Keep the results in memory and try again at the next save. The caller says
+            # what failed (the dashboard a notice, the CLI one line): a traceback here went
+            # to stderr through logging's last-resort handler, before the clean message.
             self._dirty |= {e.key for e in batch}
-            log.exception("saving the watch list failed")
+            log.debug("saving the watch list failed", exc_info=True)
             raise
         if fresh is not None:
             self._merge_fresh(fresh)

@@ -9,15 +9,21 @@ passes through :func:`clean_text` before anything else sees it. Rich ``Text`` an
 * Bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) reorder what the
   operator sees (a URL that reads differently from what it is).
 * U+2028 / U+2029 (line / paragraph separators) break lines where none is expected.
+* Zero-width and invisible format characters (U+00AD soft hyphen, U+180E, U+200B-U+200D,
+  U+2060-U+2064, U+FEFF) and tag characters (U+E0000-U+E007F) hide text: an id or a URL
+  that looks like another, or a message that carries an invisible payload. They are
+  escaped even where they are legitimate (the joiner inside an emoji family), because an
+  operator must be able to see every character a server sent.
 * Lone surrogates (U+D800-U+DFFF, possible from JSON ``"\\ud800"``) make the terminal
   writer raise ``UnicodeEncodeError`` and would crash the app.
 
 Each such character becomes a *visible* escape instead of vanishing, so an operator can
 still see that the server sent something odd: ``\\x1b``, ``\\x9b``, ``\\u202e``, and the
-usual short forms ``\\n``, ``\\t``, ``\\r``. Backslashes already in the text are kept as they
-are (an escape in the output is therefore not proof the server sent a control character; it
-is only ever safe to print). Markup-like text such as ``[bold]`` is kept verbatim: markup
-safety is the UI's job, which builds ``rich.text.Text`` objects from these strings.
+usual short forms ``\\n``, ``\\t``, ``\\r`` (``\\U000e0041`` beyond U+FFFF). Backslashes
+already in the text are kept as they are (an escape in the output is therefore not proof
+the server sent a control character; it is only ever safe to print). Markup-like text such
+as ``[bold]`` is kept verbatim: markup safety is the UI's job, which builds
+``rich.text.Text`` objects from these strings.
 
 The cap bounds layout cost (a 1,000,000-character message blocked the UI for over a
 second); a truncated string ends with ``…`` and is never longer than ``limit``.
@@ -26,19 +32,24 @@ second); a truncated string ends with ``…`` and is never longer than ``limit``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["ELLIPSIS", "clean_optional", "clean_text"]
+__all__ = ["ELLIPSIS", "REDACTED", "clean_optional", "clean_text", "redact"]
 
 ELLIPSIS = "…"
+REDACTED = "***"
+MIN_SECRET = 4
+"""Shorter values are not searched for: redacting every ``a`` would wreck the text."""
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_TAGS = "\U000e0000-\U000e007f"
 
 # Everything that must not reach the terminal raw. ``str.isprintable`` is False for all of
 # these (they are categories Cc, Cf, Cs, Zl, Zp), which gives a C-speed fast path.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
-_UNSAFE_NOT_LAYOUT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]"
-)
+_OTHERS = _BIDI + _INVISIBLE + "\u2028\u2029\ud800-\udfff" + _TAGS
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _OTHERS + "]")
+_UNSAFE_NOT_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _OTHERS + "]")
 
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -49,12 +60,14 @@ def _escape_char(ch: str) -> str:
     if short is not None:
         return short
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 _ESCAPES: dict[str, str] = {
     chr(c): _escape_char(chr(c)) for c in [*range(0x20), *range(0x7F, 0xA0)]
-} | {ch: _escape_char(ch) for ch in _BIDI + "\u2028\u2029"}
+} | {ch: _escape_char(ch) for ch in _BIDI + _INVISIBLE + "\u2028\u2029"}
 
 
 def _escape_match(match: re.Match[str]) -> str:
@@ -130,3 +143,35 @@ def clean_optional(value: object, limit: int = 2000) -> str | None:
     if value is None:
         return None
     return clean_text(value if isinstance(value, str) else str(value), limit)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by ``***``.
+
+    For server text that may quote a request back (a 401 that echoes ``Authorization``).
+    Text cut short by :func:`clean_text` may hold the first part of a secret just before the
+    ``…`` (``server said: Bearer sk-12…)``): 4 or more characters that start a secret, right
+    before an ellipsis, are redacted too. Tokens are printable ASCII, which cleaning never
+    changes, so a secret in cleaned text reads exactly as it was sent.
+    """
+    for secret in secrets:
+        if len(secret) < MIN_SECRET:
+            continue
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+        if ELLIPSIS in text:
+            text = _redact_cut(text, secret)
+    return text
+
+
+def _redact_cut(text: str, secret: str) -> str:
+    """Redact a secret's beginning that ends where ``clean_text`` cut the text (``…``)."""
+    parts = text.split(ELLIPSIS)
+    for i, part in enumerate(parts[:-1]):
+        if part[-MIN_SECRET:] not in secret:  # cheap filter: most parts end in no secret
+            continue
+        for size in range(min(len(secret) - 1, len(part)), MIN_SECRET - 1, -1):
+            if part.endswith(secret[:size]):
+                parts[i] = part[:-size] + REDACTED
+                break
+    return ELLIPSIS.join(parts)

@@ -61,6 +61,12 @@ HUGE_SIZE = 20 * 1024 * 1024
 HOSTILE_REASON = "[bold]x[/] [@click=app.quit]q[/] \x1b[31mred"
 """Markup- and escape-laden server text: the UI must show it literally, never interpret it."""
 CJK_REASON = "内容审核未通过：图片包含敏感信息，请修改后重试"
+HOSTILE_TEXT = (
+    "osc52 \x1b]52;c;cHduZWQ=\x07 csi \x1b[2J bel \x07 c1 \x9b2J \x9d52;c;eA==\x9c "
+    "bidi \u202egnp.exe\u202c\u2066 zero-width a\u200bb\u200dc\ufeffd\u2060e "
+    "tag \U000e0041\U000e007f del \x7f nul \x00 [bold]x[/]"
+)
+"""Every kind of character that must never reach a terminal raw (``hostile`` faults)."""
 
 # A minimal ISO-BMFF ``ftyp`` box: enough for a content sniffer to call it MP4.
 _TINY_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -103,6 +109,16 @@ class Fault(StrEnum):
     DROP = "drop"
     GZIP_BOMB = "gzip_bomb"
     HUGE = "huge"
+    REDIRECT_C1 = "redir_c1"
+    """A 302 whose ``Location`` carries C1 (U+009B CSI), bidi, zero-width and tag characters."""
+    HOSTILE = "hostile"
+    """A failed task whose every text field (reason, external id, status copy) is HOSTILE_TEXT."""
+    REFLECT_401 = "reflect401"
+    """401 whose message echoes the request's ``Authorization`` header (and HOSTILE_TEXT)."""
+    REFLECT_429 = "reflect429"
+    """429 rate limit that echoes the ``Authorization`` header."""
+    REFLECT_500 = "reflect500"
+    """500 server error that echoes the ``Authorization`` header."""
 
 
 Outcome = Literal["succeed", "fail"]
@@ -450,6 +466,8 @@ class Simulator:
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
         self.requests: list[tuple[str, str]] = []
+        self.bearers: set[str] = set()
+        """Every bearer token received (tests grep outputs for them, JWTs included)."""
         self.errors: list[str] = []
         """Unexpected exceptions raised while answering (a simulator bug); never printed."""
         self._port = port
@@ -798,6 +816,10 @@ class Simulator:
     def _answer(self, h: _Handler) -> None:
         """Route one GET: video file, fault, auth, task lookup, then the envelope."""
         self._log("GET", h.path)
+        scheme, _, bearer = (h.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and bearer.strip():
+            with self._lock:
+                self.bearers.add(bearer.strip())
         path, _, query = h.path.partition("?")
         if path.startswith("/files/"):
             name = unquote(path[len("/files/") :])
@@ -956,8 +978,50 @@ class Simulator:
         elif fault is Fault.HUGE:
             body = b'{"padding":"' + _huge_padding() + b'",' + self._normal_body(route)[1:]
             h._send(200, body, json_type)
+        elif fault is Fault.REDIRECT_C1:
+            # (httpx refuses a raw ESC there with a message of its own; C1 and up it passes)
+            where = f"{self.base_url}/moved/\x9b2J\x9d52;c;eA==\x9c\u202egnp\u200b\U000e0041"
+            # header text goes out as latin-1: send the UTF-8 bytes, as a real server would
+            h._send(302, b"", None, {"Location": where.encode().decode("latin-1")})
+        elif fault is Fault.HOSTILE:
+            self._hostile(h, route)
+        elif fault in (Fault.REFLECT_401, Fault.REFLECT_429, Fault.REFLECT_500):
+            self._reflect(h, route, fault)
         else:  # pragma: no cover - SLOW is handled before, every other member above
             raise AssertionError(fault)
+
+    def _hostile(self, h: _Handler, route: _Route) -> None:
+        """The task's own answer, failed, with HOSTILE_TEXT in every text field."""
+        task = self._lookup(route.ids)
+        task_id = task.task_id if task is not None else (route.ids or ("800000000000000000",))[0]
+        now = self.clock()
+        fake = SimTask(
+            task_id, route.kind or "text2video", "fail", 0, 0, 5.1, HOSTILE_TEXT, None, now
+        )
+        fake.external_task_id = "ext-" + HOSTILE_TEXT
+        phase = _Phase("failed", 100, now, now)
+        if route.relay:
+            body = self._relay_body(fake, phase, now)
+            body["data"]["data"]["data"]["task_status"] = HOSTILE_TEXT  # a stale inner copy
+            body["message"] = HOSTILE_TEXT
+            h._send(200, _dumps(body), _JSON_RELAY)
+        else:
+            h._send(200, _dumps(self._native_body(fake, phase, now)), _JSON_NATIVE)
+
+    def _reflect(self, h: _Handler, route: _Route, fault: Fault) -> None:
+        """A careless server that quotes the request's Authorization header in its error."""
+        said = h.headers.get("Authorization", "")
+        if fault is Fault.REFLECT_401:
+            status, code, message = 401, 1000, f"invalid credential {said} {HOSTILE_TEXT}"
+        elif fault is Fault.REFLECT_429:
+            status, code, message = 429, 1302, f"too many requests with {said} {HOSTILE_TEXT}"
+        else:
+            status, code, message = 500, 5000, f"upstream failed for {said} {HOSTILE_TEXT}"
+        extra = {"Retry-After": f"{self.retry_after:g}"} if status == 429 else None
+        if route.relay:
+            self._relay_error(h, status, message, extra)
+        else:
+            self._native_error(h, status, code, message, extra)
 
     def _drip(self, h: _Handler, body: bytes, content_type: str) -> None:
         """Headers at once, then one body byte per DRIP_INTERVAL until done, gone or stopped."""

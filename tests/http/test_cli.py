@@ -213,7 +213,7 @@ def _advance_in_background(clock: FakeClock, seconds: float, steps: int) -> thre
 @pytest.fixture
 def fast_poll(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text("[poll]\ninterval = 0.05\nmax_interval = 0.2\n")
+    config.write_text("[poll]\ninterval = 1\nmax_interval = 1\n")  # the lowest allowed
     monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
 
 

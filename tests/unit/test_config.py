@@ -393,7 +393,7 @@ GW = '[gateways.relay]\nbase_url = "https://relay.example"\n'
         (
             '[gateways.relay]\nbase_url = "ftp://x"\n',
             "gateways.relay.base_url",
-            "an http(s) URL, got 'ftp://x'",
+            "an http(s) URL, got 'ftp:…' (7 characters)",
         ),
         ('[gateways.relay]\nbase_url = "relay.example"\n', "gateways.relay.base_url", "http(s)"),
         ("[gateways.relay]\nbase_url = 42\n", "gateways.relay.base_url", "http(s) URL, got 42"),
@@ -414,20 +414,20 @@ GW = '[gateways.relay]\nbase_url = "https://relay.example"\n'
         ),
         (GW + 'path_prefix = "kling/v1"\n', "gateways.relay.path_prefix", "starting with '/'"),
         (GW + 'path_prefix = "/a/../b"\n', "gateways.relay.path_prefix", "starting with '/'"),
-        (GW + "timeout = 0\n", "gateways.relay.timeout", "greater than 0"),
+        (GW + "timeout = 0\n", "gateways.relay.timeout", "from 1 to 600 (seconds)"),
         (GW + 'timeout = "15"\n', "gateways.relay.timeout", "got '15'"),
-        (GW + "connect_timeout = -1.0\n", "gateways.relay.connect_timeout", "greater than 0"),
-        (GW + "max_concurrency = 0\n", "gateways.relay.max_concurrency", "at least 1"),
+        (GW + "connect_timeout = -1.0\n", "gateways.relay.connect_timeout", "from 1 to 600"),
+        (GW + "max_concurrency = 0\n", "gateways.relay.max_concurrency", "from 1 to 64"),
         (GW + "max_retries = 1.5\n", "gateways.relay.max_retries", "whole number"),
         (GW + "max_retries = true\n", "gateways.relay.max_retries", "whole number"),
         (GW + 'token_env = "KLING API"\n', "gateways.relay.token_env", "variable name"),
         (GW + 'token_env = "X"\naccess_key_env = "Y"\n', "gateways.relay", "not both"),
-        (GW + "[poll]\ninterval = 0\n", "poll.interval", "greater than 0"),
-        (GW + "[poll]\ninterval = -5\n", "poll.interval", "greater than 0"),
+        (GW + "[poll]\ninterval = 0\n", "poll.interval", "from 1 to 3600 (seconds)"),
+        (GW + "[poll]\ninterval = -5\n", "poll.interval", "from 1 to 3600 (seconds)"),
         (GW + '[poll]\ninterval = "5"\n', "poll.interval", "got '5'"),
         (GW + "[poll]\ninterval = true\n", "poll.interval", "a number"),
         (GW + "[poll]\ninterval = nan\n", "poll.interval", "a number"),
-        (GW + "[poll]\ninterval = 10\nmax_interval = 5\n", "poll.max_interval", "at least"),
+        (GW + "[poll]\ninterval = 10\nmax_interval = 5\n", "poll.max_interval", "poll.interval"),
         (GW + "[poll]\nbell = 1\n", "poll.bell", "true or false"),
         (GW + "[poll]\nintervall = 5\n", "poll.intervall", "did you mean 'interval'"),
         ("poll = 5\n", "poll", "a table"),
@@ -473,7 +473,9 @@ def test_bad_flags_and_env_values_name_their_source(tmp_path: Path) -> None:
     err = error_for(path, {**FULL_ENV, "KLING_TUI_GATEWAY": "nope"})
     assert str(err).startswith("environment variable: KLING_TUI_GATEWAY: expected")
     err = error_for(path, FULL_ENV, base_url="ftp://x")
-    assert str(err) == "command line: --base-url: expected an http(s) URL, got 'ftp://x'"
+    assert str(err) == (
+        "command line: --base-url: expected an http(s) URL, got 'ftp:…' (7 characters)"
+    )
     err = error_for(path, {**FULL_ENV, "KLING_TUI_BASE_URL": "https://x/kling"})
     assert str(err).startswith("environment variable: KLING_TUI_BASE_URL: expected")
     err = error_for(path, FULL_ENV, path_prefix="v1")
@@ -485,7 +487,7 @@ def test_unknown_gateway_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         config.gateway("relya")
     assert info.value.key == "gateway"
-    assert "kling, relay" in str(info.value) and "'relya'" in str(info.value)
+    assert "kling, relay" in str(info.value) and "'rely…' (5 characters)" in str(info.value)
 
 
 # -- secrets never printed ------------------------------------------------------------------

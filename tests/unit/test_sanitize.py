@@ -9,16 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text
+from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text, redact
 
 # Independent of the implementation's own pattern on purpose.
+INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f"
 UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+    + INVISIBLE
+    + "]"
 )
 UNSAFE_MULTILINE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\u2028\u2029\ud800-\udfff]"
+    "\u2028\u2029\ud800-\udfff" + INVISIBLE + "]"
 )
+ESCAPE = r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[ntr])"
 
 BIDI = [
     "\u061c",
@@ -41,7 +45,7 @@ BIDI = [
     [
         "plain ascii text",
         "任务超时（1440分钟）",
-        "emoji 🎬😀 and family 👨‍👩‍👧",
+        "emoji 🎬😀 and flags 🇫🇷",
         "[bold]not markup here[/bold]",
         "[@click=app.quit]x[/]",
         "oops[/]",
@@ -94,9 +98,26 @@ def test_every_c0_c1_and_del_is_escaped(code: int) -> None:
     assert out == short.get(code, f"\\x{code:02x}")
 
 
-def test_zero_width_joiner_inside_emoji_is_kept() -> None:
-    family = "👨\u200d👩\u200d👧"
-    assert clean_text(family) == family
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a\u200bb", "a\\u200bb"),  # zero-width space
+        ("a\u200cb\u200db", "a\\u200cb\\u200db"),  # zero-width (non-)joiner
+        ("\ufeffbom", "\\ufeffbom"),
+        ("word\u2060joiner\u2061\u2064", "word\\u2060joiner\\u2061\\u2064"),
+        ("soft\u00adhyphen \u180e", "soft\\xadhyphen \\u180e"),
+        ("tag \U000e0041\U000e007f", "tag \\U000e0041\\U000e007f"),
+    ],
+)
+def test_zero_width_and_tag_characters_are_escaped(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+    assert clean_text(raw, multiline=True) == expected
+
+
+def test_zero_width_joiner_inside_emoji_is_escaped_too() -> None:
+    # Issue 10 demands every U+200D be visible, even in an emoji family (it changed from
+    # "kept": a joiner is also how a server hides text between two visible characters).
+    assert clean_text("👨\u200d👩") == "👨\\u200d👩"
 
 
 def test_cap_appends_ellipsis_and_respects_limit() -> None:
@@ -151,7 +172,8 @@ def test_clean_optional() -> None:
 
 HOSTILE = ["\x1b", "\x9b", "\x7f", "\x00", "\u202e", "\u2066", "\ud800", "\udfff", "\n", "\r", "\t"]
 hostile_text = st.text(
-    alphabet=st.characters(exclude_categories=()) | st.sampled_from([*HOSTILE, "\u2028", "\u200d"])
+    alphabet=st.characters(exclude_categories=())
+    | st.sampled_from([*HOSTILE, "\u2028", "\u200d", "\u200b", "\U000e0041"])
 )
 
 
@@ -172,8 +194,8 @@ def test_property_output_is_safe_and_bounded(text: str, limit: int) -> None:
 def test_property_escaping_keeps_every_safe_character_in_order(text: str) -> None:
     out = clean_text(text, limit=100_000)
     # removing the escapes we add gives back the safe characters of the input, in order
-    stripped = re.sub(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|[ntr])", "", out)
-    expected = UNSAFE.sub("", re.sub(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|[ntr])", "", text))
+    stripped = re.sub(ESCAPE, "", out)
+    expected = UNSAFE.sub("", re.sub(ESCAPE, "", text))
     assert stripped == expected
 
 
@@ -184,3 +206,27 @@ def test_property_multiline_is_safe_and_bounded(text: str, limit: int) -> None:
     assert UNSAFE_MULTILINE.search(out) is None
     assert "\r" not in out
     assert len(out) <= limit
+
+
+# -- redact (issue 10 item 8) ----------------------------------------------------------------
+
+
+def test_redact_replaces_every_occurrence_of_every_secret() -> None:
+    text = "invalid Bearer sk-abcdef0123 (key ak-12345, again sk-abcdef0123)"
+    out = redact(text, ["sk-abcdef0123", "ak-12345"])
+    assert out == "invalid Bearer *** (key ***, again ***)"
+
+
+def test_redact_catches_a_secret_cut_short_by_the_cap() -> None:
+    secret = "sk-" + "x" * 40
+    capped = clean_text("said: Bearer " + secret, 30)
+    assert capped.endswith(ELLIPSIS) and secret[:10] in capped
+    out = redact(capped, [secret])
+    assert "sk-x" not in out and out.endswith("***" + ELLIPSIS)
+    inner = f"token rejected (server said: {capped}): check KLING_API_KEY"
+    assert "sk-x" not in redact(inner, [secret])
+
+
+def test_redact_leaves_short_values_and_plain_text_alone() -> None:
+    assert redact("a b c", ["a", ""]) == "a b c"
+    assert redact("nothing here…", ["sk-secret"]) == "nothing here…"
