@@ -453,3 +453,25 @@ def test_no_config_error_says_what_to_do(
     assert "'default'" not in err
     assert str(tmp_path / "cfg" / "kling-tui" / "config.toml") in err
     assert "--base-url URL" in err and "KLING_API_KEY" in err and "kling-tui --demo" in err
+
+
+def test_wait_gives_up_on_a_task_removed_meanwhile(
+    env: Path, fast_poll: None, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rm` in another terminal while `wait` (no --timeout) runs: it waited forever."""
+    task = sim.add_task(queue_seconds=10_000)
+    run("add", "--base-url", sim.base_url, task.task_id)
+    sim.reset_log()
+    box: dict[str, tuple[int, str]] = {}
+    waiter = threading.Thread(target=lambda: box.setdefault("r", run("wait", task.task_id)))
+    waiter.daemon = True
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not sim.requests and time.monotonic() < deadline:  # wait is polling by now
+        time.sleep(0.01)
+    assert sim.requests, "wait never polled"
+    WatchList(env).remove_ids([task.task_id])  # as `kling-tui rm` in another process does
+    waiter.join(10)
+    assert not waiter.is_alive(), "wait did not notice the removal"
+    assert box["r"][0] == 1
+    assert "removed from the watch list" in capsys.readouterr().err
