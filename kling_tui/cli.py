@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TextIO
 
 from kling_tui import __version__
-from kling_tui.config import AppConfig, ConfigError, GatewayConfig, load_config
+from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig, load_config
 from kling_tui.ids import InvalidTaskId, split_ids, validate_task_id
 from kling_tui.models import (
     FetchError,
     Kind,
+    Status,
     TaskKey,
     TaskSnapshot,
     WatchEntry,
@@ -40,6 +43,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
 OUTPUT_LIMIT = 10_000
 """Cap of one printed field (a message is at most a few KiB; a URL 4 KiB)."""
 KINDS = [k.value for k in Kind]
+WAIT_TIMEOUT_MAX = 86400.0
+"""``wait --timeout``: at most a day; a longer wait is a job for the dashboard."""
+STATUS_TIMEOUT_MAX = 600.0
+"""``status --timeout`` bounds one query, retries included: ten minutes is plenty."""
 
 
 class UsageError(Exception):
@@ -81,6 +88,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(maximum: float) -> Callable[[str], float]:
+    """An argparse type: seconds, greater than 0 and at most ``maximum`` (no nan, no inf).
+
+    ``--timeout 0`` or ``-1`` used to be taken and reported as "within -1 s"."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected seconds greater than 0 and at most {maximum:g}, got {text!r}"
+            )
+        return value
+
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kling-tui",
@@ -99,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="query tasks now and print their status")
     _common(p)
     p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="bound on each query")
+    p.add_argument(
+        "--timeout",
+        type=_seconds(STATUS_TIMEOUT_MAX),
+        metavar="SECONDS",
+        help=f"bound on each query, retries included (0 < S <= {STATUS_TIMEOUT_MAX:g})",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("ids", nargs="+", metavar="ID")
 
@@ -131,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         "wait", help="poll until tasks finish: exit 0 all succeeded, 1 any failed, 3 timeout"
     )
     _common(p)
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument(
+        "--timeout",
+        type=_seconds(WAIT_TIMEOUT_MAX),
+        metavar="SECONDS",
+        help=f"bound on the whole command (0 < S <= {WAIT_TIMEOUT_MAX:g}); exit 3 when it passes",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("ids", nargs="*", metavar="ID")
     return parser
@@ -158,6 +194,25 @@ def _selected_gateway(args: argparse.Namespace, config: AppConfig) -> GatewayCon
     return config.gateway(_opt(args, "gateway") if not _opt(args, "base_url") else None)
 
 
+def _require_tokens(config: AppConfig, gateways: Iterable[GatewayConfig]) -> None:
+    """A gateway without its token is a configuration error (exit 2), found before any
+    query: every query would fail the same way, and a script should tell it from a failed
+    task (exit 1)."""
+    for gw in gateways:
+        if gw.credential is not None:
+            continue
+        text = f"no token for {gw.origin}: set {gw.auth_hint}"
+        if gw.name == ADHOC_GATEWAY:
+            text += f" (export {gw.auth_hint}=...)" if "/" not in gw.auth_hint else ""
+        else:
+            where = f" in {config.path}" if config.path else ""
+            text += (
+                f" (gateway {gw.name!r}{where}: token_env / access_key_env name the"
+                " variables, or put the token in the file and chmod 600 it)"
+            )
+        raise UsageError(text)
+
+
 def _store(args: argparse.Namespace) -> WatchList:
     store = WatchList(watchlist_path(_opt(args, "watchlist"), os.environ))
     store.load()
@@ -172,7 +227,9 @@ def _read_ids(raw: Sequence[str], stdin: TextIO) -> list[str]:
     return out
 
 
-def _validated(ids: Iterable[str]) -> list[str]:
+def _validated(ids: Iterable[str], *, nothing_done: str = "") -> list[str]:
+    """All ids valid, or none taken: one bad id among many rejects the lot, and the message
+    says so (``nothing_done``, e.g. "nothing was added") and counts them."""
     good, bad = [], []
     for raw in ids:
         try:
@@ -180,7 +237,13 @@ def _validated(ids: Iterable[str]) -> list[str]:
         except InvalidTaskId as exc:
             bad.append(str(exc))
     if bad:
-        raise UsageError("invalid task id: " + "; ".join(bad))
+        total = len(good) + len(bad)
+        verb = "is" if len(bad) == 1 else "are"
+        lead = f"{nothing_done}: " if nothing_done else ""
+        raise UsageError(
+            f"{lead}{len(bad)} of {total} id{'s' if total != 1 else ''} {verb} invalid: "
+            + "; ".join(bad)
+        )
     return good
 
 
@@ -293,6 +356,7 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
 
     config = _load_config(args)
     gateway = _selected_gateway(args, config)
+    _require_tokens(config, [gateway])
     ids = _read_ids(args.ids, sys.stdin)
     if not ids:
         raise UsageError("no task id given")
@@ -317,7 +381,7 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
 def _add(args: argparse.Namespace, out: TextIO) -> int:
     config = _load_config(args)
     gateway = _selected_gateway(args, config)
-    ids = _validated(_read_ids(args.ids, sys.stdin))
+    ids = _validated(_read_ids(args.ids, sys.stdin), nothing_done="nothing was added")
     if not ids:
         raise UsageError("no task id given")
     now = utcnow()
@@ -399,6 +463,12 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     config = _load_config(args)
     store = _store(args)
     poller, fetcher = _make_poller(args, config, store)
+    known = []
+    for entry in store.entries:
+        if not entry.finished:
+            with contextlib.suppress(ConfigError):  # reported per task, as a failed query
+                known.append(fetcher.gateway_for(entry))
+    _require_tokens(config, known)
     try:
         polled = await poller.poll_once()
     finally:
@@ -409,9 +479,27 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if any(e.last_error is not None for e in polled) else EXIT_OK
 
 
-async def _wait(args: argparse.Namespace, out: TextIO) -> int:
-    from kling_tui.poller import Notice, PollUpdate
+WAIT_CLEANUP_GRACE = 1.0
+"""Seconds ``wait`` may take past ``--timeout`` to save what it learned and close."""
 
+
+def _wait_status(targets: list[WatchEntry], gave_up: set[TaskKey]) -> int:
+    failed = [e for e in targets if e.key in gave_up or e.status is Status.FAILED]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+async def _wait(args: argparse.Namespace, out: TextIO) -> int:
+    """Poll until every target is finished, has failed for good, or ``--timeout`` passes.
+
+    Bounded in every case: nothing to wait for returns at once (no poller, no network);
+    a task that cannot finish (auth, account, not found, removed from the list meanwhile)
+    is given up on; ``--timeout`` bounds the whole command, saving and closing included
+    (plus at most :data:`WAIT_CLEANUP_GRACE` when the deadline is already spent).
+    """
+    from kling_tui.poller import ListChanged, Notice, PollUpdate
+
+    loop = asyncio.get_running_loop()
+    deadline = None if args.timeout is None else loop.time() + args.timeout
     config = _load_config(args)
     store = _store(args)
     if args.ids:
@@ -426,64 +514,78 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
             )
     else:
         targets = list(store.entries)
-    keys = {e.key for e in targets}
-    poller, fetcher = _make_poller(args, config, store, scope=keys)
-    pending = {e.key for e in targets if not e.finished}
-    gave_up: set[TaskKey] = set()
-    done = asyncio.Event()
+    if not targets:
+        print(f"nothing to wait for: the watch list is empty ({store.path})", file=sys.stderr)
+        return EXIT_OK
     for entry in targets:
         _emit(entry, args.json, out)
+    pending = {e.key for e in targets if not e.finished}
+    gave_up: set[TaskKey] = set()
+    if not pending:  # all finished already: their status is the answer
+        return _wait_status(targets, gave_up)
+    keys = {e.key for e in targets}
+    poller, fetcher = _make_poller(args, config, store, scope=keys)
+    # An unknown gateway or a missing token would fail every poll the same way, forever.
+    _require_tokens(config, [fetcher.gateway_for(e) for e in targets if e.key in pending])
+    done = asyncio.Event()
 
     said: set[str] = set()
 
     def on_event(event: object) -> None:
-        if isinstance(event, Notice) and event.severity == "error" and event.message not in said:
-            said.add(event.message)  # a failed save, once per distinct message
-            print(f"kling-tui: {_safe(event.message)}", file=sys.stderr, flush=True)
-        if not isinstance(event, PollUpdate) or event.entry.key not in keys:
+        if isinstance(event, Notice):
+            if event.severity == "error" and event.message not in said:
+                said.add(event.message)  # a failed save, once per distinct message
+                print(f"kling-tui: {_safe(event.message)}", file=sys.stderr, flush=True)
             return
-        entry = event.entry
-        changed = event.previous_status != entry.status or event.stale
-        if changed or (entry.snapshot and entry.snapshot.progress is not None):
-            _emit(entry, args.json, out)
-        if entry.finished:
-            pending.discard(entry.key)
-        elif entry.last_error is not None and not entry.last_error.type.retryable:
-            gave_up.add(entry.key)  # auth, account, not found: waiting will not fix it
-            pending.discard(entry.key)
+            return
+        if isinstance(event, ListChanged):
+            for key in set(event.removed) & pending:
+                print(f"kling-tui: {key.task_id} was removed from the watch list", file=sys.stderr)
+                gave_up.add(key)
+                pending.discard(key)
+        elif isinstance(event, PollUpdate) and event.entry.key in keys:
+            entry = event.entry
+            changed = event.previous_status != entry.status or event.stale
+            if changed or (entry.snapshot and entry.snapshot.progress is not None):
+                _emit(entry, args.json, out)
+            if entry.finished:
+                pending.discard(entry.key)
+            elif entry.last_error is not None and not entry.last_error.type.retryable:
+                gave_up.add(entry.key)  # auth, account, not found: waiting will not fix it
+                pending.discard(entry.key)
         if not pending:
             done.set()
 
     poller.subscribe(on_event)
-    if not pending:
-        done.set()
     runner = asyncio.create_task(poller.run())
+    finished = asyncio.create_task(done.wait())
     timed_out = False
     try:
-        if args.timeout is None:
-            await done.wait()
-        else:
-            try:
-                async with asyncio.timeout(args.timeout):
-                    await done.wait()
-            except TimeoutError:
-                timed_out = True
+        async with asyncio.timeout_at(deadline):
+            # The loop ending first means it crashed: awaiting it below raises the error.
+            await asyncio.wait({runner, finished}, return_when=asyncio.FIRST_COMPLETED)
+    except TimeoutError:
+        timed_out = True
     finally:
         poller.stop()
-        await runner
-        await fetcher.aclose()
-    if timed_out:
+        finished.cancel()
+        cleanup_by = loop.time() + WAIT_CLEANUP_GRACE
+        try:
+            async with asyncio.timeout_at(None if deadline is None else max(deadline, cleanup_by)):
+                try:
+                    await runner
+                finally:
+                    await fetcher.aclose()
+        except TimeoutError:
+            print("kling-tui: gave up saving the watch list: out of time", file=sys.stderr)
+            timed_out = True
+    if timed_out and pending:
         print(
             f"timed out after {args.timeout:g} s with {len(pending)} task(s) unfinished",
             file=sys.stderr,
         )
         return EXIT_TIMEOUT
-    failed = [
-        e
-        for e in targets
-        if e.key in gave_up or (e.snapshot and e.status and e.status.value == "failed")
-    ]
-    return EXIT_FAILED if failed else EXIT_OK
+    return _wait_status(targets, gave_up)
 
 
 def _dashboard(args: argparse.Namespace) -> int:

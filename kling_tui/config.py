@@ -40,6 +40,7 @@ __all__ = [
     "ConfigError",
     "GatewayConfig",
     "GatewaySetup",
+    "NoGatewayError",
     "PollConfig",
     "SetupResult",
     "add_gateway",
@@ -169,6 +170,33 @@ def _shown(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+class NoGatewayError(ConfigError):
+    """No gateway at all, and the operator named none: say how to go on, not which name
+    was missing (it was ``"default"``, a name the operator never typed)."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.exists = file is not None and file.exists()
+        super().__init__(file, "gateway", "a configured gateway")
+
+    def __str__(self) -> str:
+        if self.file is None:
+            where = "no config file is in use"
+        elif self.exists:
+            where = f"the config file {self.file} has no [gateways.NAME] table"
+        else:
+            where = f"no config file at {self.file}"
+        text = (
+            f"no gateway is configured ({where}). Either pass --base-url URL with the token "
+            f"in ${TOKEN_ENV}, or add a [gateways.NAME] table to "
+            f"{self.file or 'the config file'} (see the README, section Configuration), "
+            "or try it without an account: kling-tui --demo"
+        )
+        return clean_text(text, 2000)  # the path comes from a flag or the environment
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NoGatewayError, (self.file,))
+
+
 def _rebuild_error(
     file: Path | None, key: str | None, expected: str, got: Any, where: str | None, line: int | None
 ) -> ConfigError:
@@ -243,6 +271,8 @@ class AppConfig:
         if found is not None:
             return found
         if not self.gateways:
+            if name is None:
+                raise NoGatewayError(self.path)
             expected = (
                 "a configured gateway; none is: pass --base-url URL (token in "
                 f"{TOKEN_ENV}) or add a [gateways.NAME] table"

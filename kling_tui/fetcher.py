@@ -7,7 +7,8 @@ caller has to think about them again:
 * explicit connect/read timeouts *and* a bound on the whole request (httpx's read timeout
   is per read, so a server dripping bytes would otherwise never time out);
 * retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring a
-  short ``Retry-After``), never on account problems that no retry can fix;
+  short ``Retry-After``), never on account problems that no retry can fix, nor on a refused
+  connection or an unknown host name (nothing listens there; seconds of retries only hid it);
 * a cap on the response size that also holds against compressed bodies (a gzip bomb);
 * task ids validated and percent-encoded before any request is sent;
 * no redirect followed with the token; the token never appears in any message.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator
@@ -52,6 +54,26 @@ _RETRYABLE = frozenset(
 
 class _BodyTooLarge(Exception):
     """Raised internally when an answer passes the size cap."""
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """Why a retry cannot help: a refused connection or a failed name lookup anywhere in
+    the exception's chain (None: anything else).
+
+    Retrying within one fetch cannot help (no server listens; the name does not resolve)
+    and only delays the report; the scheduler still polls again later, with backoff.
+    Timeouts, resets and 5xx are not this: those are retried as before.
+    """
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, ConnectionRefusedError):
+            return "connection refused (is the server running, is the port right?)"
+        if isinstance(cur, socket.gaierror):
+            return f"host name not found ({cur.strerror or cur})"
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
 
 
 class _BearerAuth(httpx.Auth):
@@ -234,9 +256,9 @@ class Fetcher:
         """Retry what a retry can fix; every attempt's result is appended to ``attempts``."""
         tries = max(0, gateway.max_retries) + 1
         for attempt in range(tries):
-            result = await self._attempt(url, task_id, kind, gateway)
+            result, retry = await self._attempt(url, task_id, kind, gateway)
             attempts.append(result)
-            if not isinstance(result, FetchError) or result.type not in _RETRYABLE:
+            if not retry or not isinstance(result, FetchError) or result.type not in _RETRYABLE:
                 return result
             if attempt == tries - 1:
                 break
@@ -251,7 +273,8 @@ class Fetcher:
 
     async def _attempt(
         self, url: str, task_id: str, kind: str, gateway: GatewayConfig
-    ) -> FetchResult:
+    ) -> tuple[FetchResult, bool]:
+        """One request; the flag is False when a retry cannot help (see ``_unreachable``)."""
         client, limit = self._client(gateway)
         origin = gateway.origin
         async with limit:
@@ -266,25 +289,27 @@ class Fetcher:
                     ErrorType.BAD_RESPONSE,
                     f"{origin} sent an answer larger than {self.max_body // 1024} KiB: refused",
                     at=self._now(),
-                )
+                ), True
             except (TimeoutError, httpx.TimeoutException):
                 return FetchError(
                     ErrorType.TIMEOUT,
                     f"no answer from {origin} within {gateway.timeout:g} s",
                     at=self._now(),
-                )
+                ), True
             except httpx.HTTPError as exc:
+                why = _unreachable(exc)
                 return FetchError(
                     ErrorType.NETWORK,
-                    f"cannot reach {origin}: {self._describe(exc, gateway)}",
+                    f"cannot reach {origin}: {why or self._describe(exc, gateway)}",
                     at=self._now(),
-                )
+                ), why is None
             except (OSError, ValueError, zlib.error) as exc:
+                why = _unreachable(exc)
                 return FetchError(
                     ErrorType.NETWORK if isinstance(exc, OSError) else ErrorType.BAD_RESPONSE,
-                    f"{origin}: {self._describe(exc, gateway)}",
+                    f"{origin}: {why or self._describe(exc, gateway)}",
                     at=self._now(),
-                )
+                ), why is None
         if 300 <= status < 400:
             # the Location is server text like any other: escaped, and capped
             where = clean_text(self._redact(headers.get("location", "?"), gateway), 200)
@@ -294,8 +319,8 @@ class Fetcher:
                 "your token; set base_url to the final address",
                 status_code=status,
                 at=self._now(),
-            )
-        return normalize(
+            ), True
+        result = normalize(
             status,
             headers,
             body,
@@ -305,6 +330,7 @@ class Fetcher:
             credential_hint=gateway.credential_hint,
             now=self._now(),
         )
+        return result, True
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         """Read at most ``max_body`` bytes, inflating gzip/deflate with a bounded decompressor."""

@@ -232,6 +232,27 @@ class Scheduler:
                     room -= 1
         return out
 
+    def claim(self, key: TaskKey, now: float, limit: int | None = None) -> str:
+        """Mark one due task in flight, like :meth:`due` but for that task alone.
+
+        For refreshes asked for while polling is paused: the other due tasks must stay
+        where they are. Returns ``"claimed"``; ``"busy"`` when its gateway is at ``limit``
+        or under a Retry-After (ask again later); ``"skip"`` when it is not waiting to be
+        polled (gone, in flight, or not due).
+        """
+        self._now = now
+        task = self._tasks.get(key)
+        if task is None or task.in_flight or task.next_due is None or task.next_due > now:
+            return "skip"
+        gw = self._gateway(key.gateway)
+        if gw.blocked_until > now or (limit is not None and gw.in_flight >= limit):
+            return "busy"
+        task.in_flight = True
+        task.next_due = None
+        task.generation += 1  # its heap entry is stale now
+        gw.in_flight += 1
+        return "claimed"
+
     def next_wake(
         self, now: float, per_gateway_limit: Mapping[str, int] | None = None
     ) -> float | None:

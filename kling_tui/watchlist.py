@@ -85,7 +85,7 @@ LOCK_TIMEOUT = 30.0
 
 _HEADER = (
     "# kling-tui watch list. Safe to edit by hand (comments are not kept on rewrite).\n"
-    '# Format: see the README, section "The watch list file".\n\n'
+    '# Format: see the README, section "The watch list".\n\n'
 )
 
 _KINDS: dict[str, str] = {k.value: k.value for k in Kind}

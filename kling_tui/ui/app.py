@@ -904,14 +904,15 @@ class KlingApp(App[int]):
         if entry is None:
             return
         self.poller.refresh(entry.key)
-        note = " (polling is paused)" if self.poller.paused else ""
-        self.notify(f"Refreshing {entry_name(entry)}{note}.", markup=False, timeout=2)
+        # The refresh runs while paused too (issue 9): say so, not "(polling is paused)".
+        note = "; polling stays paused" if self.poller.paused else ""
+        self.notify(f"Refreshing {entry_name(entry)} now{note}.", markup=False, timeout=2)
 
     def action_refresh_all(self) -> None:
         self.poller.refresh(None)
-        note = " (polling is paused)" if self.poller.paused else ""
+        note = "; polling stays paused" if self.poller.paused else ""
         self.notify(
-            f"Refreshing all {self.table.total_count} tasks{note}.", markup=False, timeout=2
+            f"Refreshing all {self.table.total_count} tasks now{note}.", markup=False, timeout=2
         )
 
     def action_toggle_pause(self) -> None:

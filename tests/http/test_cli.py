@@ -292,3 +292,186 @@ def test_console_script_runs(env: Path, sim: Simulator) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "submitted"
+
+
+# -- issue 9: wait on finished tasks, timeouts, tokens, bad ids ------------------------------
+
+
+def _finished(sim: Simulator, sim_clock: FakeClock, outcome: str = "succeed") -> str:
+    """A task added and polled to its end by ``watch --once``: nothing left to wait for."""
+    task = sim.add_task(outcome=outcome, queue_seconds=0, run_seconds=1)
+    sim_clock.advance(5)
+    assert run("add", "--base-url", sim.base_url, task.task_id)[0] == 0
+    assert run("watch", "--once")[0] in (0, 1)
+    return task.task_id
+
+
+def _run_bounded(*argv: str, limit: float = 10.0) -> tuple[int, str, float]:
+    """``run`` in a thread, so a hang fails the test instead of stalling the suite."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        box["result"] = run(*argv)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"{argv} still running after {limit} s"
+    code, out = box["result"]  # type: ignore[misc]
+    return code, out, time.monotonic() - started
+
+
+def test_wait_on_finished_tasks_returns_at_once(
+    env: Path, sim: Simulator, sim_clock: FakeClock
+) -> None:
+    """It printed the row, then hung forever, ignoring --timeout."""
+    ok = _finished(sim, sim_clock)
+    sim.reset_log()
+    code, out, took = _run_bounded("wait", "--timeout", "5", ok)
+    assert code == 0 and ok in out
+    assert took < 3
+    assert sim.requests == [], "nothing to wait for: no query is sent"
+
+
+def test_wait_on_a_finished_failed_task_exits_1(
+    env: Path, sim: Simulator, sim_clock: FakeClock
+) -> None:
+    ok = _finished(sim, sim_clock)
+    bad = _finished(sim, sim_clock, outcome="fail")
+    code, _, took = _run_bounded("wait", "--timeout", "5", ok, bad)
+    assert code == 1 and took < 3
+    code, _, _ = _run_bounded("wait", "--timeout", "5", ok)
+    assert code == 0
+
+
+def test_readme_add_and_wait_rerun_returns(env: Path, sim: Simulator, sim_clock: FakeClock) -> None:
+    """README: ``add ID && wait --timeout 900 ID && echo done``, run a second time."""
+    ok = _finished(sim, sim_clock)
+    code, out, _ = _run_bounded("add", "--base-url", sim.base_url, ok)
+    assert code == 0 and "already watched" in out
+    code, _, took = _run_bounded("wait", "--timeout", "900", ok)
+    assert code == 0 and took < 3
+    code, _, _ = _run_bounded("wait")  # no ids: every task, all finished
+    assert code == 0
+
+
+def test_wait_on_an_empty_watch_list_returns(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, took = _run_bounded("wait")
+    assert code == 0 and took < 3
+    assert "nothing to wait for" in capsys.readouterr().err
+
+
+def test_wait_gives_up_on_a_task_that_is_not_found(
+    env: Path, fast_poll: None, sim: Simulator
+) -> None:
+    run("add", "--base-url", sim.base_url, "777777777777777777")  # the gateway never heard of it
+    code, _, took = _run_bounded("wait", "777777777777777777")  # no --timeout
+    assert code == 1 and took < 5
+
+
+def test_wait_on_an_unknown_gateway_is_a_configuration_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hand-edited gateway name failed every poll as a retryable error: wait never ended."""
+    env.write_text(
+        'version = 1\n[[tasks]]\nid = "866889456698785798"\nkind = "text2video"\n'
+        'gateway = "gone"\nadded_at = "2026-01-01T00:00:00+00:00"\n'
+    )
+    code, _, _ = _run_bounded("wait", "--base-url", "http://127.0.0.1:9")
+    assert code == 2
+    assert "gone" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["status", "wait"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-inf", "1e9", "soon"])
+def test_non_positive_or_absurd_timeouts_are_usage_errors(
+    env: Path, command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, f"--timeout={value}", "866889456698785798"])
+    assert exc.value.code == 2
+    assert "greater than 0" in capsys.readouterr().err
+
+
+def test_timeout_bounds_are_accepted(env: Path, sim: Simulator) -> None:
+    task = sim.add_task()
+    assert run("status", "--base-url", sim.base_url, "--timeout", "600", task.task_id)[0] == 0
+    run("add", "--base-url", sim.base_url, task.task_id)
+    assert _run_bounded("wait", "--timeout", "0.2", task.task_id)[0] == 3
+
+
+@pytest.mark.parametrize("command", ["status", "wait", "watch"])
+def test_missing_token_is_a_configuration_error(
+    env: Path,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """It exited 1 (a failed query) where the README says 2 for configuration errors."""
+    task = sim.add_task()
+    run("add", "--base-url", sim.base_url, task.task_id)
+    monkeypatch.delenv("KLING_API_KEY")
+    sim.reset_log()
+    argv = {
+        "status": ["status", "--base-url", sim.base_url, task.task_id],
+        "wait": ["wait", "--timeout", "5", task.task_id],
+        "watch": ["watch", "--once"],
+    }[command]
+    code, _, _ = _run_bounded(*argv)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no token" in err and "KLING_API_KEY" in err
+    assert sim.requests == []
+
+
+def test_add_with_one_bad_id_among_many_says_nothing_was_added(
+    env: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = ["111111111111111111", "222222222222222222", "bad/id", "333333333333333333"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join([*ids, "444444444444444444"])))
+    code, out = run("add", "--base-url", sim.base_url, "-")
+    assert code == 2 and out == ""
+    err = capsys.readouterr().err
+    assert "nothing was added: 1 of 5 ids is invalid" in err and "bad/id" in err
+    assert WatchList(env).load() == []
+
+
+def test_no_config_error_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It named a gateway 'default' the user never typed, and no way forward."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.delenv("KLING_TUI_CONFIG", raising=False)
+    monkeypatch.delenv("KLING_TUI_BASE_URL", raising=False)
+    monkeypatch.delenv("KLING_TUI_GATEWAY", raising=False)
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(tmp_path / "w.toml"))
+    code, _ = run("status", "866889456698785798")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "'default'" not in err
+    assert str(tmp_path / "cfg" / "kling-tui" / "config.toml") in err
+    assert "--base-url URL" in err and "KLING_API_KEY" in err and "kling-tui --demo" in err
+
+
+def test_wait_gives_up_on_a_task_removed_meanwhile(
+    env: Path, fast_poll: None, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rm` in another terminal while `wait` (no --timeout) runs: it waited forever."""
+    task = sim.add_task(queue_seconds=10_000)
+    run("add", "--base-url", sim.base_url, task.task_id)
+    sim.reset_log()
+    box: dict[str, tuple[int, str]] = {}
+    waiter = threading.Thread(target=lambda: box.setdefault("r", run("wait", task.task_id)))
+    waiter.daemon = True
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not sim.requests and time.monotonic() < deadline:  # wait is polling by now
+        time.sleep(0.01)
+    assert sim.requests, "wait never polled"
+    WatchList(env).remove_ids([task.task_id])  # as `kling-tui rm` in another process does
+    waiter.join(10)
+    assert not waiter.is_alive(), "wait did not notice the removal"
+    assert box["r"][0] == 1
+    assert "removed from the watch list" in capsys.readouterr().err

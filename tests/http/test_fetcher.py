@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -334,3 +335,51 @@ def test_token_is_not_in_reprs(app_config: AppConfig) -> None:
     fetcher = Fetcher(app_config)
     assert TOKEN not in repr(app_config)
     assert TOKEN not in repr(vars(fetcher))
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_refused_connection_is_reported_without_retries() -> None:
+    """Issue 9: a refused connect took ~5 s of three retries before it was reported."""
+    slept: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    config = gateways_for(f"http://127.0.0.1:{_closed_port()}", retries=3)
+    async with fetcher_for(config, sleep=record_sleep) as fetcher:
+        result = await fetcher.fetch(entry("866889456698785798"))
+    assert isinstance(result, FetchError) and result.type is ErrorType.NETWORK
+    assert "connection refused" in result.message
+    assert fetcher.requests_sent == 1 and slept == []
+
+
+async def test_unknown_host_is_reported_without_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def lookup(host: object, *args: object, **kw: object) -> object:
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    config = gateways_for("http://no-such-host.invalid", retries=3)
+    async with fetcher_for(config) as fetcher:
+        result = await fetcher.fetch(entry("866889456698785798"))
+    assert isinstance(result, FetchError) and result.type is ErrorType.NETWORK
+    assert "host name not found" in result.message
+    assert fetcher.requests_sent == 1
+
+
+async def test_dropped_connections_are_still_retried(sim: Simulator, app_config: AppConfig) -> None:
+    task = sim.add_task()
+    sim.inject(Fault.DROP, count=-1)
+    async with fetcher_for(app_config) as fetcher:
+        result = await fetcher.fetch(entry(task.task_id))
+    assert isinstance(result, FetchError) and result.type is ErrorType.NETWORK
+    assert fetcher.requests_sent == 3  # app_config: max_retries=2

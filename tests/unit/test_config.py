@@ -640,3 +640,27 @@ def test_the_readme_config_example_loads(tmp_path: Path) -> None:
     assert config.default_gateway == "relay"
     assert config.gateways["kling"].path_prefix == "/v1"
     assert config.poll.interval == 5.0
+
+
+def test_no_gateway_error_says_how_to_go_on(tmp_path: Path) -> None:
+    """Issue 9: with no config it named a gateway 'default' the operator never typed."""
+    import pickle
+
+    from kling_tui.config import ADHOC_GATEWAY, AppConfig, NoGatewayError, load_config
+
+    path = tmp_path / "nowhere" / "config.toml"
+    config = AppConfig(gateways={}, default_gateway=ADHOC_GATEWAY, path=path)  # as loaded
+    with pytest.raises(NoGatewayError) as exc:
+        config.gateway()
+    text = str(exc.value)
+    assert "'default'" not in text
+    assert f"no config file at {path}" in text
+    assert "--base-url URL" in text and "$KLING_API_KEY" in text and "kling-tui --demo" in text
+    assert str(pickle.loads(pickle.dumps(exc.value))) == text
+    path.parent.mkdir()
+    path.write_text("[poll]\ninterval = 5\n")
+    with pytest.raises(NoGatewayError, match=r"has no \[gateways\.NAME\] table"):
+        load_config(config_flag=path, env={}).gateway()
+    # a name the operator typed is named (as far as it cannot be a secret: issue 10)
+    with pytest.raises(ConfigError, match=r"'rela…' \(5 characters\)"):
+        config.gateway("relay")

@@ -925,3 +925,16 @@ def test_a_damaged_cache_file_is_ignored(tmp_path: Path) -> None:
     for junk in (b"", b"{not json", b'{"blake2b": "x", "doc": 1}', b"[1, 2]"):
         cache.write_bytes(junk)
         assert WatchList(path).load() == expected
+
+
+def test_header_names_a_readme_section_that_exists(tmp_path: Path) -> None:
+    """Issue 9: the header pointed to "The watch list file"; the README says "The watch list"."""
+    import re
+
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([entry()])
+    header = (tmp_path / "w.toml").read_text().splitlines()[:3]
+    (section,) = re.findall(r'section "([^"]+)"', "\n".join(header))
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"\n## {section}\n" in readme

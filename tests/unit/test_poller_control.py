@@ -1,0 +1,110 @@
+"""Poller control without HTTP: stop() before run(), refresh while paused (issue 9)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kling_tui.models import Status, TaskKey, TaskSnapshot, WatchEntry, utcnow
+from kling_tui.poller import Poller, PollUpdate
+from kling_tui.schedule import PollPolicy
+from kling_tui.watchlist import WatchList
+
+
+def _watch(task_id: str) -> WatchEntry:
+    return WatchEntry(task_id=task_id, kind="text2video", gateway="relay", added_at=utcnow())
+
+
+class Counting:
+    """Answers at once, in progress; counts the fetches of each task."""
+
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+
+    async def fetch(self, entry: WatchEntry) -> TaskSnapshot:
+        self.fetched.append(entry.task_id)
+        return TaskSnapshot(
+            entry.task_id, entry.kind, Status.IN_PROGRESS, "processing", 10.0, (), "",
+            None, None, None, utcnow(),
+        )  # fmt: skip
+
+
+def _poller(tmp_path: Path, ids: list[str], fetcher: Counting) -> Poller:
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    store.add([_watch(i) for i in ids])
+    return Poller(store, fetcher, PollPolicy(interval=60.0), save_interval=60, reload_interval=60)
+
+
+async def test_stop_before_run_makes_run_return(tmp_path: Path) -> None:
+    """``wait`` on finished tasks stopped the poller before its loop started; run() then
+    cleared the flag and polled forever."""
+    fetcher = Counting()
+    poller = _poller(tmp_path, ["a"], fetcher)
+    poller.stop()
+    await asyncio.wait_for(poller.run(), 2)
+    assert fetcher.fetched == []
+    # and a later run (the dashboard restarting its loop) polls again
+    updated = asyncio.Event()
+    poller.subscribe(lambda e: updated.set() if isinstance(e, PollUpdate) else None)
+    runner = asyncio.create_task(poller.run())
+    try:
+        await asyncio.wait_for(updated.wait(), 2)
+    finally:
+        poller.stop()
+        await asyncio.wait_for(runner, 2)
+    assert fetcher.fetched == ["a"]
+
+
+async def _run_paused(poller: Poller, act, first: int, then: int) -> None:  # type: ignore[no-untyped-def]
+    """Run the loop until ``first`` polls, pause, ``act``, and wait for ``then`` polls."""
+    seen = asyncio.Event()
+    count = {"n": 0}
+
+    def on_event(event: object) -> None:
+        if isinstance(event, PollUpdate):
+            count["n"] += 1
+            if count["n"] >= (then if poller.paused else first):
+                seen.set()
+
+    poller.subscribe(on_event)
+    runner = asyncio.create_task(poller.run())
+    try:
+        await asyncio.wait_for(seen.wait(), 2)  # the first round: every task once
+        poller.pause()
+        seen.clear()
+        count["n"] = 0
+        act()
+        await asyncio.wait_for(seen.wait(), 2)
+        for _ in range(5):  # let anything wrongly started run to its end
+            await asyncio.sleep(0)
+    finally:
+        poller.stop()
+        await asyncio.wait_for(runner, 2)
+
+
+async def test_refresh_while_paused_fetches_that_task_once(tmp_path: Path) -> None:
+    fetcher = Counting()
+    poller = _poller(tmp_path, ["a", "b", "c"], fetcher)
+
+    def act() -> None:
+        poller.scheduler.refresh(None, poller._clock())  # everything is due ...
+        fetcher.fetched.clear()
+        poller.refresh(TaskKey("b", "text2video", "relay"))  # ... only b was asked for
+
+    await _run_paused(poller, act, first=3, then=1)
+    assert fetcher.fetched == ["b"]
+    assert poller.paused
+
+
+async def test_refresh_all_while_paused_fetches_each_once(tmp_path: Path) -> None:
+    fetcher = Counting()
+    poller = _poller(tmp_path, ["a", "b", "c"], fetcher)
+
+    def act() -> None:
+        fetcher.fetched.clear()
+        poller.refresh(None)
+
+    await _run_paused(poller, act, first=3, then=3)
+    assert sorted(fetcher.fetched) == ["a", "b", "c"]
+    assert poller.paused
