@@ -49,6 +49,7 @@ from kling_tui.poller import Notice, Poller, PollerEvent, PollerState, PollUpdat
 from kling_tui.sanitize import clean_text
 from kling_tui.themes import DEFAULT_THEME, ThemeCatalog, discover_themes
 from kling_tui.ui import browser
+from kling_tui.ui.format import clip
 from kling_tui.ui.messages import PollerBatch, PollerCrashed
 from kling_tui.ui.reasons import why_no_video
 from kling_tui.ui.screens.add import AddRequest, AddTasksScreen
@@ -116,7 +117,7 @@ def command_title(help_text: str) -> tuple[str, str]:
 
 def entry_name(entry: WatchEntry, limit: int = 60) -> str:
     """How a task is named in toasts and questions: its label, else its id."""
-    return clean_text(entry.label or entry.task_id, limit=limit)
+    return clip(entry.label or entry.task_id, limit)
 
 
 class KlingApp(App[int]):
@@ -427,7 +428,7 @@ class KlingApp(App[int]):
                 self.notify(f"✓ Succeeded: {entry_name(update.entry)}", markup=False)
             for update in failed:
                 snap = update.entry.snapshot
-                why = f" — {clean_text(snap.message, limit=160)}" if snap and snap.message else ""
+                why = f" — {clip(snap.message, 160)}" if snap and snap.message else ""
                 self.notify(
                     f"✗ Failed: {entry_name(update.entry)}{why}", severity="error", markup=False
                 )
@@ -775,9 +776,7 @@ class KlingApp(App[int]):
             return
         question = Text("Stop watching ")
         question.append(entry_name(entry, 80), style=Style(bold=True))
-        question.append(
-            f" ({clean_text(entry.kind, limit=40)} on {clean_text(entry.gateway, limit=40)})?"
-        )
+        question.append(f" ({clip(entry.kind, 40)} on {clip(entry.gateway, 40)})?")
         question.append("\nu undoes it.")
 
         def answered(yes: bool | None) -> None:

@@ -13,6 +13,8 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
+from kling_tui.sanitize import ELLIPSIS
+
 DASH = "—"
 
 
@@ -89,3 +91,15 @@ def truncate_text(text: Text, width: int) -> Text:
         text = text.copy()
         text.truncate(width, overflow="ellipsis")
     return text
+
+
+def clip(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters with ``…``: the length cap of ``clean_text``.
+
+    For text that is clean already (everything in a ``WatchEntry``, ``TaskSnapshot`` or
+    ``FetchError``: normalize and the watch-list loader cleaned it where it entered), so
+    the UI bounds its layout cost without escaping it a second time.
+    """
+    if len(value) <= limit:
+        return value
+    return value[: max(0, limit - 1)] + ELLIPSIS if limit > 0 else ""

@@ -8,8 +8,7 @@ without a URL) rather than a generic "not checked yet".
 from __future__ import annotations
 
 from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
-from kling_tui.sanitize import clean_text
-from kling_tui.ui.format import fmt_progress
+from kling_tui.ui.format import clip, fmt_progress
 
 
 def _error_words(error: FetchError) -> str:
@@ -22,7 +21,7 @@ def _error_words(error: FetchError) -> str:
 def why_no_video(entry: WatchEntry) -> str:
     """A short clause: why ``entry`` has no video URL right now (no trailing full stop)."""
     snap, error = entry.snapshot, entry.last_error
-    gateway = clean_text(entry.gateway, limit=40)
+    gateway = clip(entry.gateway, 40)
     if error is not None and error.type is ErrorType.NOT_FOUND:
         code = f" (HTTP {error.status_code})" if error.status_code is not None else ""
         if snap is None:
@@ -33,7 +32,7 @@ def why_no_video(entry: WatchEntry) -> str:
             return "not checked yet"
         return f"no answer from the gateway yet: {_error_words(error)}"
     if snap.status is Status.FAILED:
-        reason = clean_text(snap.message, limit=160) if snap.message else "no reason given"
+        reason = clip(snap.message, 160) if snap.message else "no reason given"
         return f"failed: {reason}"
     if snap.status is Status.SUCCEEDED:
         return "finished without a video URL"
@@ -44,7 +43,7 @@ def why_no_video(entry: WatchEntry) -> str:
     elif snap.status is Status.SUBMITTED:
         why = "submitted, waiting to start"
     else:
-        why = f"status {clean_text(snap.status_label, limit=80)}"
+        why = f"status {clip(snap.status_label, 80)}"
     if error is not None:
         why += f"; the last check failed: {_error_words(error)}"
     return why

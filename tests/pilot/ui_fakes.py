@@ -2,6 +2,9 @@
 
 Everything here is deterministic: a fixed "now", canned fetch results, no network, no
 browser. The real ``Poller`` and ``WatchList`` are used, with a fake fetcher.
+
+Strings go into entries, snapshots and errors through ``clean_text``, as they do in the app
+(normalize cleans server text, the watch-list loader cleans the file's): the UI trusts them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from kling_tui.models import (
     WatchEntry,
 )
 from kling_tui.poller import Poller
+from kling_tui.sanitize import clean_text
 from kling_tui.watchlist import WatchList
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -55,7 +59,7 @@ def snapshot(
         status_raw=status_raw if status_raw is not None else status.value,
         progress=progress,
         videos=tuple(videos),
-        message=message,
+        message=clean_text(message),
         external_task_id=external_task_id,
         created_at=at(created_ago),
         updated_at=at(updated_ago if updated_ago is not None else fetched_ago),
@@ -86,7 +90,7 @@ def entry(
         kind=kind,
         gateway=gateway,
         added_at=at(added_ago),
-        label=label,
+        label=clean_text(label) if label is not None else None,
         snapshot=snap_obj,
         last_checked=last_checked,
         last_error=error,
@@ -101,7 +105,7 @@ def fetch_error(
     status_code: int | None = None,
     code: str | None = None,
 ) -> FetchError:
-    return FetchError(kind, message, status_code=status_code, code=code, at=at(ago))
+    return FetchError(kind, clean_text(message), status_code=status_code, code=code, at=at(ago))
 
 
 def mixed_entries() -> list[WatchEntry]:

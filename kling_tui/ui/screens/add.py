@@ -370,7 +370,9 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
         self._show_errors(lines)
         if lines:
             return
-        label = self.query_one("#add-label", Input).value.strip() or None
+        # A label is typed (or pasted) text entering the list: cleaned here, once, like
+        # server text in normalize; the table and the detail pane show it as it is.
+        label = clean_text(self.query_one("#add-label", Input).value.strip(), limit=200) or None
         assert isinstance(gateway, str)
         request = AddRequest(tuple(valid), str(kind), gateway, label)
         found = watched_elsewhere(valid, self._watched, request.kind, gateway)

@@ -19,7 +19,15 @@ from textual.widgets import Static
 
 from kling_tui.models import Status, WatchEntry
 from kling_tui.sanitize import clean_text
-from kling_tui.ui.format import DASH, fmt_ago, fmt_progress, fmt_span, fmt_time, fmt_video_duration
+from kling_tui.ui.format import (
+    DASH,
+    clip,
+    fmt_ago,
+    fmt_progress,
+    fmt_span,
+    fmt_time,
+    fmt_video_duration,
+)
 from kling_tui.ui.rawjson import render_json
 from kling_tui.ui.view import EtaEstimator, elapsed_seconds, is_stale, row_state
 from kling_tui.ui.widgets.badge import render_badge
@@ -176,7 +184,7 @@ class DetailPane(VerticalScroll):
         title.append_text(render_badge(row_state(entry), is_stale(entry), palette))
         title.append("  ")
         name = entry.label or entry.task_id
-        title.append(clean_text(name, limit=300), style=Style(bold=True))
+        title.append(clip(name, 300), style=Style(bold=True))
         text.append_text(title)
         text.append("\n")
 
@@ -206,14 +214,14 @@ class DetailPane(VerticalScroll):
             if error.status_code is not None:
                 extra.append(f"HTTP {error.status_code}")
             if error.code:
-                extra.append(f"code {clean_text(error.code, limit=80)}")
+                extra.append(f"code {clip(error.code, 80)}")
             if extra:
                 err.append(" (" + ", ".join(extra) + ")")
             err.append(f" at {fmt_time(error.at)} ({fmt_ago(error.at, now)})")
             if snap is not None:
                 err.append(" — showing the last good answer", style=Style(color=colour))
             field("last error", err)
-            field("error text", clean_text(error.message, limit=2000), style=Style(color=colour))
+            field("error text", clip(error.message, 2000), style=Style(color=colour))
             if error.retry_after is not None:
                 field("retry after", fmt_span(error.retry_after))
         videos = snap.videos if snap is not None else ()
@@ -234,16 +242,16 @@ class DetailPane(VerticalScroll):
             field("video" if len(videos) == 1 else f"video {index}", line)
 
         # Identity and times.
-        field("task id", clean_text(entry.task_id, limit=300))
-        field("kind", clean_text(entry.kind, limit=60))
+        field("task id", clip(entry.task_id, 300))
+        field("kind", clip(entry.kind, 60))
         origin = self._origins.get(entry.gateway)
-        gateway = clean_text(entry.gateway, limit=80)
+        gateway = clip(entry.gateway, 80)
         if entry.base_url:
-            gateway += f" ({clean_text(entry.base_url, limit=300)})"
+            gateway += f" ({clip(entry.base_url, 300)})"
         elif origin:
             gateway += f" ({clean_text(origin, limit=300)})"
         field("gateway", gateway)
-        field("label", clean_text(entry.label, limit=500) if entry.label else DASH)
+        field("label", clip(entry.label, 500) if entry.label else DASH)
         if snap is not None:
             field("external id", snap.external_task_id or DASH)
             field("created", fmt_time(snap.created_at))

@@ -33,9 +33,9 @@ from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
-from kling_tui.sanitize import clean_text
 from kling_tui.ui.format import (
     DASH,
+    clip,
     fmt_ago,
     fmt_span,
     fmt_video_duration,
@@ -379,14 +379,14 @@ class TaskTable(DataTable[Text]):
         if column == "label":
             if not entry.label:
                 return Text(DASH, style=muted)
-            return truncate_text(Text(clean_text(entry.label, limit=200)), layout.label_width)
+            return truncate_text(Text(clip(entry.label, 200)), layout.label_width)
         if column == "id":
-            return Text(shorten_middle(clean_text(entry.task_id, limit=200), layout.id_width))
+            return Text(shorten_middle(clip(entry.task_id, 200), layout.id_width))
         if column == "kind":
-            kind = clean_text(entry.kind, limit=40)
+            kind = clip(entry.kind, 40)
             return Text(SHORT_KINDS.get(kind, kind) if layout.short_kind else kind)
         if column == "gateway":
-            return truncate_text(Text(clean_text(entry.gateway, limit=60)), 16)
+            return truncate_text(Text(clip(entry.gateway, 60)), 16)
         if column == "elapsed":
             return Text(fmt_span(elapsed_seconds(entry, now)))
         if column == "eta":
