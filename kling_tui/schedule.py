@@ -27,12 +27,12 @@ O(log n) per task and a gateway at its concurrency limit costs nothing to skip.
 from __future__ import annotations
 
 import heapq
-import math
 import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kling_tui.eta import seconds_left
 from kling_tui.models import ErrorType, FetchError, FetchResult, Status, TaskKey
 
 _STOP_ERRORS = frozenset({ErrorType.NOT_FOUND, ErrorType.INVALID_ID})
@@ -421,13 +421,9 @@ class Scheduler:
         """
         origin, progress = task.progress_origin, task.last_progress
         if origin is not None and progress is not None and progress > origin[1]:
-            elapsed = now - origin[0]
-            if elapsed > 0 and 0 < progress < 100:
-                rate = (progress - origin[1]) / elapsed
-                left = (100.0 - progress) / rate
-                if math.isfinite(left) and left > 0:
-                    return left
-            return None
+            # The reading just recorded is the latest: the time left counts from it.
+            left = seconds_left(origin, (now, progress), now)
+            return left if left else None  # 0: at (or past) 100 %, no basis any more
         floor = self.render_floor(task.key.kind)
         if floor is None or task.rendering_since is None:
             return None

@@ -8,12 +8,14 @@ and shared by the table, the header and the detail pane.
 from __future__ import annotations
 
 import re
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kling_tui.models import Status, TaskKey, WatchEntry
+from kling_tui.eta import EtaEstimator
+from kling_tui.models import Status, WatchEntry
+
+__all__ = ["EtaEstimator"]  # the estimate lives in the core (kling_tui.eta); shown from here
 
 
 class RowState(StrEnum):
@@ -327,59 +329,6 @@ def sort_key(entry: WatchEntry, mode: SortMode, position: int = 0) -> tuple[obje
         label = (entry.label or "").casefold()
         return (label == "", label, entry.task_id.casefold(), *added)
     return added
-
-
-# -- ETA ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Samples:
-    points: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=12))
-
-
-class EtaEstimator:
-    """Estimates time to completion from how fast the reported progress moves.
-
-    Only progress we saw move counts: one sample says nothing about speed, and a task that
-    sat in a queue before starting would make a "progress since submission" rate far too
-    slow. Keeps the last dozen samples per task so the rate follows a task that speeds up.
-    """
-
-    def __init__(self) -> None:
-        self._samples: dict[TaskKey, _Samples] = {}
-
-    def observe(self, entry: WatchEntry) -> None:
-        snap = entry.snapshot
-        if snap is None or snap.progress is None or snap.status.terminal:
-            if snap is not None and snap.status.terminal and self._samples:
-                self._samples.pop(entry.key, None)
-            return
-        at = snap.fetched_at.timestamp()
-        samples = self._samples.setdefault(entry.key, _Samples()).points
-        if samples and snap.progress < samples[-1][1]:
-            samples.clear()  # progress went backwards: the task restarted
-        if samples and at <= samples[-1][0]:
-            return
-        # An unchanged reading is kept too: a stall then slows the estimated rate.
-        samples.append((at, snap.progress))
-
-    def forget(self, key: TaskKey) -> None:
-        self._samples.pop(key, None)
-
-    def eta_seconds(self, entry: WatchEntry, now: datetime) -> float | None:
-        """Seconds until 100 %, or None when progress has not moved yet."""
-        snap = entry.snapshot
-        if snap is None or snap.status.terminal or snap.progress is None:
-            return None
-        samples = self._samples.get(entry.key)
-        if samples is None or len(samples.points) < 2:
-            return None
-        (t0, p0), (t1, p1) = samples.points[0], samples.points[-1]
-        if p1 <= p0 or t1 <= t0:
-            return None
-        rate = (p1 - p0) / (t1 - t0)
-        remaining = (100.0 - p1) / rate - (now.timestamp() - t1)
-        return max(0.0, remaining)
 
 
 def elapsed_seconds(entry: WatchEntry, now: datetime) -> float | None:
