@@ -8,6 +8,9 @@ How it fits together:
 * The poller calls our subscriber once per event. Events of one loop tick are folded into
   one ``PollerBatch`` message, applied in one ``batch_update()``: only changed cells are
   redrawn, new tasks are appended by key, and the selection stays on its task.
+* Changes flow one way: store -> poller -> ``ListChanged`` / ``PollUpdate`` -> batch ->
+  view model (``viewmodel.DashboardModel``: header counts, ETA readings) and table. The
+  add / remove / undo actions call the poller only and then apply its batch at once.
 * Everything shown is built from plain strings (``Text``, ``markup=False``): server text is
   data, never markup.
 * Browsers are started through one injectable function from a thread worker, only for
@@ -58,7 +61,8 @@ from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
-from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, parse_filter
+from kling_tui.ui.view import SortMode, TaskFilter, parse_filter
+from kling_tui.ui.viewmodel import DashboardModel
 from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.palette import Palette
@@ -197,7 +201,9 @@ class KlingApp(App[int]):
         self._start_polling = start_polling
         self._close_fetcher = close_fetcher
         self._tick_interval = tick_interval
-        self._eta = EtaEstimator()
+        self.view = DashboardModel()
+        """Header counts and ETA readings, fed from poller batches like the table."""
+        self._eta = self.view.eta
         self._pending = PollerBatch()
         self._batch_scheduled = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -291,6 +297,7 @@ class KlingApp(App[int]):
             int(width * 0.7) if beside else width,  # the detail pane takes 30 % beside
             gateway=table.show_gateway,
         )
+        self.view.load(entries)
         table.load(entries)  # the last known state, at once, before any poll
         table.focus()
         self._refresh_chrome()
@@ -385,13 +392,28 @@ class KlingApp(App[int]):
             self._crash = "display update failed (see log)"
             self._refresh_chrome()
 
+    def _apply_now(self) -> None:
+        """Apply at once the events the poller has published and the UI not drawn yet.
+
+        An action (add, remove, undo) calls the poller only; the poller publishes the change
+        as a ``ListChanged`` like any other (another process's edit, say), and the table is
+        updated from that one path. The action then needs the rows in place before it moves
+        the cursor or toasts, so the batch is applied now instead of on the next loop tick.
+        """
+        batch, self._pending = self._pending, PollerBatch()
+        if not batch.empty:
+            self.on_poller_batch(batch)
+
     def apply_batch(self, batch: PollerBatch) -> None:
+        """The one way changes reach the screen: view model and table, from one batch."""
         table = self.table
         with self.batch_update():
             if batch.removed:
+                self.view.remove(batch.removed)
                 table.remove_keys(str(k) for k in batch.removed)
             changed = list(batch.added.values()) + [u.entry for u in batch.updates.values()]
             if changed:
+                self.view.upsert(changed)
                 table.upsert(changed)
             if batch.state is not None:
                 self._state = batch.state.state.value
@@ -502,8 +524,8 @@ class KlingApp(App[int]):
             state = PollerState.PAUSED.value
         self.summary.show(
             SummaryData(
-                gateways=self.gateway_names or sorted(table.gateway_counts),
-                counts=Counter(table.state_counts),
+                gateways=self.gateway_names or sorted(self.view.gateway_counts),
+                counts=Counter(self.view.state_counts),
                 total=table.total_count,
                 shown=table.shown_count,
                 state=state,
@@ -710,7 +732,7 @@ class KlingApp(App[int]):
             if not had_default:
                 config.default_gateway = gateway.name
         self.detail.set_origins(self._origins())
-        several = len(set(self.gateway_names) | set(self.table.gateway_counts)) > 1
+        several = len(set(self.gateway_names) | set(self.view.gateway_counts)) > 1
         if several != self.table.show_gateway:
             width = self.size.width
             beside = width >= BESIDE_MIN_WIDTH
@@ -760,9 +782,8 @@ class KlingApp(App[int]):
         added = list(getattr(result, "added", []))
         duplicates = list(getattr(result, "duplicates", []))
         if added:
-            self.table.upsert(added)
+            self._apply_now()  # the rows arrive through the poller's ListChanged
             self.table.select_key(str(added[0].key))
-            self._refresh_chrome()
         parts = []
         if added:
             parts.append(f"Watching {len(added)} new task{'s' if len(added) != 1 else ''}")
@@ -798,8 +819,7 @@ class KlingApp(App[int]):
         if removed:
             self._undo.append(list(removed))
             del self._undo[:-20]
-        self.table.remove_keys([str(entry.key)])
-        self._refresh_chrome()
+        self._apply_now()  # the row leaves through the poller's ListChanged
         self.notify(f"Removed {entry_name(entry)}. Press u to undo.", markup=False)
 
     def action_undo_remove(self) -> None:
@@ -817,8 +837,7 @@ class KlingApp(App[int]):
                 markup=False,
             )
             return
-        self.table.upsert(entries)
-        self._refresh_chrome()
+        self._apply_now()  # the rows come back (in place) through the poller's ListChanged
         self.notify(f"Restored {', '.join(entry_name(e, 40) for e in entries)}.", markup=False)
 
     def action_open_video(self) -> None:

@@ -4,6 +4,8 @@ table's wide layout, Home/End/g/G and columns that keep their width."""
 from __future__ import annotations
 
 from kling_tui.models import Status
+from kling_tui.poller import PollUpdate
+from kling_tui.ui.messages import PollerBatch
 from tests.pilot.ui_fakes import entry
 
 
@@ -129,7 +131,9 @@ async def test_the_eta_column_keeps_its_width_as_values_change(make_app) -> None
         # progress moves: the ETA goes from "—" to minutes, then hours, then seconds
         for progress, ago in ((11.0, 1990), (60.0, 1000), (99.5, 0)):
             moved = entry("task-a", Status.IN_PROGRESS, progress=progress, fetched_ago=ago)
-            table.upsert([moved])
+            # through the app's one path (view model feeds the ETA, the table draws)
+            update = PollUpdate(moved, Status.IN_PROGRESS, stale=False)
+            app.apply_batch(PollerBatch(updates={moved.key: update}))
             await pilot.pause()
             etas.add(str(next(iter(table.get_column("eta")))))
             seen.add(widths())

@@ -19,7 +19,7 @@ from textual.widget import Widget
 from kling_tui.models import WatchEntry
 from kling_tui.poller import PollerState
 from kling_tui.sanitize import clean_text
-from kling_tui.ui.view import RowState, row_state
+from kling_tui.ui.viewmodel import count_marks
 from kling_tui.ui.widgets.fit import fit_parts
 from kling_tui.ui.widgets.palette import Palette
 
@@ -41,16 +41,6 @@ STATE_ICONS: dict[str, str] = {
     "crashed": "✖",
     "stopped": "■",
 }
-
-
-def count_marks(entry: WatchEntry) -> tuple[str, ...]:
-    """The header counts one task adds to: its status, and ``error`` if its last poll
-    failed (a task never fetched successfully counts as an error only)."""
-    state = row_state(entry)
-    marks: tuple[str, ...] = () if state is RowState.ERROR else (state.value,)
-    if entry.last_error is not None:
-        marks += ("error",)
-    return marks
 
 
 def count_states(entries: Iterable[WatchEntry]) -> Counter[str]:

@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import chain
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -54,7 +53,6 @@ from kling_tui.ui.view import (
 from kling_tui.ui.widgets.badge import render_badge
 from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.progress import render_progress
-from kling_tui.ui.widgets.summary import count_marks
 
 CellSignature = tuple[object, ...]
 
@@ -254,7 +252,12 @@ class _ColumnWidths:
 
 
 class TaskTable(DataTable[Text]):
-    """The table of watched tasks. The app feeds it entries; it decides what to draw."""
+    """The table of watched tasks. The app feeds it entries; it decides what to draw.
+
+    It only draws: the figures over all tasks (header counts, ETA readings) live in the
+    view model (``kling_tui.ui.viewmodel``), fed from the same poller batches; ``eta`` is
+    read here for the ETA cells, never fed.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter opens the video (DataTable's own Enter would only post RowSelected, which a
@@ -294,16 +297,11 @@ class TaskTable(DataTable[Text]):
         self._positions: dict[str, int] = {}
         self._sticky: str | None = None
         self._placed: str | None = None
-        # Header figures kept up to date row by row: recounting 10,000 tasks after every
-        # poll cost 4 ms a poll (bench/run.py, table updates).
         self._widths = _ColumnWidths()
         self._pending: list[str] = []
         """Keys still to be added after a rebuild, in order (see _load_more)."""
         self._loading = 0
         self._order_dirty = False
-        self._marks: dict[str, tuple[str, ...]] = {}
-        self.state_counts: Counter[str] = Counter()
-        self.gateway_counts: Counter[str] = Counter()
 
     # -- queries -------------------------------------------------------------------------
 
@@ -320,24 +318,6 @@ class TaskTable(DataTable[Text]):
 
     def all_entries(self) -> list[WatchEntry]:
         return list(self._entries.values())
-
-    def _count(self, key: str, entry: WatchEntry | None) -> None:
-        """Move one task's contribution to the header counts (``None``: it left)."""
-        old = self._marks.pop(key, None)
-        if old is not None:
-            self.state_counts.subtract(old)
-            self.gateway_counts[old[-1]] -= 1
-        if entry is not None:
-            new = (*count_marks(entry), entry.gateway)
-            self._marks[key] = new
-            self.state_counts.update(new[:-1])
-            self.gateway_counts[entry.gateway] += 1
-        if old is not None:  # drop names that fell to zero (the header shows what exists)
-            for name in old[:-1]:
-                if self.state_counts[name] <= 0:
-                    del self.state_counts[name]
-            if self.gateway_counts[old[-1]] <= 0:
-                del self.gateway_counts[old[-1]]
 
     def current_key(self) -> str | None:
         """Row key under the cursor, read now (not from a possibly stale message)."""
@@ -704,21 +684,14 @@ class TaskTable(DataTable[Text]):
             self._load(entries)
 
     def _load(self, entries: Iterable[WatchEntry]) -> None:
-        # One pass per task and the header counts in one go at the end: this runs for
-        # every task before the first frame (10,000 at start-up in bench/run.py).
+        # One pass per task: this runs for every task before the first frame (10,000 at
+        # start-up in bench/run.py).
         self._entries = {}
-        marks = self._marks
-        marks.clear()
         sort_keys = self._sort_keys
-        observe = self.eta.observe
         for entry in entries:
             key = str(entry.key)
             self._entries[key] = entry
-            marks[key] = (*count_marks(entry), entry.gateway)
             sort_keys[key] = self._sort_key(key, entry)
-            observe(entry)
-        self.state_counts = Counter(chain.from_iterable(m[:-1] for m in marks.values()))
-        self.gateway_counts = Counter(m[-1] for m in marks.values())
         self.rebuild()
 
     def upsert(self, entries: Iterable[WatchEntry]) -> int:
@@ -730,8 +703,6 @@ class TaskTable(DataTable[Text]):
         for entry in entries:
             key = str(entry.key)
             self._entries[key] = entry
-            self._count(key, entry)
-            self.eta.observe(entry)
             new_sort_key = self._sort_key(key, entry)
             if self._sort_keys.get(key) != new_sort_key:
                 need_sort = True
@@ -755,11 +726,8 @@ class TaskTable(DataTable[Text]):
     def remove_keys(self, keys: Iterable[str]) -> None:
         selected = self.current_key()
         for key in keys:
-            entry = self._entries.pop(key, None)
+            self._entries.pop(key, None)
             self._sort_keys.pop(key, None)
-            if entry is not None:
-                self._count(key, None)
-                self.eta.forget(entry.key)
             if key in self._cells:
                 self._drop_row(key)
         self._keep_cursor_on(selected)

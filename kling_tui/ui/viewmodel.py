@@ -1,0 +1,86 @@
+"""The dashboard's view model: what the header and the ETA know about every watched task.
+
+Changes flow one way: the store and the poller publish events (``ListChanged``,
+``PollUpdate``), the app folds them into a ``PollerBatch`` and hands each batch to this
+model and to the table. The model keeps the figures that span all tasks (counts per
+status and per gateway, the progress readings behind the ETA); the table only draws rows.
+
+Pure: no Textual import, so it is testable on its own and cheap at 10,000 tasks (counts
+move task by task; recounting every task after each poll cost 4 ms a poll at 10,000).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
+
+from kling_tui.eta import EtaEstimator
+from kling_tui.models import TaskKey, WatchEntry
+from kling_tui.ui.view import RowState, row_state
+
+
+def count_marks(entry: WatchEntry) -> tuple[str, ...]:
+    """The header counts one task adds to: its status, and ``error`` if its last poll
+    failed (a task never fetched successfully counts as an error only)."""
+    state = row_state(entry)
+    marks: tuple[str, ...] = () if state is RowState.ERROR else (state.value,)
+    if entry.last_error is not None:
+        marks += ("error",)
+    return marks
+
+
+class DashboardModel:
+    """Header counts and ETA readings over all watched tasks, updated per change."""
+
+    def __init__(self, eta: EtaEstimator | None = None) -> None:
+        self.eta = eta if eta is not None else EtaEstimator()
+        self.state_counts: Counter[str] = Counter()
+        self.gateway_counts: Counter[str] = Counter()
+        self._marks: dict[TaskKey, tuple[str, ...]] = {}
+        """Per task: its count marks, then its gateway (what to take back when it changes)."""
+
+    @property
+    def total(self) -> int:
+        return len(self._marks)
+
+    def load(self, entries: Iterable[WatchEntry]) -> None:
+        """Initial fill, counted in one go (this runs for every task before the first frame)."""
+        marks = self._marks
+        marks.clear()
+        observe = self.eta.observe
+        for entry in entries:
+            marks[entry.key] = (*count_marks(entry), entry.gateway)
+            observe(entry)
+        self.state_counts = Counter(chain.from_iterable(m[:-1] for m in marks.values()))
+        self.gateway_counts = Counter(m[-1] for m in marks.values())
+
+    def upsert(self, entries: Iterable[WatchEntry]) -> None:
+        """Tasks added or changed: move their contribution to the counts, feed the ETA."""
+        for entry in entries:
+            self._count(entry.key, entry)
+            self.eta.observe(entry)
+
+    def remove(self, keys: Iterable[TaskKey]) -> None:
+        for key in keys:
+            if key in self._marks:
+                self._count(key, None)
+            self.eta.forget(key)
+
+    def _count(self, key: TaskKey, entry: WatchEntry | None) -> None:
+        """Move one task's contribution to the header counts (``None``: it left)."""
+        old = self._marks.pop(key, None)
+        if old is not None:
+            self.state_counts.subtract(old[:-1])
+            self.gateway_counts[old[-1]] -= 1
+        if entry is not None:
+            new = (*count_marks(entry), entry.gateway)
+            self._marks[key] = new
+            self.state_counts.update(new[:-1])
+            self.gateway_counts[entry.gateway] += 1
+        if old is not None:  # drop names that fell to zero (the header shows what exists)
+            for name in old[:-1]:
+                if self.state_counts[name] <= 0:
+                    del self.state_counts[name]
+            if self.gateway_counts[old[-1]] <= 0:
+                del self.gateway_counts[old[-1]]
