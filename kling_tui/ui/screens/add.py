@@ -27,6 +27,7 @@ from kling_tui.config import TOKEN_ENV
 from kling_tui.ids import ID_FORMS_HINT, InvalidTaskId, classify_id, split_ids, validate_task_id
 from kling_tui.models import Kind
 from kling_tui.sanitize import clean_text
+from kling_tui.ui.format import clip
 from kling_tui.ui.screens.confirm import ConfirmScreen
 
 
@@ -110,9 +111,8 @@ def elsewhere_question(
     """The confirm text: "X is already watched as image2video on relay: add as …too?"."""
 
     def places(where: Sequence[tuple[str, str]]) -> str:
-        return " and ".join(
-            f"{clean_text(k, limit=40)} on {clean_text(g, limit=40)}" for k, g in where
-        )
+        # kind and gateway of watched entries: clean already, only capped here
+        return " and ".join(f"{clip(k, 40)} on {clip(g, 40)}" for k, g in where)
 
     target = f"{clean_text(kind, limit=40)} on {clean_text(gateway, limit=40)}"
     if len(found) == 1:
