@@ -550,7 +550,7 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
                 _emit(entry, args.json, out)
             if entry.finished:
                 pending.discard(entry.key)
-            elif entry.last_error is not None and not entry.last_error.type.retryable:
+            elif entry.last_error is not None and entry.last_error.type.policy.needs_operator:
                 gave_up.add(entry.key)  # auth, account, not found: waiting will not fix it
                 pending.discard(entry.key)
         if not pending:

@@ -6,9 +6,10 @@ caller has to think about them again:
 * one pooled ``httpx.AsyncClient`` per gateway, with a cap on concurrent requests;
 * explicit connect/read timeouts *and* a bound on the whole request (httpx's read timeout
   is per read, so a server dripping bytes would otherwise never time out);
-* retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring a
-  short ``Retry-After``), never on account problems that no retry can fix, nor on a refused
-  connection or an unknown host name (nothing listens there; seconds of retries only hid it);
+* retries with exponential backoff and jitter on the error types whose policy says so
+  (``ErrorPolicy.retried_by_fetcher`` in ``models``: network errors, timeouts, 5xx and 429),
+  honouring a short ``Retry-After``; never on a refused connection or an unknown host name
+  (nothing listens there; seconds of retries only hid it);
 * a cap on the response size that also holds against compressed bodies (a gzip bomb);
 * task ids validated and percent-encoded before any request is sent;
 * no redirect followed with the token; the token never appears in any message.
@@ -46,10 +47,6 @@ from kling_tui.sanitize import ELLIPSIS, clean_text, redact
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
-
-_RETRYABLE = frozenset(
-    {ErrorType.NETWORK, ErrorType.TIMEOUT, ErrorType.SERVER, ErrorType.RATE_LIMITED}
-)
 
 
 class _BodyTooLarge(Exception):
@@ -101,9 +98,10 @@ class RetryPolicy:
 
     base_delay: float = 0.5
     max_delay: float = 4.0
-    max_retry_after: float = 5.0
-    """A longer Retry-After is not waited out inside one fetch: the error goes to the
-    scheduler, which blocks the whole gateway for that long instead."""
+    max_inline_wait: float = 5.0
+    """The longest Retry-After one fetch waits out itself (seconds). A longer one is not:
+    the error goes back at once to the scheduler, which blocks the whole gateway for that
+    long (up to ``models.RETRY_AFTER_CAP``, the most a server may ask)."""
 
 
 class Fetcher:
@@ -258,14 +256,16 @@ class Fetcher:
         for attempt in range(tries):
             result, retry = await self._attempt(url, task_id, kind, gateway)
             attempts.append(result)
-            if not retry or not isinstance(result, FetchError) or result.type not in _RETRYABLE:
+            if not retry or not isinstance(result, FetchError):
+                return result
+            if not result.type.policy.retried_by_fetcher:
                 return result
             if attempt == tries - 1:
                 break
             delay = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
             delay *= 0.5 + self._rng.random()  # jitter around the exponential step
             if result.retry_after is not None:
-                if result.retry_after > self.retry.max_retry_after:
+                if result.retry_after > self.retry.max_inline_wait:
                     return result  # the scheduler blocks the gateway for that long
                 delay = max(delay, result.retry_after)
             await self._sleep(delay)

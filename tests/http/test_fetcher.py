@@ -173,7 +173,7 @@ async def test_long_retry_after_is_left_to_the_scheduler(sim: Simulator) -> None
     sim.retry_after = 30.0
     sim.inject(Fault.RATE_LIMITED, count=-1)
     sim.reset_log()
-    async with fetcher_for(config, retry=RetryPolicy(max_retry_after=5.0)) as fetcher:
+    async with fetcher_for(config, retry=RetryPolicy(max_inline_wait=5.0)) as fetcher:
         result = await fetcher.fetch(entry(task.task_id))
     assert isinstance(result, FetchError) and result.type is ErrorType.RATE_LIMITED
     assert result.retry_after == pytest.approx(30.0)
