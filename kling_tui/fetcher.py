@@ -126,7 +126,6 @@ class Fetcher:
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
         self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
-        self.requests_sent = 0
 
     # -- gateways ------------------------------------------------------------------------
 
@@ -278,7 +277,6 @@ class Fetcher:
         client, limit = self._client(gateway)
         origin = gateway.origin
         async with limit:
-            self.requests_sent += 1
             try:
                 async with asyncio.timeout(gateway.timeout):
                     async with client.stream("GET", url) as response:

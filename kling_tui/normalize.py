@@ -550,18 +550,12 @@ def _classify(
         return ctx.error(
             ErrorType.BAD_RESPONSE, f"{ctx.where} answered with an error{detail}", code_str
         )
-    if 300 <= sc < 400:
-        location = clean_text(_header(ctx.headers, "location"), 300)
-        to = f" to {location}" if location else ""
-        return ctx.error(
-            ErrorType.BAD_RESPONSE,
-            f"{ctx.where} redirected ({sc}){to}: is the base URL right?{detail}",
-            code_str,
-        )
     if sc == 400:
         return ctx.error(
             ErrorType.BAD_RESPONSE, f"{ctx.where} refused the request ({sc}){detail}", code_str
         )
+    # 3xx never gets here: the fetcher follows no redirect and reports it itself (with the
+    # Location redacted of the gateway's secrets), before calling normalize.
     return ctx.error(
         ErrorType.BAD_RESPONSE, f"{ctx.where} answered HTTP {sc} unexpectedly{detail}", code_str
     )

@@ -603,12 +603,6 @@ def test_native_1100_on_429_is_not_a_rate_limit() -> None:
         (400, ErrorType.BAD_RESPONSE, "https://relay.test refused the request (400)"),
         (418, ErrorType.BAD_RESPONSE, "https://relay.test answered HTTP 418 unexpectedly"),
         (
-            302,
-            ErrorType.BAD_RESPONSE,
-            "https://relay.test redirected (302) to https://relay.test/login:"
-            " is the base URL right?",
-        ),
-        (
             100,
             ErrorType.BAD_RESPONSE,
             "https://relay.test answered HTTP 100 unexpectedly",

@@ -9,7 +9,6 @@ the header and the table read the same way.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rich.style import Style
@@ -51,14 +50,6 @@ def count_marks(entry: WatchEntry) -> tuple[str, ...]:
     if entry.last_error is not None:
         marks += ("error",)
     return marks
-
-
-def count_states(entries: Iterable[WatchEntry]) -> Counter[str]:
-    """Tasks per status; ``error`` counts every task whose last poll failed."""
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        counts.update(count_marks(entry))
-    return counts
 
 
 DETAILED_STATES = (PollerState.BACKING_OFF.value, PollerState.AUTH_FAILED.value, "crashed")
