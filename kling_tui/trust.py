@@ -46,7 +46,8 @@ _HEADER = (
 )
 
 _Pair = tuple[str, str]
-_Signature = tuple[int, int, int] | None
+_Signature = tuple[int, int, int, int, int, int] | None
+"""mtime, ctime (a chmod changes only that), size, inode, mode, owner."""
 
 
 def default_trust_path() -> Path:
@@ -99,7 +100,7 @@ class TrustedOrigins:
             st = os.stat(self.path)
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_mode, st.st_uid)
 
     def _refresh(self) -> None:
         signature = self._signature()
