@@ -387,7 +387,8 @@ class Poller:
     async def run(self) -> None:
         """Poll until ``stop()``. Network and server failures never end this loop."""
         self._wake = asyncio.Event()
-        self._stopping = False
+        # ``_stopping`` is reset when the loop ends, not here: a ``stop()`` that came before
+        # this task first ran (``wait`` with every task already finished) must still count.
         self._update_state()
         try:
             while not self._stopping:
@@ -424,7 +425,10 @@ class Poller:
                 task.cancel()
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
-            await self._flush_reporting()
+            try:
+                await self._flush_reporting()
+            finally:
+                self._stopping = False
 
     async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
         """Poll every unfinished task (or the given ones) once, save, and return them."""

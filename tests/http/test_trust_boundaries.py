@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from kling_tui.cli import main
 from kling_tui.config import AppConfig
@@ -217,3 +219,74 @@ async def test_the_one_url_builder_refuses_a_bad_prefix_built_in_code(
         result = await fetcher.fetch_id(task.task_id, "text2video", bad)
     assert isinstance(result, FetchError) and "path_prefix" in result.message
     assert sim.requests == []
+
+
+# -- item 3: text from the file reaches no output raw -----------------------------------------
+
+RAW_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+"""Bytes no output may hold raw: C0 but newline and tab, DEL, C1, bidi controls."""
+
+
+def test_a_label_with_an_osc_52_escape_never_reaches_ls_raw(
+    watchlist: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``add --label $'x\\e]52;c;cHduZWQ=\\a'`` then ``ls | cat -v``: no raw escape."""
+    task = sim.add_task()
+    assert run("add", "--label", "x\x1b]52;c;cHduZWQ=\x07", task.task_id)[0] == 0
+    assert "\x1b" not in watchlist.read_text()
+    for argv in (("ls",), ("ls", "--json")):
+        code, out = run(*argv)
+        assert code == 0
+        assert not RAW_CONTROL.search(out), repr(out)
+        assert "x\\x1b]52;c;cHduZWQ=\\x07" in out.replace("\\\\", "\\")
+
+
+def test_a_hostile_watch_list_is_clean_on_every_command(
+    watchlist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Escapes stored in the file (a message, status word, ids, URL, label, error) reach
+    neither ``ls``, ``watch``, ``wait`` nor their ``--json`` forms raw."""
+    hostile = "a\x1b[2J \x1b]52;c;cHduZWQ=\x07 \x9b2J \u202eevil [@click=app.quit]"
+    doc = {
+        "version": 1,
+        "tasks": [
+            {
+                "id": "866889456698785798",
+                "kind": "text2video",
+                "gateway": "h",
+                "label": hostile,
+                "added_at": datetime(2026, 11, 22, tzinfo=UTC),
+                "last": {
+                    "status": "failed",
+                    "status_raw": hostile,
+                    "message": hostile,
+                    "external_task_id": hostile,
+                    "fetched_at": datetime(2026, 11, 22, tzinfo=UTC),
+                    "videos": [{"id": hostile, "url": "https://cdn.example/\x1b]52;c;eA==\x07"}],
+                },
+                "error": {
+                    "type": "server",
+                    "message": hostile,
+                    "at": datetime(2026, 11, 22, tzinfo=UTC),
+                },
+            }
+        ],
+    }
+    write(watchlist, tomli_w.dumps(doc))
+    for argv in (
+        ("ls",),
+        ("ls", "--json"),
+        ("watch", "--once"),
+        ("watch", "--once", "--json"),
+        ("wait", "--timeout", "1"),
+        ("wait", "--timeout", "1", "--json"),
+    ):
+        code, out = run(*argv)
+        captured = capsys.readouterr()
+        assert code in (0, 1), (argv, captured.err)
+        for text in (out, captured.out, captured.err):
+            assert not RAW_CONTROL.search(text), (argv, text)
+        if argv[0] == "ls":
+            assert "[@click=app.quit]" in out  # data, shown as it is
