@@ -395,6 +395,13 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         base_url=gateway.base_url if adhoc else None,
         path_prefix=gateway.path_prefix if adhoc else None,
     )
+    if adhoc:  # typed here, so trusted: the one way a watch-list address earns a token
+        from kling_tui.trust import TrustedOrigins
+
+        try:
+            TrustedOrigins().add(gateway.name, gateway.origin)
+        except OSError as exc:
+            raise UsageError(f"cannot record {gateway.origin} as trusted: {exc}") from None
     store = _store(args)
     result = store.add(entries)
     for e in result.added:
