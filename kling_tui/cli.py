@@ -395,6 +395,13 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         base_url=gateway.base_url if adhoc else None,
         path_prefix=gateway.path_prefix if adhoc else None,
     )
+    if adhoc:  # typed here, so trusted: the one way a watch-list address earns a token
+        from kling_tui.trust import TrustedOrigins
+
+        try:
+            TrustedOrigins().add(gateway.name, gateway.origin)
+        except OSError as exc:
+            raise UsageError(f"cannot record {gateway.origin} as trusted: {exc}") from None
     store = _store(args)
     result = store.add(entries)
     for e in result.added:
@@ -550,7 +557,7 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
                 _emit(entry, args.json, out)
             if entry.finished:
                 pending.discard(entry.key)
-            elif entry.last_error is not None and not entry.last_error.type.retryable:
+            elif entry.last_error is not None and entry.last_error.type.policy.needs_operator:
                 gave_up.add(entry.key)  # auth, account, not found: waiting will not fix it
                 pending.discard(entry.key)
         if not pending:

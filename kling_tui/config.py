@@ -18,8 +18,6 @@ import difflib
 import math
 import os
 import re
-import shlex
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -32,7 +30,9 @@ import tomli_w
 
 from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+from kling_tui.safe_read import FileRefused, MiB, access_problem, describe_size, read_regular
 from kling_tui.sanitize import clean_text
+from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 __all__ = [
     "ADHOC_GATEWAY",
@@ -328,30 +328,30 @@ def config_path(flag: str | os.PathLike[str] | None, env: Mapping[str, str]) -> 
 # -- reading --------------------------------------------------------------------------------
 
 
-def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], int]:
-    """Parse the file; return the data and its permission bits (0 when absent).
+MAX_CONFIG_BYTES = 1 * MiB
+"""A config is a few hundred bytes; anything near this is not a config (or is /dev/zero)."""
+
+
+def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], os.stat_result | None]:
+    """Parse the file; return the data and the ``fstat`` of what was read (``None``: absent).
 
     A missing file at the default location is an empty config; a missing file the operator
     named (``named_by``) is an error, because a typo there would otherwise silently drop all
-    their settings. Mode comes from ``fstat`` of the descriptor we read, not a second lookup.
+    their settings. Only a regular file of at most 1 MiB is read (a FIFO would block, a
+    device never end): see :func:`~kling_tui.safe_read.read_regular`.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        raw, st = read_regular(path, limit=MAX_CONFIG_BYTES)
     except FileNotFoundError:
         if named_by is None:
-            return {}, 0
+            return {}, None
         raise ConfigError(path, None, f"an existing file (named by {named_by})") from None
+    except FileRefused as exc:
+        what = f"a file of at most {describe_size(MAX_CONFIG_BYTES)}"
+        what = what if exc.too_large else "a regular file"
+        raise ConfigError(path, None, f"{what} ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(path, None, f"a readable file ({exc.strerror or exc})") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise ConfigError(path, None, "a regular file")
-    with os.fdopen(fd, "rb") as fp:
-        try:
-            raw = fp.read()
-        except OSError as exc:
-            raise ConfigError(path, None, f"a readable file ({exc.strerror or exc})") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -360,17 +360,21 @@ def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], int]:
         match = _TOML_LINE_RE.search(str(exc))
         line = int(match.group(1)) if match else None
         raise ConfigError(path, None, f"valid TOML: {exc}", line=line) from None
-    return data, stat.S_IMODE(st.st_mode)
+    return data, st
 
 
-def _check_private(path: Path, mode: int, data: dict[str, Any]) -> None:
-    """Refuse a group/other-readable file that holds a token or key.
-
-    Refusing (rather than warning) is deliberate: a warning scrolls away, while the token is
-    already exposed to every local user. Skipped on Windows, where mode bits mean nothing.
-    """
-    if os.name == "nt" or not mode & 0o077:
+def _check_private(path: Path, st: os.stat_result | None, data: dict[str, Any]) -> None:
+    """Refuse a file others can write (it decides where tokens are sent), and a file others
+    can read when it holds a token or key: :func:`~kling_tui.safe_read.access_problem`."""
+    if st is None:
         return
+    problem = access_problem(path, st)
+    if problem is not None:
+        raise ConfigError(
+            path,
+            None,
+            f"a file only its owner can change, since it says where tokens go ({problem})",
+        )
     gateways = data.get("gateways")
     if not isinstance(gateways, dict):
         return
@@ -378,12 +382,11 @@ def _check_private(path: Path, mode: int, data: dict[str, Any]) -> None:
         if not isinstance(table, dict):
             continue
         for key in _SECRET_KEYS:
-            if key in table:
+            if key in table and (problem := access_problem(path, st, secret=True)) is not None:
                 raise ConfigError(
                     path,
                     f"gateways.{name}.{key}",
-                    f"a file only its owner can read, since it holds a secret (mode is "
-                    f"{mode:04o}): run chmod 600 {shlex.quote(str(path))}",
+                    f"a file only its owner can read, since it holds a secret ({problem})",
                 )
 
 
@@ -454,47 +457,22 @@ class _Reader:
         return value
 
     def base_url(self, value: Any, key: str) -> str:
-        """``http(s)://host[:port]`` with nothing else: the path belongs in ``path_prefix``.
-
-        Userinfo is refused *and not echoed* (it may be a password); a path gets a pointer to
-        ``path_prefix``. A trailing ``/`` is dropped so URLs join one way.
-        """
-        expected = "an http(s) URL"
-        if not isinstance(value, str):
-            raise self.error(key, expected, value)
-        text = value.strip()
-        if any(c.isspace() or ord(c) < 0x20 or ord(c) >= 0x7F for c in text):
-            raise self.error(key, expected + " (no whitespace, control or non-ASCII characters)")
+        """``http(s)://host[:port]`` with nothing else: :func:`~kling_tui.urls.check_base_url`,
+        the rule the watch list's ``base_url`` follows too. Userinfo is not echoed."""
         try:
-            parts = urlsplit(text)
-            port_ok = parts.port is None or parts.port > 0
-        except ValueError:
-            raise self.error(key, expected + " (with a valid host and port)", value) from None
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise self.error(key, expected, value)
-        if "@" in parts.netloc:
-            raise self.error(key, expected + " without user:password@ (put the token elsewhere)")
-        if not port_ok:
-            raise self.error(key, expected + " (with a valid port)", value)
-        if parts.path not in ("", "/"):
-            raise self.error(
-                key, f"{expected} without a path (put {parts.path!r} in path_prefix)", value
-            )
-        if parts.query or parts.fragment or text.endswith(("?", "#")):
-            raise self.error(key, expected + " without ?query or #fragment", value)
-        return text.rstrip("/")
+            return check_base_url(value)
+        except UrlRuleError as exc:
+            raise (
+                self.error(key, exc.expected, value) if exc.echo else self.error(key, exc.expected)
+            ) from None
 
     def path_prefix(self, value: Any, key: str) -> str:
-        """A URL path starting with ``/`` (``/kling/v1``, ``/v1``); ``/`` alone means none."""
-        if (
-            not isinstance(value, str)
-            or not value.startswith("/")
-            or any(c.isspace() or ord(c) < 0x20 or ord(c) >= 0x7F for c in value)
-            or any(c in value for c in "?#\\")
-            or ".." in value.split("/")
-        ):
-            raise self.error(key, "a path starting with '/', such as /kling/v1 or /v1", value)
-        return value.rstrip("/") or "/"
+        """A URL path starting with ``/`` (``/kling/v1``, ``/v1``); ``/`` alone means none:
+        :func:`~kling_tui.urls.check_path_prefix`, shared with the watch list."""
+        try:
+            return check_path_prefix(value)
+        except UrlRuleError as exc:
+            raise self.error(key, exc.expected, value) from None
 
 
 def _secret_from_env(env: Mapping[str, str], var: str) -> Secret | None:
@@ -722,8 +700,8 @@ def load_config(
         named_by: str | None = "--config"
     else:
         named_by = CONFIG_ENV if env.get(CONFIG_ENV) else None
-    data, mode = _read_file(path, named_by)
-    _check_private(path, mode, data)
+    data, st = _read_file(path, named_by)
+    _check_private(path, st, data)
     config = _from_data(path, data, env)
     gateways = config.gateways
 
@@ -805,9 +783,11 @@ def remember_theme(path: Path, theme: str) -> None:
         raise ConfigError(path, "theme", "a theme name (letters, digits, '_', '.', '-')", theme)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, limit=MAX_CONFIG_BYTES)[0].decode("utf-8")
     except FileNotFoundError:
         text = ""
+    except FileRefused as exc:
+        raise ConfigError(path, None, f"a regular file ({exc.reason})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, None, f"a readable UTF-8 file ({exc})") from None
     try:
@@ -884,8 +864,8 @@ class SetupResult:
 
 def _merged(path: Path, setup: GatewaySetup, env: Mapping[str, str]) -> tuple[dict, AppConfig]:
     """The file's data with the new gateway added, validated as :func:`load_config` would."""
-    data, mode = _read_file(path, None)
-    _check_private(path, mode, data)
+    data, st = _read_file(path, None)
+    _check_private(path, st, data)
     name = _Reader(path).name(setup.name.strip(), "gateway name")
     existing = data.get("gateways", {})
     if isinstance(existing, dict) and name in existing:
@@ -933,10 +913,10 @@ def add_gateway(
     path = Path(path)
     merged, _ = _merged(path, setup, env)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, limit=MAX_CONFIG_BYTES)[0].decode("utf-8")
     except FileNotFoundError:
         text = ""
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, FileRefused) as exc:
         raise ConfigError(path, None, f"a readable UTF-8 file ({exc})") from None
     created = not text.strip()
     name = setup.name.strip()
@@ -959,7 +939,7 @@ def add_gateway(
         ) from None
     # Read back by the file rules (not load_config: a KLING_TUI_BASE_URL in the environment
     # would rewrite the result, and the operator asked for what the file says).
-    data, mode = _read_file(path, "the setup")
-    _check_private(path, mode, data)
+    data, st = _read_file(path, "the setup")
+    _check_private(path, st, data)
     config = _from_data(path, data, env)
     return SetupResult(path=path, created=created, gateway=config.gateways[name], config=config)

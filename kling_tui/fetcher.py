@@ -6,12 +6,16 @@ caller has to think about them again:
 * one pooled ``httpx.AsyncClient`` per gateway, with a cap on concurrent requests;
 * explicit connect/read timeouts *and* a bound on the whole request (httpx's read timeout
   is per read, so a server dripping bytes would otherwise never time out);
-* retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring a
-  short ``Retry-After``), never on account problems that no retry can fix, nor on a refused
-  connection or an unknown host name (nothing listens there; seconds of retries only hid it);
+* retries with exponential backoff and jitter on the error types whose policy says so
+  (``ErrorPolicy.retried_by_fetcher`` in ``models``: network errors, timeouts, 5xx and 429),
+  honouring a short ``Retry-After``; never on a refused connection or an unknown host name
+  (nothing listens there; seconds of retries only hid it);
 * a cap on the response size that also holds against compressed bodies (a gzip bomb);
 * task ids validated and percent-encoded before any request is sent;
-* no redirect followed with the token; the token never appears in any message.
+* no redirect followed with the token; the token never appears in any message;
+* a gateway's credential goes only to that gateway's configured origin, or to an origin the
+  operator recorded with ``add --base-url`` (:mod:`kling_tui.trust`): an address read from
+  the watch list alone never receives a token.
 
 Answers are turned into a ``TaskSnapshot`` or a typed ``FetchError`` by ``normalize``.
 """
@@ -31,7 +35,7 @@ import httpx
 
 from kling_tui import __version__
 from kling_tui.auth import Credential, Secret
-from kling_tui.config import AppConfig, ConfigError, GatewayConfig
+from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
 from kling_tui.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.models import (
     ErrorType,
@@ -43,13 +47,11 @@ from kling_tui.models import (
 )
 from kling_tui.normalize import normalize
 from kling_tui.sanitize import ELLIPSIS, clean_text, redact
+from kling_tui.trust import TrustedOrigins
+from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
-
-_RETRYABLE = frozenset(
-    {ErrorType.NETWORK, ErrorType.TIMEOUT, ErrorType.SERVER, ErrorType.RATE_LIMITED}
-)
 
 
 class _BodyTooLarge(Exception):
@@ -101,9 +103,10 @@ class RetryPolicy:
 
     base_delay: float = 0.5
     max_delay: float = 4.0
-    max_retry_after: float = 5.0
-    """A longer Retry-After is not waited out inside one fetch: the error goes to the
-    scheduler, which blocks the whole gateway for that long instead."""
+    max_inline_wait: float = 5.0
+    """The longest Retry-After one fetch waits out itself (seconds). A longer one is not:
+    the error goes back at once to the scheduler, which blocks the whole gateway for that
+    long (up to ``models.RETRY_AFTER_CAP``, the most a server may ask)."""
 
 
 class Fetcher:
@@ -118,8 +121,11 @@ class Fetcher:
         rng: random.Random | None = None,
         sleep: Callable[[float], object] = asyncio.sleep,
         now: Callable[[], datetime] = utcnow,
+        trusted: TrustedOrigins | None = None,
     ) -> None:
         self.config = config
+        self.trusted = trusted if trusted is not None else TrustedOrigins()
+        """Ad-hoc origins the operator recorded (``add --base-url``): see credential_refusal."""
         self.max_body = max_body
         self.retry = retry or RetryPolicy()
         self._rng = rng or random.Random()
@@ -128,7 +134,6 @@ class Fetcher:
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
         self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
-        self.requests_sent = 0
 
     # -- gateways ------------------------------------------------------------------------
 
@@ -143,9 +148,37 @@ class Fetcher:
         clean = validate_task_id(task_id)
         if clean != task_id:  # callers strip pasted ids; here surrounding blanks are a bug
             raise InvalidTaskId(task_id, "has surrounding whitespace")
-        base = gateway.base_url.rstrip("/")
-        prefix = "/" + gateway.path_prefix.strip("/") if gateway.path_prefix.strip("/") else ""
+        # The same rules as the config and the watch-list loader: a gateway built in code
+        # cannot slip ``..`` or ``?`` into the path either.
+        base = check_base_url(gateway.base_url)
+        prefix = check_path_prefix(gateway.path_prefix)
+        prefix = "" if prefix == "/" else prefix
         return f"{base}{prefix}/videos/{kind}/{percent_encode_id(clean)}"
+
+    def credential_refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> str | None:
+        """Why ``gateway``'s credential must not be sent to its ``base_url``, or ``None``.
+
+        The one rule for where a token goes: to the origin (scheme, host, port) of the
+        configured gateway of that name (config file, or ``--base-url`` on this command
+        line), or to an origin recorded for that name by ``add --base-url`` on this machine.
+        A watch-list entry's own ``base_url`` is input: on its own it earns no token.
+        """
+        if gateway.credential is None:
+            return None
+        origin = gateway.origin
+        configured = self.config.gateways.get(gateway.name)
+        if configured is not None and configured.origin == origin:
+            return None
+        if self.trusted.allows(gateway.name, origin):
+            return None
+        named = "" if gateway.name == ADHOC_GATEWAY else f" --gateway {gateway.name}"
+        why = f" ({self.trusted.problem})" if self.trusted.problem else ""
+        return (
+            f"the token for gateway {gateway.name} is not sent to {origin}: that address "
+            f"comes from the watch list, is not the gateway's configured base_url and was not "
+            f"added with --base-url on this machine{why}. If you trust it, run: kling-tui "
+            f"add{named} --base-url {origin} --kind {kind} {task_id}"
+        )
 
     def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         key = (gateway.name, gateway.base_url, gateway.path_prefix)
@@ -224,6 +257,16 @@ class Fetcher:
             url = self.url_for(gateway, kind, task_id)
         except InvalidTaskId as exc:
             return FetchError(ErrorType.INVALID_ID, str(exc), at=self._now())
+        except UrlRuleError as exc:
+            return FetchError(
+                ErrorType.BAD_RESPONSE,
+                f"cannot query {task_id}: gateway {gateway.name}'s base_url or path_prefix "
+                f"is not valid: expected {exc.expected}",
+                at=self._now(),
+            )
+        refused = self.credential_refusal(gateway, task_id, kind)
+        if refused is not None:
+            return FetchError(ErrorType.AUTH, refused, at=self._now())
         if gateway.credential is None:
             return FetchError(
                 ErrorType.AUTH,
@@ -258,14 +301,16 @@ class Fetcher:
         for attempt in range(tries):
             result, retry = await self._attempt(url, task_id, kind, gateway)
             attempts.append(result)
-            if not retry or not isinstance(result, FetchError) or result.type not in _RETRYABLE:
+            if not retry or not isinstance(result, FetchError):
+                return result
+            if not result.type.policy.retried_by_fetcher:
                 return result
             if attempt == tries - 1:
                 break
             delay = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
             delay *= 0.5 + self._rng.random()  # jitter around the exponential step
             if result.retry_after is not None:
-                if result.retry_after > self.retry.max_retry_after:
+                if result.retry_after > self.retry.max_inline_wait:
                     return result  # the scheduler blocks the gateway for that long
                 delay = max(delay, result.retry_after)
             await self._sleep(delay)
@@ -278,7 +323,6 @@ class Fetcher:
         client, limit = self._client(gateway)
         origin = gateway.origin
         async with limit:
-            self.requests_sent += 1
             try:
                 async with asyncio.timeout(gateway.timeout):
                     async with client.stream("GET", url) as response:

@@ -38,7 +38,12 @@ class Status(StrEnum):
 
 
 class ErrorType(StrEnum):
-    """Why a fetch failed. Each type implies a different operator action."""
+    """Why a fetch failed. Each type implies a different operator action.
+
+    What a type *means* to the program (retried inside a fetch? stops the task? blames
+    the gateway? needs the operator?) is decided once, in ``ERROR_POLICY`` below; the
+    fetcher, the scheduler, the poller and ``wait`` all read it from there.
+    """
 
     AUTH = "auth"
     ACCOUNT = "account"
@@ -51,15 +56,70 @@ class ErrorType(StrEnum):
     INVALID_ID = "invalid_id"
 
     @property
-    def retryable(self) -> bool:
-        """Errors a retry or a later poll can fix; auth/account/invalid id need a human."""
-        return self in (
-            ErrorType.RATE_LIMITED,
-            ErrorType.SERVER,
-            ErrorType.NETWORK,
-            ErrorType.TIMEOUT,
-            ErrorType.BAD_RESPONSE,
-        )
+    def policy(self) -> ErrorPolicy:
+        """This type's row of ``ERROR_POLICY``."""
+        return ERROR_POLICY[self]
+
+
+class GatewayState(StrEnum):
+    """What the scheduler knows about one whole gateway (``Scheduler.gateway_state``)."""
+
+    OK = "ok"
+    BACKING_OFF = "backing_off"
+    """Blocked by a Retry-After, or some of its tasks wait out an error backoff."""
+    AUTH_FAILED = "auth_failed"
+    ACCOUNT = "account"
+
+    @property
+    def failing(self) -> bool:
+        """The gateway refuses us (token or account): its tasks are slowed until a good answer."""
+        return self in (GatewayState.AUTH_FAILED, GatewayState.ACCOUNT)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPolicy:
+    """What one error type means to the program. One row per ``ErrorType``."""
+
+    retried_by_fetcher: bool = False
+    """Retried with backoff inside one fetch (``Fetcher``). Two fetcher details on top:
+    a Retry-After longer than ``RetryPolicy.max_inline_wait`` is handed to the scheduler at
+    once, and a refused connection or an unknown host name (a NETWORK error, told apart by
+    the exception, not the type) is not retried inline."""
+    stops_task: bool = False
+    """The task is not polled again until refreshed (``Scheduler``)."""
+    gateway_state: GatewayState | None = None
+    """Not None: the error blames the whole gateway, which enters this state until a good
+    answer, its tasks slowed to the slowest rate (``Scheduler``; the poller reports
+    ``auth failed``)."""
+    retry_after_blocks_gateway: bool = False
+    """A Retry-After on this error blocks every task of the gateway that long (``Scheduler``;
+    the gateway is ``BACKING_OFF`` meanwhile). Only a rate limit speaks for the gateway."""
+    needs_operator: bool = False
+    """Waiting cannot fix it: ``wait`` gives up on the task instead of waiting on."""
+
+
+ERROR_POLICY: dict[ErrorType, ErrorPolicy] = {
+    ErrorType.AUTH: ErrorPolicy(gateway_state=GatewayState.AUTH_FAILED, needs_operator=True),
+    ErrorType.ACCOUNT: ErrorPolicy(gateway_state=GatewayState.ACCOUNT, needs_operator=True),
+    ErrorType.NOT_FOUND: ErrorPolicy(stops_task=True, needs_operator=True),
+    ErrorType.INVALID_ID: ErrorPolicy(stops_task=True, needs_operator=True),
+    ErrorType.RATE_LIMITED: ErrorPolicy(retried_by_fetcher=True, retry_after_blocks_gateway=True),
+    ErrorType.SERVER: ErrorPolicy(retried_by_fetcher=True),
+    ErrorType.NETWORK: ErrorPolicy(retried_by_fetcher=True),
+    ErrorType.TIMEOUT: ErrorPolicy(retried_by_fetcher=True),
+    # An answer we could not use (garbled or cut-off JSON, an HTML page, a 400, a policy
+    # refusal, a redirect, a body over the size cap, an unknown gateway name): the same
+    # request seconds later almost always gets the same answer, so the fetcher does not
+    # retry it inline (that would only multiply the load and delay the report). But a relay
+    # that hiccups is fixed by a later poll, and it is no human's job yet: the task keeps
+    # being polled with error backoff, and ``wait`` keeps waiting.
+    ErrorType.BAD_RESPONSE: ErrorPolicy(),
+}
+"""The one error policy. A new ``ErrorType`` without a row here fails the policy test."""
+
+RETRY_AFTER_CAP = 600.0
+"""The longest Retry-After (seconds) a server may impose: a longer one is taken as this
+(normalize caps what it parses; the scheduler caps again what it is given)."""
 
 
 def utcnow() -> datetime:

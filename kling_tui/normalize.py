@@ -44,10 +44,18 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, Video, utcnow
+from kling_tui.models import (
+    RETRY_AFTER_CAP,
+    ErrorType,
+    FetchError,
+    Status,
+    TaskSnapshot,
+    Video,
+    utcnow,
+)
 from kling_tui.sanitize import clean_text
 
-__all__ = ["MAX_RETRY_AFTER", "RAW_LIMIT", "normalize"]
+__all__ = ["RAW_LIMIT", "normalize"]
 
 MESSAGE_LIMIT = 2000
 """Cap for a task's message (failure reason) in a snapshot."""
@@ -59,8 +67,6 @@ WORD_LIMIT = 100
 """Cap for a status word (``status_raw``) and an error code."""
 RAW_LIMIT = 64 * 1024
 """Cap for ``TaskSnapshot.raw`` (characters)."""
-MAX_RETRY_AFTER = 600.0
-"""A ``Retry-After`` longer than this is treated as this (seconds)."""
 MAX_VIDEOS = 64
 MAX_RELAY_DEPTH = 4
 """How many relays-behind-relays we follow looking for the native answer."""
@@ -544,18 +550,12 @@ def _classify(
         return ctx.error(
             ErrorType.BAD_RESPONSE, f"{ctx.where} answered with an error{detail}", code_str
         )
-    if 300 <= sc < 400:
-        location = clean_text(_header(ctx.headers, "location"), 300)
-        to = f" to {location}" if location else ""
-        return ctx.error(
-            ErrorType.BAD_RESPONSE,
-            f"{ctx.where} redirected ({sc}){to}: is the base URL right?{detail}",
-            code_str,
-        )
     if sc == 400:
         return ctx.error(
             ErrorType.BAD_RESPONSE, f"{ctx.where} refused the request ({sc}){detail}", code_str
         )
+    # 3xx never gets here: the fetcher follows no redirect and reports it itself (with the
+    # Location redacted of the gateway's secrets), before calling normalize.
     return ctx.error(
         ErrorType.BAD_RESPONSE, f"{ctx.where} answered HTTP {sc} unexpectedly{detail}", code_str
     )
@@ -668,7 +668,7 @@ def _retry_after(value: str, now: datetime) -> float | None:
         seconds = (when - now).total_seconds()
     if math.isnan(seconds):
         return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
 # -- fields -------------------------------------------------------------------------------

@@ -51,9 +51,6 @@ from kling_tui.watchlist import AddResult, WatchList, WatchListError
 log = logging.getLogger(__name__)
 
 
-_AUTHISH = (ErrorType.AUTH, ErrorType.ACCOUNT)
-
-
 class TaskFetcher(Protocol):
     """What the poller needs of a fetcher (the real one is ``kling_tui.fetcher.Fetcher``)."""
 
@@ -403,9 +400,7 @@ class Poller:
     def _update_state(self) -> None:
         """Recompute the overall state; O(gateways) unless authentication is failing."""
         gateways = list(self._gateway_counts)
-        failing = [
-            g for g in gateways if self.scheduler.gateway_state(g) in ("auth_failed", "account")
-        ]
+        failing = [g for g in gateways if self.scheduler.gateway_state(g).failing]
         if self._paused:
             state, detail = PollerState.PAUSED, "polling paused"
         elif failing:
@@ -414,7 +409,11 @@ class Poller:
             if state != self._state:  # the message is worth one scan, only on the change
                 for e in self._entries.values():
                     err = e.last_error
-                    if err is not None and e.gateway in failing and err.type in _AUTHISH:
+                    if (
+                        err is not None
+                        and e.gateway in failing
+                        and err.type.policy.gateway_state is not None
+                    ):
                         detail = err.message
         elif self.scheduler.backing_off:
             state, detail = PollerState.BACKING_OFF, "backing off after errors"

@@ -33,10 +33,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kling_tui.eta import seconds_left
-from kling_tui.models import ErrorType, FetchError, FetchResult, Status, TaskKey
-
-_STOP_ERRORS = frozenset({ErrorType.NOT_FOUND, ErrorType.INVALID_ID})
-_GATEWAY_ERRORS = {ErrorType.AUTH: "auth_failed", ErrorType.ACCOUNT: "account"}
+from kling_tui.models import (
+    RETRY_AFTER_CAP,
+    FetchError,
+    FetchResult,
+    GatewayState,
+    Status,
+    TaskKey,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,6 @@ class PollPolicy:
     error_max: float = 300.0
     jitter: float = 0.2
     """Fraction of random spread on error backoff and Retry-After, so clients desynchronise."""
-    max_retry_after: float = 600.0
 
 
 @dataclass(slots=True)
@@ -93,7 +96,8 @@ class _Gateway:
     heap: list[tuple[float, int, int, TaskKey]] = field(default_factory=list)
     in_flight: int = 0
     blocked_until: float = 0.0
-    failure: str | None = None  # "auth_failed" / "account"
+    failure: GatewayState | None = None
+    """Set by an error that blames the whole gateway (``ErrorPolicy.gateway_state``)."""
 
 
 class Scheduler:
@@ -164,16 +168,16 @@ class Scheduler:
             return None
         return gw.blocked_until
 
-    def gateway_state(self, gateway: str) -> str:
-        """``ok``, ``backing_off``, ``auth_failed`` or ``account``."""
+    def gateway_state(self, gateway: str) -> GatewayState:
+        """A failure that blames the gateway wins; then backing off; else ok."""
         gw = self._gateways.get(gateway)
         if gw is None:
-            return "ok"
-        if gw.failure:
+            return GatewayState.OK
+        if gw.failure is not None:
             return gw.failure
         if gw.blocked_until > self._now or any(k.gateway == gateway for k in self._erroring):
-            return "backing_off"
-        return "ok"
+            return GatewayState.BACKING_OFF
+        return GatewayState.OK
 
     @property
     def backing_off(self) -> bool:
@@ -346,22 +350,23 @@ class Scheduler:
         self, task: TaskSchedule, gw: _Gateway, now: float, error: FetchError
     ) -> None:
         p = self.policy
-        if error.type in _STOP_ERRORS:
+        rule = error.type.policy
+        if rule.stops_task:
             task.stopped = True
             task.next_due = None
             task.generation += 1
             self._erroring.discard(task.key)
             return
-        if error.type in _GATEWAY_ERRORS:
-            gw.failure = _GATEWAY_ERRORS[error.type]
+        if rule.gateway_state is not None:
+            gw.failure = rule.gateway_state
             self._push(task, now + p.max_interval)
             return
         task.error_count += 1
         self._erroring.add(task.key)
         spread = 1 + p.jitter * (2 * self._rng.random() - 1)
         delay = min(p.error_max, p.error_base * 2 ** (task.error_count - 1)) * spread
-        if error.type is ErrorType.RATE_LIMITED and error.retry_after is not None:
-            wait = min(error.retry_after, p.max_retry_after)
+        if rule.retry_after_blocks_gateway and error.retry_after is not None:
+            wait = min(error.retry_after, RETRY_AFTER_CAP)
             gw.blocked_until = max(gw.blocked_until, now + wait)
             delay = max(delay, wait * (1 + p.jitter * self._rng.random()))
         self._push(task, now + delay)

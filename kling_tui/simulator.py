@@ -427,7 +427,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.sim._answer(self)
 
     def _not_allowed(self) -> None:
-        self.server.sim._log(self.command, self.path)
+        self.server.sim._log(self.command, self.path, self.headers.get("Authorization"))
         self._drain_body()
         self._send(405, _dumps({"error": {"message": "method not allowed", "type": "sim"}}))
 
@@ -435,7 +435,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         """405 without a body: a HEAD answer must not carry one, or keep-alive desyncs."""
-        self.server.sim._log(self.command, self.path)
+        self.server.sim._log(self.command, self.path, self.headers.get("Authorization"))
         self._send(405, b"")
 
 
@@ -468,6 +468,9 @@ class Simulator:
         self.requests: list[tuple[str, str]] = []
         self.bearers: set[str] = set()
         """Every bearer token received (tests grep outputs for them, JWTs included)."""
+        self.authorization: list[str | None] = []
+        """Each request's ``Authorization`` header (None: none sent), in ``requests`` order:
+        tests check that a token never reaches a host it must not."""
         self.errors: list[str] = []
         """Unexpected exceptions raised while answering (a simulator bug); never printed."""
         self._port = port
@@ -657,14 +660,16 @@ class Simulator:
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.authorization.clear()
 
     def _record_error(self, text: str) -> None:
         with self._lock:
             self.errors.append(text)
 
-    def _log(self, method: str, path: str) -> None:
+    def _log(self, method: str, path: str, authorization: str | None = None) -> None:
         with self._lock:
             self.requests.append((method, path))
+            self.authorization.append(authorization)
 
     # -- answering
 
@@ -815,7 +820,7 @@ class Simulator:
 
     def _answer(self, h: _Handler) -> None:
         """Route one GET: video file, fault, auth, task lookup, then the envelope."""
-        self._log("GET", h.path)
+        self._log("GET", h.path, h.headers.get("Authorization"))
         scheme, _, bearer = (h.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and bearer.strip():
             with self._lock:

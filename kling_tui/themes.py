@@ -44,6 +44,8 @@ from typing import Any
 
 import platformdirs
 
+from kling_tui.safe_read import FileRefused, read_regular
+
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")
 
@@ -381,12 +383,9 @@ def theme_from_dict(
 def load_theme_file(path: Path, *, bundled: bool = False) -> ThemeSpec:
     """Read and validate one theme file; raises ``ThemeError`` naming the file and key."""
     try:
-        size = path.stat().st_size
-        if size > MAX_THEME_FILE_BYTES:
-            raise ThemeError(
-                path, None, f"file is too large ({size} bytes, at most {MAX_THEME_FILE_BYTES})"
-            )
-        raw = path.read_bytes()
+        raw, _ = read_regular(path, limit=MAX_THEME_FILE_BYTES)  # a FIFO would block
+    except FileRefused as exc:
+        raise ThemeError(path, None, exc.reason) from None
     except OSError as exc:
         raise ThemeError(path, None, f"cannot read: {exc.strerror or exc}") from None
     try:

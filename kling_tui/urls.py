@@ -1,4 +1,11 @@
-"""Decide whether a URL from a server answer may be handed to the web browser.
+"""The URL rules: which URL may be opened in a browser, and what a gateway's URL may be.
+
+Gateway URLs (``base_url``, ``path_prefix``) come from the config, the command line and the
+watch list, and all three go through :func:`check_base_url` and :func:`check_path_prefix`:
+a watch-list entry with ``path_prefix = "/kling/v1/../../v1/account/costs?q="`` would
+otherwise send an authenticated request to another endpoint of the same host.
+
+Browser URLs:
 
 ``webbrowser.open`` passes its argument to a browser command unchanged: ``file://`` and
 ``javascript:`` URLs, or a string starting with ``-`` (read as a command-line option), are a
@@ -9,6 +16,7 @@ Normalising first (stripping, unquoting) would check a different string than the
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
@@ -67,3 +75,68 @@ def check_open_url(raw: str) -> str | None:
     if port == 0:
         return "its port is 0"
     return None
+
+
+# -- gateway URLs ----------------------------------------------------------------------------
+
+
+class UrlRuleError(ValueError):
+    """A gateway URL breaks the rule. ``expected`` says what would be accepted; ``echo`` is
+    False when the value must not be repeated in a message (it may hold a password)."""
+
+    def __init__(self, expected: str, *, echo: bool = True) -> None:
+        self.expected = expected
+        self.echo = echo
+        super().__init__(expected)
+
+
+PATH_PREFIX_RULE = "a path starting with '/', such as /kling/v1 or /v1"
+_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
+
+
+def check_path_prefix(value: object) -> str:
+    """A gateway's ``path_prefix``, normalised: no trailing ``/``; ``/`` alone means none.
+
+    Segments of unreserved URL characters only: no ``..`` or ``.`` (a request would leave
+    the API's path), no empty segment, no ``%`` (``%2e%2e`` is ``..`` to many servers), no
+    ``?``, ``#``, backslash, whitespace, control or non-ASCII character.
+    """
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise UrlRuleError(PATH_PREFIX_RULE)
+    trimmed = value.rstrip("/")
+    for segment in trimmed.split("/")[1:]:
+        if segment in (".", "..") or not _SEGMENT.fullmatch(segment):
+            raise UrlRuleError(PATH_PREFIX_RULE)
+    return trimmed or "/"
+
+
+def check_base_url(value: object) -> str:
+    """A gateway's ``base_url``: ``http(s)://host[:port]`` and nothing else, without a
+    trailing ``/``. The path belongs in ``path_prefix``; userinfo is refused and, since it
+    may be a password, not echoed."""
+    expected = "an http(s) URL"
+    if not isinstance(value, str):
+        raise UrlRuleError(expected)
+    text = value.strip()
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) >= 0x7F for c in text):
+        raise UrlRuleError(
+            expected + " (no whitespace, control or non-ASCII characters)", echo=False
+        )
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        raise UrlRuleError(expected + " (with a valid host and port)") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UrlRuleError(expected)
+    if "@" in parts.netloc:
+        raise UrlRuleError(
+            expected + " without user:password@ (put the token elsewhere)", echo=False
+        )
+    if not port_ok:
+        raise UrlRuleError(expected + " (with a valid port)")
+    if parts.path not in ("", "/"):
+        raise UrlRuleError(f"{expected} without a path (put {parts.path!r} in path_prefix)")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise UrlRuleError(expected + " without ?query or #fragment")
+    return text.rstrip("/")

@@ -14,6 +14,14 @@ This is the ONE store. Losing or corrupting it is the worst thing kling-tui can 
 * keys this version does not know are kept on rewrite (top level, per task, and inside a
   task's ``last``/``error`` tables), so a newer kling-tui or a hand edit is not undone.
 
+The file is also *input*, never trusted state: it may be hand-edited or come from
+elsewhere. So it is read only if it is a regular file of at most 256 MiB that no one but
+its owner can write; every text field is passed through :func:`~kling_tui.sanitize.clean_text`
+as it is loaded (so the dashboard, ``ls``, ``watch``, ``wait`` and ``--json`` all get clean
+text); an entry's ``base_url`` and ``path_prefix`` must follow the config's URL rules
+(:mod:`kling_tui.urls`); and an entry's ``base_url`` alone earns no token (the fetcher's
+rule, :mod:`kling_tui.trust`).
+
 Unknown keys of a task's table live in ``WatchEntry.extra``. Unknown keys *inside* the
 task's ``[tasks.last]`` / ``[tasks.error]`` tables live in ``extra["last"]`` /
 ``extra["error"]`` (each a dict) and are merged back into those tables on write, as long
@@ -64,6 +72,10 @@ from kling_tui.models import (
     WatchEntry,
     utcnow,
 )
+from kling_tui.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
+from kling_tui.safe_read import FileRefused, MiB, access_problem, read_regular
+from kling_tui.sanitize import clean_text
+from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 __all__ = [
     "FORMAT_VERSION",
@@ -81,6 +93,11 @@ __all__ = [
 FORMAT_VERSION = 1
 WATCHLIST_ENV = "KLING_TUI_WATCHLIST"
 LOCK_TIMEOUT = 30.0
+MAX_WATCHLIST_BYTES = 256 * MiB
+"""10,000 tasks take 4.4 MB: far above any real list, far below "reads /dev/zero forever"."""
+LABEL_LIMIT = 500
+"""Labels are the operator's own short notes; a longer one is cut (with ``…``) on entry."""
+GATEWAY_NAME_LIMIT = 100
 """Seconds to wait for another process's read-modify-write (which takes well under one)."""
 
 _HEADER = (
@@ -145,7 +162,13 @@ def new_entries(
     path_prefix: str | None = None,
 ) -> list[WatchEntry]:
     """Entries for tasks about to be watched, all added at the same instant (``kling-tui add``
-    and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL."""
+    and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL.
+
+    The label is cleaned here (:func:`~kling_tui.sanitize.clean_text`): typed text may hold
+    escape sequences (``--label $'x\\e]52;c;...\\a'``) and must reach no terminal raw.
+    """
+    if label is not None:
+        label = clean_text(label, LABEL_LIMIT)
     return [
         WatchEntry(
             task_id=task_id,
@@ -454,6 +477,24 @@ def _opt_str(table: dict[str, Any], key: str, what: str) -> str | None:
     raise _Invalid(f"{what} must be a string, got {_show(value)}")
 
 
+def _opt_clean(table: dict[str, Any], key: str, what: str, limit: int) -> str | None:
+    """An optional text field, cleaned for the terminal (see the module docstring)."""
+    value = _opt_str(table, key, what)
+    return None if value is None else clean_text(value, limit)
+
+
+def _url_rule(table: dict[str, Any], key: str, check: Any) -> str | None:
+    """``base_url`` / ``path_prefix`` of an entry: the config's own rule (``check``)."""
+    value = _opt_str(table, key, key)
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except UrlRuleError as exc:
+        got = f", got {_show(value)}" if exc.echo else ""
+        raise _Invalid(f"{key} must be {exc.expected}{got}") from None
+
+
 def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
     value = table.get(key)
     if value is None:
@@ -493,8 +534,8 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
             raise _Invalid(f"last.videos must hold tables, got {_show(v)}")
         videos.append(
             Video(
-                id=_opt_str(v, "id", "video id"),
-                url=_opt_str(v, "url", "video url"),
+                id=_opt_clean(v, "id", "video id", ID_LIMIT),
+                url=_opt_clean(v, "url", "video url", URL_LIMIT),
                 duration=_opt_num(v, "duration", "video duration"),
             )
         )
@@ -504,11 +545,11 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         task_id=task_id,
         kind=kind,
         status=status,
-        status_raw=_str(status_raw, "last.status_raw"),
+        status_raw=clean_text(_str(status_raw, "last.status_raw"), WORD_LIMIT),
         progress=_opt_num(last, "progress", "last.progress"),
         videos=tuple(videos),
-        message=_str(message, "last.message"),
-        external_task_id=_opt_str(last, "external_task_id", "last.external_task_id"),
+        message=clean_text(_str(message, "last.message"), MESSAGE_LIMIT),
+        external_task_id=_opt_clean(last, "external_task_id", "last.external_task_id", ID_LIMIT),
         created_at=_opt_dt(last, "created_at", "last.created_at"),
         updated_at=_opt_dt(last, "updated_at", "last.updated_at"),
         fetched_at=_dt(fetched, "last.fetched_at"),
@@ -527,9 +568,9 @@ def _error_from(err: Any) -> FetchError:
         raise _Invalid(f"error.status_code must be an integer, got {_show(status_code)}")
     return FetchError(
         type=etype,
-        message=_str(err.get("message", ""), "error.message"),
+        message=clean_text(_str(err.get("message", ""), "error.message"), MESSAGE_LIMIT),
         status_code=status_code,
-        code=_opt_str(err, "code", "error.code"),
+        code=_opt_clean(err, "code", "error.code", WORD_LIMIT),
         retry_after=_opt_num(err, "retry_after", "error.retry_after"),
         at=_dt(at, "error.at"),
     )
@@ -591,12 +632,12 @@ def _entry_from(table: Any) -> WatchEntry:
         return WatchEntry(
             task_id=task_id,
             kind=kind,
-            gateway=gateway,
+            gateway=clean_text(gateway, GATEWAY_NAME_LIMIT),
             # A hand-written entry may leave it out: it was added no later than now.
             added_at=utcnow() if added is None else _dt(added, "added_at"),
-            label=_opt_str(table, "label", "label"),
-            base_url=_opt_str(table, "base_url", "base_url"),
-            path_prefix=_opt_str(table, "path_prefix", "path_prefix"),
+            label=_opt_clean(table, "label", "label", LABEL_LIMIT),
+            base_url=_url_rule(table, "base_url", check_base_url),
+            path_prefix=_url_rule(table, "path_prefix", check_path_prefix),
             snapshot=snapshot,
             last_checked=checked,
             last_error=error,
@@ -746,8 +787,11 @@ class _ParsedCache:
         if len(data) < PARSED_CACHE_MIN_BYTES:
             return None
         try:
-            cached = json.loads(self.file.read_bytes(), object_hook=_untag)
-        except (OSError, ValueError, TypeError):
+            raw, st = read_regular(self.file, limit=2 * MAX_WATCHLIST_BYTES)
+            if access_problem(self.file, st) is not None:
+                return None  # someone else could have written it: parse the file instead
+            cached = json.loads(raw, object_hook=_untag)
+        except (OSError, ValueError, TypeError, FileRefused):
             return None
         if not isinstance(cached, dict) or cached.get("blake2b") != _digest(data):
             return None
@@ -843,15 +887,20 @@ class WatchList:
     def _read(self) -> None:
         """Read and parse; record what was read (signature) even when it is invalid."""
         try:
-            with open(self.path, "rb") as f:
-                signature = _signature(os.fstat(f.fileno()))
-                data = f.read()
+            data, st = read_regular(self.path, limit=MAX_WATCHLIST_BYTES)
         except FileNotFoundError:
             self._entries, self._top_extra = [], {}
             self._seen, self._broken = None, None
             return
+        except FileRefused as exc:
+            raise WatchListError(self.path, None, exc.reason) from None
         except OSError as exc:
             raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
+        problem = access_problem(self.path, st)
+        if problem is not None:
+            # Not marked broken: a chmod changes no signature, and must be enough to fix it.
+            raise WatchListError(self.path, None, f"not read, since {problem}")
+        signature = _signature(st)
         try:
             with collector_paused():
                 entries, top_extra = self._parse(data)

@@ -29,7 +29,7 @@ import threading
 import time
 import webbrowser
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -230,7 +230,7 @@ class KlingApp(App[int]):
                 self._startup_notes.append((f"Theme {spec.name} not usable: {exc}", "warning"))
                 continue
             self.register_theme(candidate)
-        self._remembered_theme = getattr(config, "theme", None) or None
+        self._remembered_theme = config.theme or None
         wanted = theme or self._remembered_theme or DEFAULT_THEME
         if wanted not in self.available_themes:
             names = ", ".join(sorted(self.theme_catalog.themes)) or "none found"
@@ -239,19 +239,15 @@ class KlingApp(App[int]):
         self.theme = wanted
         self._palette = Palette.from_variables(self.get_css_variables())
 
-        keymap = getattr(config, "keymap", None)
-        if isinstance(keymap, Mapping) and keymap:
-            self.set_keymap(dict(keymap))
-
     # -- composition ---------------------------------------------------------------------
 
     @property
     def gateway_names(self) -> list[str]:
-        return list(getattr(self.config, "gateways", {}) or {})
+        return list(self.config.gateways)
 
     def _origins(self) -> dict[str, str]:
         origins: dict[str, str] = {}
-        for name, gateway in (getattr(self.config, "gateways", {}) or {}).items():
+        for name, gateway in self.config.gateways.items():
             with contextlib.suppress(Exception):
                 origins[name] = str(gateway.origin)
         return origins
@@ -466,7 +462,7 @@ class KlingApp(App[int]):
                 names += [f"✗ {entry_name(u.entry, 30)}" for u in failed]
                 message += "\n" + "  ".join(names)
             self.notify(message, severity="error" if failed else "information", markup=False)
-        if getattr(getattr(self.config, "poll", None), "bell", False):
+        if self.config.poll.bell:
             now = self._clock()
             if now - self._last_bell >= 1.0:
                 self._last_bell = now
@@ -483,7 +479,7 @@ class KlingApp(App[int]):
     @property
     def config_file(self) -> Path:
         """The config file this app reads (or would read: it may not exist yet)."""
-        path = getattr(self.config, "path", None)
+        path = self.config.path
         return Path(path) if path is not None else config_path(None, os.environ)
 
     def _no_gateway(self) -> bool:
@@ -582,7 +578,7 @@ class KlingApp(App[int]):
     def _remember_theme(self, name: str) -> None:
         """Save the theme choice in the config file (off the event loop)."""
         self._remembered_theme = name
-        path = getattr(self.config, "path", None)
+        path = self.config.path
         if path is None:
             return
 
@@ -694,7 +690,7 @@ class KlingApp(App[int]):
     def action_add_tasks(self) -> None:
         remembered = self._remembered_gateways()
         names = self.gateway_names + [g for g in remembered if g not in self.gateway_names]
-        default = getattr(self.config, "default_gateway", None)
+        default = self.config.default_gateway
         if default not in names and names:
             default = names[0]
         watched: dict[str, list[tuple[str, str]]] = {}

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kling_tui.models import Status
 from kling_tui.poller import Poller
 from kling_tui.sanitize import clean_text
@@ -64,11 +62,8 @@ async def test_clean_entries_are_shown_literally(make_app) -> None:
     await _shows_literally(make_app([hostile]))
 
 
-# Passes once the watch-list loader cleans what it reads (issue 10, helper "trustfile"):
-# until then the loader hands raw escapes to the UI, which no longer cleans entry text.
-# strict: when the loader cleans, this XPASSes and fails, so the marker gets removed.
-@pytest.mark.xfail(strict=True, reason="the watch-list loader does not clean strings yet")
 async def test_a_hand_edited_watch_list_is_shown_literally(tmp_path: Path) -> None:
+    """Through the real loader, which cleans what it reads (the UI does not clean again)."""
     path = tmp_path / "watchlist.toml"
     path.write_text(WATCHLIST, encoding="utf-8")
     store = WatchList(path)

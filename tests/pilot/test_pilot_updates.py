@@ -366,3 +366,37 @@ async def test_a_column_grows_for_a_wide_cell_and_shrinks_back_after_it(make_app
         app.table.remove_keys([key("t-1")])
         await pilot.pause()
         assert label.content_width == max(len("Label"), len("tiny"))
+
+
+async def test_escapes_stored_in_the_watch_list_file_show_literally(make_app, tmp_path) -> None:
+    """Loaded through the real loader (issue 10, item 3): cleaned once, at load, then shown
+    as plain text: visible escapes (not doubled), markup-like text kept, nothing raw."""
+    import tomli_w
+
+    from kling_tui.watchlist import WatchList
+    from tests.pilot.ui_fakes import NOW
+
+    evil = "x\x1b]52;c;cHduZWQ=\x07 \x9b2J \u202eevil [@click=app.quit]"
+    table = {
+        "id": "t-file",
+        "kind": "text2video",
+        "gateway": "main",
+        "label": evil,
+        "added_at": NOW,
+        "last": {"status": "failed", "status_raw": evil, "message": evil, "fetched_at": NOW},
+    }
+    path = tmp_path / "hostile.toml"
+    path.write_text(tomli_w.dumps({"version": 1, "tasks": [table]}))
+    path.chmod(0o600)
+    entries = WatchList(path).load()
+    shown = "x\\x1b]52;c;cHduZWQ=\\x07 \\x9b2J \\u202eevil [@click=app.quit]"
+    app = make_app(entries)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.pause()
+        label = app.table.get_cell(key("t-file"), "label").plain
+        assert label.rstrip("…") and shown.startswith(label.rstrip("…"))  # the column is narrow
+        detail = app.detail.plain_text
+        assert shown in detail and "\\\\x1b" not in detail
+        for text in (label, detail):
+            assert not any(c in text for c in "\x1b\x07\x9b\u202e")
+        assert app.is_running

