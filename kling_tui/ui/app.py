@@ -522,7 +522,7 @@ class KlingApp(App[int]):
             SummaryData(
                 gateways=self.gateway_names or sorted(self.view.gateway_counts),
                 counts=Counter(self.view.state_counts),
-                total=table.total_count,
+                total=self.view.total,
                 shown=table.shown_count,
                 state=state,
                 detail=detail,
