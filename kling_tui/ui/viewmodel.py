@@ -19,6 +19,10 @@ from kling_tui.eta import EtaEstimator
 from kling_tui.models import TaskKey, WatchEntry
 from kling_tui.ui.view import RowState, row_state
 
+_Ident = tuple[str, str, str]
+"""(task id, kind, gateway): a task's identity as a plain tuple. ``WatchEntry.key`` builds a
+frozen ``TaskKey`` per call (2.4 µs: 24 ms more per 10,000 tasks at start-up)."""
+
 
 def count_marks(entry: WatchEntry) -> tuple[str, ...]:
     """The header counts one task adds to: its status, and ``error`` if its last poll
@@ -37,7 +41,7 @@ class DashboardModel:
         self.eta = eta if eta is not None else EtaEstimator()
         self.state_counts: Counter[str] = Counter()
         self.gateway_counts: Counter[str] = Counter()
-        self._marks: dict[TaskKey, tuple[str, ...]] = {}
+        self._marks: dict[_Ident, tuple[str, ...]] = {}
         """Per task: its count marks, then its gateway (what to take back when it changes)."""
 
     @property
@@ -50,7 +54,7 @@ class DashboardModel:
         marks.clear()
         observe = self.eta.observe
         for entry in entries:
-            marks[entry.key] = (*count_marks(entry), entry.gateway)
+            marks[(entry.task_id, entry.kind, entry.gateway)] = (*count_marks(entry), entry.gateway)
             observe(entry)
         self.state_counts = Counter(chain.from_iterable(m[:-1] for m in marks.values()))
         self.gateway_counts = Counter(m[-1] for m in marks.values())
@@ -58,16 +62,17 @@ class DashboardModel:
     def upsert(self, entries: Iterable[WatchEntry]) -> None:
         """Tasks added or changed: move their contribution to the counts, feed the ETA."""
         for entry in entries:
-            self._count(entry.key, entry)
+            self._count((entry.task_id, entry.kind, entry.gateway), entry)
             self.eta.observe(entry)
 
     def remove(self, keys: Iterable[TaskKey]) -> None:
         for key in keys:
-            if key in self._marks:
-                self._count(key, None)
+            ident = (key.task_id, key.kind, key.gateway)
+            if ident in self._marks:
+                self._count(ident, None)
             self.eta.forget(key)
 
-    def _count(self, key: TaskKey, entry: WatchEntry | None) -> None:
+    def _count(self, key: _Ident, entry: WatchEntry | None) -> None:
         """Move one task's contribution to the header counts (``None``: it left)."""
         old = self._marks.pop(key, None)
         if old is not None:
