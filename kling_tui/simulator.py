@@ -622,6 +622,13 @@ class Simulator:
             raise ValueError("count must be -1 (forever) or >= 0")
         if count == 0:
             return
+        # Build a big payload now, on the caller's thread, not while a request waits for it:
+        # building the bomb takes 0.1 s idle and over 0.4 s on a busy machine, which a client
+        # with a short timeout saw as "no answer" instead of the oversized answer it tests.
+        if fault is Fault.GZIP_BOMB:
+            _gzip_bomb_body()
+        elif fault is Fault.HUGE:
+            _huge_padding()
         with self._lock:
             self._faults.append(_Injected(fault, count, task_id))
 
