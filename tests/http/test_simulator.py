@@ -619,6 +619,24 @@ def test_huge_body_is_valid_json(server: Simulator, client: httpx.Client) -> Non
     assert body["data"]["task_id"] == task.task_id and len(body["padding"]) >= 20 * 1024 * 1024
 
 
+def test_huge_padding_is_sent_without_copying_it(
+    server: Simulator, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two 20 MB copies per answer took a busy machine past the CLI test's 0.4 s timeout."""
+
+    class NoCopy(bytes):
+        def __add__(self, other: object) -> bytes:
+            raise AssertionError("the padding was copied into a new body")
+
+        __radd__ = __add__
+
+    monkeypatch.setattr(simulator, "_huge_pad", NoCopy(b"x" * (20 * 1024 * 1024)))
+    task = server.add_task()
+    server.inject(Fault.HUGE)
+    r = client.get(path("native", "text2video", task.task_id))
+    assert r.status_code == 200 and len(r.json()["padding"]) == 20 * 1024 * 1024
+
+
 # -- lifecycle of the server, log, concurrency ------------------------------------------------
 
 
