@@ -789,6 +789,9 @@ class WatchList:
         self._seen: _Signature | None = _NEVER_READ  # None: the file did not exist
         self._broken: WatchListError | None = None
         self._empty_seen: _Signature | None = None
+        self.reads = 0
+        """How many times the file was taken in (see ``_read``): a writer compares it before
+        and after a change to learn whether the file it wrote over had another's edit."""
         """An empty file a reload saw and did not take yet (see ``_read``)."""
         self._removed_at: dict[TaskKey, _Removed] = {}
         self._removals = 0
@@ -858,6 +861,7 @@ class WatchList:
         except FileNotFoundError:
             self._entries, self._top_extra = [], {}
             self._seen, self._broken = None, None
+            self.reads += 1
             return True
         except OSError as exc:
             raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
@@ -874,6 +878,7 @@ class WatchList:
         self._entries, self._top_extra = entries, top_extra
         self._seen, self._broken = signature, None
         self._written = None
+        self.reads += 1
         return True
 
     def _parse(self, data: bytes) -> tuple[list[WatchEntry], dict[str, Any]]:

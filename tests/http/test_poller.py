@@ -200,6 +200,28 @@ async def test_another_process_adding_a_task_is_picked_up(
     assert any(isinstance(e, ListChanged) and e.added for e in events)
 
 
+async def test_a_task_added_by_another_process_just_before_a_save_is_tracked(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The save looked for another process's change, then took the lock: a task added in
+    between reached the store (and the file) but the poller never polled it. Found by a
+    flaky test_another_process_adding_a_task_is_picked_up under load."""
+    first = sim.add_task(queue_seconds=100)
+    second = sim.add_task(queue_seconds=100)
+    poller, store, _ = make(tmp_path, app_config, [watch(first.task_id)])
+    real_update = store.update
+
+    def other_process_adds_first(entries):  # type: ignore[no-untyped-def]
+        other = WatchList(store.path)
+        other.load()
+        other.add([watch(second.task_id)])
+        real_update(entries)
+
+    monkeypatch.setattr(store, "update", other_process_adds_first)
+    await poller.poll_once()  # polls the first task, then saves its result
+    assert {e.task_id for e in poller.entries} == {first.task_id, second.task_id}
+
+
 async def test_broken_hand_edit_is_reported_and_polling_goes_on(
     tmp_path: Path, sim: Simulator, app_config: AppConfig
 ) -> None:
