@@ -523,9 +523,11 @@ class Poller:
         """Runs in a thread. The store re-reads a file another process changed before it
         writes, so the save may bring in their additions: hand them back to be merged."""
         with self._store_lock:
-            before = self.store.changed_on_disk()
+            # Not changed_on_disk() before update(): another process writing between that
+            # look and update's lock had its task taken into the store but never tracked.
+            reads = self.store.reads
             self.store.update(batch)
-            return {e.key: e for e in self.store.entries} if before else None
+            return {e.key: e for e in self.store.entries} if self.store.reads != reads else None
 
     def _reload_locked(self) -> dict[TaskKey, WatchEntry] | None:
         """Runs in a thread: re-read the file if another process changed it."""

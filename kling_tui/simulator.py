@@ -405,8 +405,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         content_type: str | None = _JSON_NATIVE,
         extra: dict[str, str] | None = None,
     ) -> None:
+        self._send_parts(status, (body,), content_type, extra)
+
+    def _send_parts(
+        self,
+        status: int,
+        parts: tuple[bytes, ...],
+        content_type: str | None = _JSON_NATIVE,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        """One answer written piece by piece: a 20 MB padding is sent as it is, not copied
+        twice into a new body first (40 MB of copies took a busy machine past a 0.4 s client
+        timeout, so the HUGE test saw a timeout instead of the oversized answer)."""
+        length = sum(len(p) for p in parts)
         try:
-            self.wfile.write(self._head(status, content_type, len(body), extra or {}) + body)
+            self.wfile.write(self._head(status, content_type, length, extra or {}) + parts[0])
+            for part in parts[1:]:
+                self.wfile.write(part)
         except OSError:
             self.close_connection = True
 
@@ -643,6 +658,13 @@ class Simulator:
             raise ValueError("count must be -1 (forever) or >= 0")
         if count == 0:
             return
+        # Build a big payload now, on the caller's thread, not while a request waits for it:
+        # building the bomb takes 0.1 s idle and over 0.4 s on a busy machine, which a client
+        # with a short timeout saw as "no answer" instead of the oversized answer it tests.
+        if fault is Fault.GZIP_BOMB:
+            _gzip_bomb_body()
+        elif fault is Fault.HUGE:
+            _huge_padding()
         with self._lock:
             self._faults.append(_Injected(fault, count, task_id))
 
@@ -981,8 +1003,8 @@ class Simulator:
         elif fault is Fault.GZIP_BOMB:
             h._send(200, _gzip_bomb_body(), json_type, {"Content-Encoding": "gzip"})
         elif fault is Fault.HUGE:
-            body = b'{"padding":"' + _huge_padding() + b'",' + self._normal_body(route)[1:]
-            h._send(200, body, json_type)
+            rest = self._normal_body(route)[1:]
+            h._send_parts(200, (b'{"padding":"', _huge_padding(), b'",' + rest), json_type)
         elif fault is Fault.REDIRECT_C1:
             # (httpx refuses a raw ESC there with a message of its own; C1 and up it passes)
             where = f"{self.base_url}/moved/\x9b2J\x9d52;c;eA==\x9c\u202egnp\u200b\U000e0041"

@@ -832,6 +832,11 @@ class WatchList:
         self._top_extra: dict[str, Any] = {}
         self._seen: _Signature | None = _NEVER_READ  # None: the file did not exist
         self._broken: WatchListError | None = None
+        self._empty_seen: _Signature | None = None
+        self.reads = 0
+        """How many times the file was taken in (see ``_read``): a writer compares it before
+        and after a change to learn whether the file it wrote over had another's edit."""
+        """An empty file a reload saw and did not take yet (see ``_read``)."""
         self._removed_at: dict[TaskKey, _Removed] = {}
         self._removals = 0
         self._mutex = threading.RLock()
@@ -869,12 +874,12 @@ class WatchList:
     def reload_if_changed(self) -> bool:
         """Re-read the file if another process changed it. Raises WatchListError if the
         new content is invalid; the next call returns False until the file changes again.
+        A file found emptied is taken at the next call only (it may be mid-save).
         """
         with self._mutex:
             if not self.changed_on_disk():
                 return False
-            self._read()
-            return True
+            return self._read(settle_empty=True)
 
     def _stat_now(self) -> _Signature | None:
         try:
@@ -884,14 +889,22 @@ class WatchList:
         except OSError as exc:
             raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
 
-    def _read(self) -> None:
-        """Read and parse; record what was read (signature) even when it is invalid."""
+    def _read(self, *, settle_empty: bool = False) -> bool:
+        """Read and parse; record what was read (signature) even when it is invalid.
+
+        With ``settle_empty`` (a reload, not a read before a write) an empty file replacing
+        a list with tasks is taken only once it is still the same empty file at the next
+        call: an editor saving in place (nano, ``>``) truncates, then writes, and a reload
+        in between must not drop every task (nor keep "the list as it was" empty when the
+        new text turns out broken). Returns whether the file was taken.
+        """
         try:
             data, st = read_regular(self.path, limit=MAX_WATCHLIST_BYTES)
         except FileNotFoundError:
             self._entries, self._top_extra = [], {}
             self._seen, self._broken = None, None
-            return
+            self.reads += 1
+            return True
         except FileRefused as exc:
             raise WatchListError(self.path, None, exc.reason) from None
         except OSError as exc:
@@ -901,6 +914,10 @@ class WatchList:
             # Not marked broken: a chmod changes no signature, and must be enough to fix it.
             raise WatchListError(self.path, None, f"not read, since {problem}")
         signature = _signature(st)
+        if settle_empty and not data and self._entries and self._empty_seen != signature:
+            self._empty_seen = signature  # not adopted: the next call looks again
+            return False
+        self._empty_seen = None
         try:
             with collector_paused():
                 entries, top_extra = self._parse(data)
@@ -910,6 +927,8 @@ class WatchList:
         self._entries, self._top_extra = entries, top_extra
         self._seen, self._broken = signature, None
         self._written = None
+        self.reads += 1
+        return True
 
     def _parse(self, data: bytes) -> tuple[list[WatchEntry], dict[str, Any]]:
         cached = self._parsed.load(data)

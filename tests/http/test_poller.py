@@ -147,7 +147,9 @@ async def test_pause_stops_polling_and_resume_restarts(
     await asyncio.sleep(0.3)
     assert sim.request_count == 0
     poller.resume()
-    await asyncio.sleep(0.3)
+    async with asyncio.timeout(3):  # a bound for failure; no fixed wait on a busy machine
+        while sim.request_count == 0:
+            await asyncio.sleep(0.01)
     poller.stop()
     await runner
     assert sim.request_count >= 1
@@ -198,19 +200,57 @@ async def test_another_process_adding_a_task_is_picked_up(
     assert any(isinstance(e, ListChanged) and e.added for e in events)
 
 
+async def test_a_task_added_by_another_process_just_before_a_save_is_tracked(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The save looked for another process's change, then took the lock: a task added in
+    between reached the store (and the file) but the poller never polled it. Found by a
+    flaky test_another_process_adding_a_task_is_picked_up under load."""
+    first = sim.add_task(queue_seconds=100)
+    second = sim.add_task(queue_seconds=100)
+    poller, store, _ = make(tmp_path, app_config, [watch(first.task_id)])
+    real_update = store.update
+
+    def other_process_adds_first(entries):  # type: ignore[no-untyped-def]
+        other = WatchList(store.path)
+        other.load()
+        other.add([watch(second.task_id)])
+        real_update(entries)
+
+    monkeypatch.setattr(store, "update", other_process_adds_first)
+    await poller.poll_once()  # polls the first task, then saves its result
+    assert {e.task_id for e in poller.entries} == {first.task_id, second.task_id}
+
+
 async def test_broken_hand_edit_is_reported_and_polling_goes_on(
     tmp_path: Path, sim: Simulator, app_config: AppConfig
 ) -> None:
     task = sim.add_task(queue_seconds=100)
-    poller, store, events = make(tmp_path, app_config, [watch(task.task_id)])
+    # No save while the loop runs (only the last one, at stop): an editor does not take the
+    # watch list's lock, so a save of ours at the moment it writes could replace its text,
+    # and the test would wait for a notice that never comes. This test is about the reload.
+    poller, store, events = make(tmp_path, app_config, [watch(task.task_id)], save_interval=60)
     original = store.path.read_bytes()
+    polled = asyncio.Event()
+    poller.subscribe(lambda e: polled.set() if isinstance(e, PollUpdate) else None)
 
     async def break_file() -> None:
-        await asyncio.sleep(0.15)
+        await polled.wait()  # the loop is running
+        # in place, as nano does: truncate, then write (a reload may run in between)
         store.path.write_bytes(original + b"\n[[tasks]\nbroken")
+        polled.clear()
 
     breaker = asyncio.create_task(break_file())
-    await run_until(poller, lambda: any(isinstance(e, Notice) for e in events), timeout=3)
+    notified = False
+
+    def reported_then_polled() -> bool:
+        nonlocal notified
+        if not notified and any(isinstance(e, Notice) for e in events):
+            notified = True
+            polled.clear()
+        return notified and polled.is_set()
+
+    await run_until(poller, reported_then_polled, timeout=3)
     await breaker
     notice = next(e for e in events if isinstance(e, Notice))
     assert str(store.path) in notice.message

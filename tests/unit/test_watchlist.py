@@ -503,6 +503,34 @@ def test_reload_of_a_broken_file_keeps_entries_and_reports_once(path: Path) -> N
     assert store.reload_if_changed() is False
 
 
+def test_reload_mid_save_in_place_does_not_drop_the_tasks(path: Path) -> None:
+    """An editor saving in place truncates the file, then writes it. A reload between the
+    two saw an empty list: every task dropped, and kept dropped when the new text was broken
+    ("keeping the list as it was"). A flaky poller test caught it under load."""
+    store = WatchList(path)
+    store.add([entry(ID1), entry(ID2)])
+    original = path.read_bytes()
+    with open(path, "r+b") as f:  # in place, like nano or Path.write_bytes
+        f.truncate(0)
+        f.flush()
+        assert store.reload_if_changed() is False  # mid-save: not taken yet
+        assert [e.task_id for e in store.entries] == [ID1, ID2]
+        f.write(original + b"\n[[tasks]\nbroken")
+    with pytest.raises(WatchListError):
+        store.reload_if_changed()
+    assert [e.task_id for e in store.entries] == [ID1, ID2]
+
+
+def test_a_file_emptied_on_purpose_is_taken_at_the_next_reload(path: Path) -> None:
+    store = WatchList(path)
+    store.add([entry(ID1)])
+    path.write_bytes(b"")
+    assert store.reload_if_changed() is False
+    assert store.reload_if_changed() is True  # still empty: meant, not mid-save
+    assert store.entries == []
+    assert store.reload_if_changed() is False
+
+
 # -- add / remove / restore ----------------------------------------------------------------
 
 
