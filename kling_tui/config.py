@@ -771,6 +771,24 @@ def _with_theme(text: str, theme: str) -> str:
     return "".join(lines)
 
 
+def _write_edit(path: Path, edited: str, wanted: dict[str, Any]) -> None:
+    """Write ``edited`` (the file's own text with one change made in place, so comments
+    stay) if it parses to exactly ``wanted``; otherwise the plain dump of ``wanted``.
+    One atomic replace either way; an unwritable file is a ``ConfigError``, left as it was."""
+    try:
+        ok = tomllib.loads(edited) == wanted
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        edited = tomli_w.dumps(wanted)
+    try:
+        atomic_write(path, edited.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"
+        ) from None
+
+
 def remember_theme(path: Path, theme: str) -> None:
     """Persist the chosen theme in the config file, keeping everything else as it was.
 
@@ -800,19 +818,7 @@ def remember_theme(path: Path, theme: str) -> None:
     if data.get("theme") == theme:
         return
     wanted = {**data, "theme": theme}
-    edited = _with_theme(text, theme)
-    try:
-        ok = tomllib.loads(edited) == wanted
-    except tomllib.TOMLDecodeError:
-        ok = False
-    if not ok:
-        edited = tomli_w.dumps(wanted)
-    try:
-        atomic_write(path, edited.encode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"
-        ) from None
+    _write_edit(path, _with_theme(text, theme), wanted)
 
 
 # -- first-run setup: add one gateway -------------------------------------------------------
@@ -925,18 +931,7 @@ def add_gateway(
         new_text = _NEW_FILE_HEADER + "\n" + addition
     else:
         new_text = text + ("\n" if text.endswith("\n") else "\n\n") + addition
-    try:
-        ok = tomllib.loads(new_text) == merged
-    except tomllib.TOMLDecodeError:
-        ok = False
-    if not ok:
-        new_text = tomli_w.dumps(merged)
-    try:
-        atomic_write(path, new_text.encode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            path, None, f"a writable file ({exc.strerror or exc}); it is unchanged"
-        ) from None
+    _write_edit(path, new_text, merged)
     # Read back by the file rules (not load_config: a KLING_TUI_BASE_URL in the environment
     # would rewrite the result, and the operator asked for what the file says).
     data, st = _read_file(path, "the setup")
