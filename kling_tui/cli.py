@@ -544,7 +544,6 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
                 said.add(event.message)  # a failed save, once per distinct message
                 print(f"kling-tui: {_safe(event.message)}", file=sys.stderr, flush=True)
             return
-            return
         if isinstance(event, ListChanged):
             for key in set(event.removed) & pending:
                 print(f"kling-tui: {key.task_id} was removed from the watch list", file=sys.stderr)

@@ -41,6 +41,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Static
@@ -217,6 +218,8 @@ class KlingApp(App[int]):
         self._startup_notes: list[tuple[str, str]] = []
         self._filter_text = ""
         self._copied: tuple[str, str] | None = None
+        self._finish_toast: tuple[Notification, list[PollUpdate]] | None = None
+        """The finish toast on screen and the tasks it names: the next batch merges in."""
         """(text, what) of the last copy, for the copy-by-hand dialog."""
 
         self.theme_catalog = themes if themes is not None else discover_themes()
@@ -433,40 +436,55 @@ class KlingApp(App[int]):
         self.notify("\n".join(lines), severity=severity, markup=False, timeout=10)  # type: ignore[arg-type]
 
     def _announce(self, finished: list[PollUpdate]) -> None:
-        """Toast the tasks that just finished, one toast per batch, and ring the bell.
+        """Toast the tasks that just finished, one toast at a time, and ring the bell.
 
-        One task gets its own toast (with the failure reason); several finishing in one
-        poll batch share one: "3 tasks finished: 2 succeeded, 1 failed", with their names
-        when there are only a few.
+        One task gets its own toast (with the failure reason); several share one: "3 tasks
+        finished: 2 succeeded, 1 failed", with their names when there are only a few. The
+        answers of one poll round reach the UI a few loop ticks apart, one batch each, so a
+        batch arriving while the last finish toast is still shown replaces it with one
+        covering both (stacked toasts would cover the detail pane).
         """
-        done = [u for u in finished if u.entry.status is Status.SUCCEEDED]
-        failed = [u for u in finished if u.entry.status is Status.FAILED]
-        if len(finished) == 1:
-            for update in done:
-                self.notify(f"✓ Succeeded: {entry_name(update.entry)}", markup=False)
-            for update in failed:
-                snap = update.entry.snapshot
-                why = f" — {clip(snap.message, 160)}" if snap and snap.message else ""
-                self.notify(
-                    f"✗ Failed: {entry_name(update.entry)}{why}", severity="error", markup=False
-                )
-        elif finished:
-            parts = []
-            if done:
-                parts.append(f"{len(done)} succeeded")
-            if failed:
-                parts.append(f"{len(failed)} failed")
-            message = f"{len(finished)} tasks finished: " + ", ".join(parts)
-            if len(finished) <= 3:
-                names = [f"✓ {entry_name(u.entry, 30)}" for u in done]
-                names += [f"✗ {entry_name(u.entry, 30)}" for u in failed]
-                message += "\n" + "  ".join(names)
-            self.notify(message, severity="error" if failed else "information", markup=False)
+        shown = self._finish_toast
+        if shown is not None and shown[0] in self._notifications and not shown[0].has_expired:
+            self._unnotify(shown[0])
+            merged = {u.entry.key: u for u in shown[1]}
+            merged.update((u.entry.key, u) for u in finished)
+            finished = list(merged.values())
+        message, severity = self._finish_message(finished)
+        notification = Notification(message, "", severity, self.NOTIFICATION_TIMEOUT)
+        # notify() posts this message; handled here and now, the next batch finds the toast
+        # on screen (a batch already queued would otherwise miss it) and can take it back.
+        self._on_notify(Notify(notification))
+        self._finish_toast = (notification, finished)
         if self.config.poll.bell:
             now = self._clock()
             if now - self._last_bell >= 1.0:
                 self._last_bell = now
                 self.bell()
+
+    @staticmethod
+    def _finish_message(finished: list[PollUpdate]) -> tuple[str, SeverityLevel]:
+        """The finish toast's text and severity for ``finished`` (at least one task)."""
+        done = [u for u in finished if u.entry.status is Status.SUCCEEDED]
+        failed = [u for u in finished if u.entry.status is Status.FAILED]
+        if len(finished) == 1:
+            entry = finished[0].entry
+            if failed:
+                snap = entry.snapshot
+                why = f" — {clip(snap.message, 160)}" if snap and snap.message else ""
+                return f"✗ Failed: {entry_name(entry)}{why}", "error"
+            return f"✓ Succeeded: {entry_name(entry)}", "information"
+        parts = []
+        if done:
+            parts.append(f"{len(done)} succeeded")
+        if failed:
+            parts.append(f"{len(failed)} failed")
+        message = f"{len(finished)} tasks finished: " + ", ".join(parts)
+        if len(finished) <= 3:
+            names = [f"✓ {entry_name(u.entry, 30)}" for u in done]
+            names += [f"✗ {entry_name(u.entry, 30)}" for u in failed]
+            message += "\n" + "  ".join(names)
+        return message, "error" if failed else "information"
 
     # -- chrome --------------------------------------------------------------------------
 

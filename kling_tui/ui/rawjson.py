@@ -20,6 +20,10 @@ from rich.text import Text
 from kling_tui.ui.widgets.palette import Palette
 
 INDENT = "  "
+MAX_INDENT_LEVELS = 12
+"""Deeper levels are laid out at this indent: a hostile (valid) body of 900 nested arrays
+around 25,000 numbers, 52 KB, made 1,800-column lines, 46 MB of text and seconds of
+highlighting; capped, the layout is at most ~13 times the body."""
 
 _TOKEN = re.compile(
     r'"[^"\\]*(?:\\.[^"\\]*)*"?'  # a string (perhaps cut off at the end of the body)
@@ -45,11 +49,11 @@ def pretty_json(raw: str) -> str | None:
         if token in ("}", "]"):
             depth = max(0, depth - 1)
             if prev not in ("{", "["):
-                parts.append("\n" + INDENT * depth)
+                parts.append("\n" + INDENT * min(depth, MAX_INDENT_LEVELS))
             parts.append(token)
         else:
             if prev in ("{", "[", ","):
-                parts.append("\n" + INDENT * depth)
+                parts.append("\n" + INDENT * min(depth, MAX_INDENT_LEVELS))
             parts.append(": " if token == ":" else token)
             if token in ("{", "["):
                 depth += 1

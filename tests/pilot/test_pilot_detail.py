@@ -231,6 +231,10 @@ async def test_copy_says_osc52_and_shift_y_shows_the_text_to_copy_by_hand(make_a
         assert area.read_only and area.has_focus
         assert area.text == "https://cdn.example.com/videos/sunrise.mp4"
         assert area.selected_text == area.text  # ready for ctrl+c or a mouse copy
+        # the note sits below the text: it pointed "below", at nothing
+        nodes = list(screen.query("#copy-text, #copy-note"))
+        assert [n.id for n in nodes] == ["copy-text", "copy-note"]
+        assert "Select the text above" in str(nodes[1].render())
         await pilot.press("x", "delete")  # read-only: typing changes nothing
         assert area.text == "https://cdn.example.com/videos/sunrise.mp4"
         await pilot.press("escape")

@@ -81,3 +81,16 @@ def test_private_attributes_the_table_sets_are_still_set_by_datatable() -> None:
 def test_structure_changing_methods_keep_their_signature(name: str, params: list[str]) -> None:
     """TaskTable wraps these to invalidate its caches; a new way to reorder rows would not."""
     assert list(inspect.signature(getattr(DataTable, name)).parameters)[1:] == params
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), [("_on_notify", ["event"]), ("_unnotify", ["notification", "refresh"])]
+)
+def test_the_app_private_toast_members_the_finish_toast_uses(name: str, params: list) -> None:
+    """KlingApp._announce shows its toast through ``App._on_notify`` (so the next batch finds
+    it) and takes it back with ``App._unnotify`` to merge the next finishing tasks in."""
+    from textual.app import App
+
+    method = inspect.getattr_static(App, name)
+    assert list(inspect.signature(method).parameters)[1:] == params, name
+    assert "_notifications" in inspect.getsource(App._on_notify)

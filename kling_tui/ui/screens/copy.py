@@ -59,7 +59,7 @@ class CopyTextScreen(ModalScreen[None]):
         note = Text(
             "It was sent to the terminal clipboard with the OSC 52 escape; terminals that "
             "ignore it (tmux with set-clipboard external, macOS Terminal) leave the clipboard "
-            "as it was. Select the text below with the mouse (Shift+drag in most terminals). "
+            "as it was. Select the text above with the mouse (Shift+drag in most terminals). "
             "Esc closes."
         )
         with Vertical():
