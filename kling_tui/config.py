@@ -30,7 +30,14 @@ import tomli_w
 
 from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
-from kling_tui.safe_read import FileRefused, MiB, access_problem, describe_size, read_regular
+from kling_tui.safe_read import (
+    FileRefused,
+    MiB,
+    access_problem,
+    describe_size,
+    loads_toml,
+    read_regular,
+)
 from kling_tui.sanitize import clean_text
 from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
@@ -353,7 +360,7 @@ def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], os.sta
     except OSError as exc:
         raise ConfigError(path, None, f"a readable file ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(path, None, f"UTF-8 text (bad byte at offset {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -791,7 +798,7 @@ def remember_theme(path: Path, theme: str) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, None, f"a readable UTF-8 file ({exc})") from None
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
         raise ConfigError(
@@ -802,7 +809,7 @@ def remember_theme(path: Path, theme: str) -> None:
     wanted = {**data, "theme": theme}
     edited = _with_theme(text, theme)
     try:
-        ok = tomllib.loads(edited) == wanted
+        ok = loads_toml(edited) == wanted
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:
@@ -926,7 +933,7 @@ def add_gateway(
     else:
         new_text = text + ("\n" if text.endswith("\n") else "\n\n") + addition
     try:
-        ok = tomllib.loads(new_text) == merged
+        ok = loads_toml(new_text) == merged
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:

@@ -44,7 +44,7 @@ from typing import Any
 
 import platformdirs
 
-from kling_tui.safe_read import FileRefused, read_regular
+from kling_tui.safe_read import FileRefused, loads_toml, read_regular
 
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")
@@ -393,7 +393,7 @@ def load_theme_file(path: Path, *, bundled: bool = False) -> ThemeSpec:
     except UnicodeDecodeError:
         raise ThemeError(path, None, "not UTF-8 text") from None
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(path, None, f"not valid TOML: {exc}") from None
     return theme_from_dict(data, path=path, default_name=path.stem, bundled=bundled)

@@ -73,7 +73,7 @@ from kling_tui.models import (
     utcnow,
 )
 from kling_tui.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
-from kling_tui.safe_read import FileRefused, MiB, access_problem, read_regular
+from kling_tui.safe_read import FileRefused, MiB, access_problem, loads_toml, read_regular
 from kling_tui.sanitize import clean_text
 from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
@@ -924,7 +924,7 @@ class WatchList:
             line = data[: exc.start].count(b"\n") + 1
             raise WatchListError(self.path, line, "not valid UTF-8 text") from None
         try:
-            doc = tomllib.loads(text)
+            doc = loads_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise _toml_error(self.path, text, exc) from None
         result = self._check(doc, text)

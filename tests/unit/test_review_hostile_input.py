@@ -1,0 +1,47 @@
+"""A second probe of the trust boundaries (issue 10 review): hostile but well-formed-looking
+files and arguments that used to end in a Python traceback or in output that is not JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kling_tui.config import ConfigError, load_config
+from kling_tui.themes import ThemeError, load_theme_file
+from kling_tui.trust import TrustedOrigins
+from kling_tui.watchlist import WatchList, WatchListError
+
+HUGE_INT = "1" + "0" * 400  # a TOML integer no float can hold
+TOO_MANY_DIGITS = "1" + "0" * 5000  # over Python's int-from-string digit limit
+DEEP = "[" * 5000 + "]" * 5000  # tomllib recurses once per level
+
+TASK = 'version = 1\n[[tasks]]\nid = "1"\nkind = "text2video"\ngateway = "h"\n'
+
+
+def private(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    "line",
+    [f"x = {TOO_MANY_DIGITS}", f"x = {DEEP}", "x = " + "{a=" * 5000 + "1" + "}" * 5000],
+    ids=["5000-digit-int", "deep-array", "deep-table"],
+)
+def test_toml_that_tomllib_cannot_build_is_a_clean_error(tmp_path: Path, line: str) -> None:
+    """tomllib raises ValueError (digit limit) or RecursionError, not TOMLDecodeError."""
+    config = private(tmp_path / "config.toml", line + "\n")
+    with pytest.raises(ConfigError, match="valid TOML"):
+        load_config(config_flag=config, env={})
+    watch = private(tmp_path / "w.toml", f"version = 1\n{line}\n")
+    with pytest.raises(WatchListError, match="not valid TOML"):
+        WatchList(watch).load()
+    trust = private(tmp_path / "trusted-origins.toml", line + "\n")
+    origins = TrustedOrigins(trust)
+    assert not origins.allows("a", "http://127.0.0.1")
+    assert origins.problem is not None and "not valid TOML" in origins.problem
+    theme = private(tmp_path / "t.toml", line + "\n")
+    with pytest.raises(ThemeError, match="not valid TOML"):
+        load_theme_file(theme)
