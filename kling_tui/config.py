@@ -443,11 +443,14 @@ class _Reader:
         """A finite number within ``bounds`` (inclusive); bools are refused (TOML ``true``
         is not 1). The message gives the range, so the operator need not look it up."""
         low, high = bounds
+        # The range test comes first: it is exact for an int of any size, while
+        # ``math.isfinite`` raises OverflowError on one no float holds (``timeout = 1e400``
+        # written as 401 digits); NaN fails the range test too.
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
             or not low <= value <= high
+            or not math.isfinite(value)
         ):
             raise self.error(key, f"a number from {low:g} to {high:g} ({unit})", value)
         return float(value)

@@ -45,3 +45,19 @@ def test_toml_that_tomllib_cannot_build_is_a_clean_error(tmp_path: Path, line: s
     theme = private(tmp_path / "t.toml", line + "\n")
     with pytest.raises(ThemeError, match="not valid TOML"):
         load_theme_file(theme)
+
+
+@pytest.mark.parametrize("key", ["timeout", "connect_timeout"])
+def test_a_config_number_too_big_for_a_float_is_a_range_error(tmp_path: Path, key: str) -> None:
+    config = private(
+        tmp_path / "config.toml",
+        f'[gateways.a]\nbase_url = "http://127.0.0.1:9"\n{key} = {HUGE_INT}\n',
+    )
+    with pytest.raises(ConfigError, match=rf"gateways\.a\.{key}: expected a number from 1"):
+        load_config(config_flag=config, env={})
+
+
+def test_a_poll_interval_too_big_for_a_float_is_a_range_error(tmp_path: Path) -> None:
+    config = private(tmp_path / "config.toml", f"[poll]\ninterval = {HUGE_INT}\n")
+    with pytest.raises(ConfigError, match=r"poll\.interval: expected a number from 1"):
+        load_config(config_flag=config, env={})
