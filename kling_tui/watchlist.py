@@ -43,6 +43,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -500,7 +501,15 @@ def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        # Finite only: ``nan`` / ``inf`` (valid TOML) would reach ``ls --json`` as ``NaN``,
+        # which is not JSON, and an int no float holds raised OverflowError here.
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number
+        raise _Invalid(f"{what} must be a finite number, got {_show(value)}")
     raise _Invalid(f"{what} must be a number, got {_show(value)}")
 
 

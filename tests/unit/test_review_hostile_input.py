@@ -61,3 +61,24 @@ def test_a_poll_interval_too_big_for_a_float_is_a_range_error(tmp_path: Path) ->
     config = private(tmp_path / "config.toml", f"[poll]\ninterval = {HUGE_INT}\n")
     with pytest.raises(ConfigError, match=r"poll\.interval: expected a number from 1"):
         load_config(config_flag=config, env={})
+
+
+@pytest.mark.parametrize(
+    "value", [HUGE_INT, "nan", "inf", "-inf"], ids=["huge", "nan", "inf", "-inf"]
+)
+@pytest.mark.parametrize("field", ["progress", "duration", "retry_after"])
+def test_a_watch_list_number_must_be_finite(tmp_path: Path, value: str, field: str) -> None:
+    """A hand-edited ``progress = nan`` used to be printed by ``ls --json`` as ``NaN``, which
+    is not JSON (``jq`` refuses the line); a 400-digit integer raised OverflowError."""
+    last = '[tasks.last]\nstatus = "in_progress"\nfetched_at = 2026-01-01T00:00:00Z\n'
+    tables = {
+        "progress": f"{last}progress = {value}\n",
+        "duration": f"{last}[[tasks.last.videos]]\nduration = {value}\n",
+        "retry_after": (
+            f'[tasks.error]\ntype = "rate_limited"\nat = 2026-01-01T00:00:00Z\n'
+            f"retry_after = {value}\n"
+        ),
+    }
+    path = private(tmp_path / "w.toml", TASK + tables[field])
+    with pytest.raises(WatchListError, match="must be a finite number"):
+        WatchList(path).load()
