@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kling_tui.cli import main
 from kling_tui.config import ConfigError, load_config
 from kling_tui.themes import ThemeError, load_theme_file
 from kling_tui.trust import TrustedOrigins
@@ -82,3 +83,14 @@ def test_a_watch_list_number_must_be_finite(tmp_path: Path, value: str, field: s
     path = private(tmp_path / "w.toml", TASK + tables[field])
     with pytest.raises(WatchListError, match="must be a finite number"):
         WatchList(path).load()
+
+
+def test_argparse_errors_print_no_raw_escape(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse repeats unknown arguments verbatim ("unrecognized arguments: ESC]52;...")."""
+    with pytest.raises(SystemExit) as info:
+        main(["ls", "\x1b]52;c;cHduZWQ=\x07", "\x9b2J\u202e"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err
+    assert "\x1b" not in err and "\x07" not in err and "\x9b" not in err
+    assert "\u202e" not in err and "\\x1b]52" in err
