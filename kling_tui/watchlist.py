@@ -137,8 +137,10 @@ _TASKS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:tasks|"tasks"|'tasks')[ \t]*\
 _VERSION_LINE = re.compile(r"""^[ \t]*(?:version|"version"|'version')[ \t]*=""", re.M)
 
 _T = TypeVar("_T")
-_Signature = tuple[int, int, int]
-"""(st_mtime_ns, st_size, st_ino): what tells us another process rewrote the file."""
+_Signature = tuple[int, int, int, int, int]
+"""(st_mtime_ns, st_size, st_ino, st_mode, st_uid): what tells us another process rewrote
+the file, or made it writable by others (a chmod or chown changes none of the first three,
+and the running dashboard must not go on trusting, and saving, such a file)."""
 _NEVER_READ: Any = object()
 _Removed = tuple[int, int, TaskKey | None, TaskKey | None]
 """(index, removal number, key before, key after) as of a removal: where undo puts it back."""
@@ -739,7 +741,7 @@ def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> WatchLis
 
 
 def _signature(st: os.stat_result) -> _Signature:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode, st.st_uid)
 
 
 PARSED_CACHE_MIN_BYTES = 64 * 1024

@@ -3,6 +3,7 @@ files and arguments that used to end in a Python traceback or in output that is 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,20 @@ def test_argparse_errors_print_no_raw_escape(capsys: pytest.CaptureFixture[str])
     assert "unrecognized arguments" in err
     assert "\x1b" not in err and "\x07" not in err and "\x9b" not in err
     assert "\u202e" not in err and "\\x1b]52" in err
+
+
+def test_a_watch_list_made_writable_by_others_meanwhile_is_refused(tmp_path: Path) -> None:
+    """A chmod changes neither mtime, size nor inode: the running dashboard must still see it
+    (and not go on saving, and reloading, a file others can now write)."""
+    path = private(tmp_path / "w.toml", TASK)
+    store = WatchList(path)
+    assert len(store.load()) == 1
+    os.chmod(path, 0o666)
+    assert store.changed_on_disk()
+    with pytest.raises(WatchListError, match="can write to it"):
+        store.reload_if_changed()
+    with pytest.raises(WatchListError, match="can write to it"):
+        store.remove_ids(["1"])
+    assert 'id = "1"' in path.read_text()
+    os.chmod(path, 0o600)  # a chmod back is all it takes
+    assert [e.task_id for e in store.remove_ids(["1"])] == ["1"]
