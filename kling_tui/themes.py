@@ -45,6 +45,7 @@ from typing import Any
 import platformdirs
 
 from kling_tui.safe_read import FileRefused, loads_toml, read_regular
+from kling_tui.sanitize import clean_text
 
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")
@@ -118,7 +119,10 @@ class ThemeError(ValueError):
         self.key = key
         self.message = message
         where = str(self.path) if self.path is not None else "<theme>"
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        text = f"{where}: {key}: {message}" if key else f"{where}: {message}"
+        # Keys, values and file names come from a theme file, maybe one found online: shown
+        # in a toast at start-up, they must not carry an escape to the terminal.
+        super().__init__(clean_text(text, 2000))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import pytest
 
 from kling_tui.cli import main
 from kling_tui.config import ConfigError, load_config
-from kling_tui.themes import ThemeError, load_theme_file
+from kling_tui.themes import ThemeError, discover_themes, load_theme_file
 from kling_tui.trust import TrustedOrigins
 from kling_tui.watchlist import WatchList, WatchListError
 
@@ -112,3 +112,18 @@ def test_a_watch_list_made_writable_by_others_meanwhile_is_refused(tmp_path: Pat
     assert 'id = "1"' in path.read_text()
     os.chmod(path, 0o600)  # a chmod back is all it takes
     assert [e.task_id for e in store.remove_ids(["1"])] == ["1"]
+
+
+def test_theme_errors_carry_no_raw_escape(tmp_path: Path) -> None:
+    """A theme file's keys and name reach the start-up toast ("Theme not loaded: ...")."""
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    (themes / "a.toml").write_text(
+        '[colors]\nprimary = "#112233"\n"\\u001b]52;c;cHduZWQ=\\u0007" = "#000000"\n'
+    )
+    (themes / "b\x1b[2J.toml").write_text("not = [toml\n")
+    errors = [str(e) for e in discover_themes(bundled_dir=None, user_dir=themes).errors]
+    assert len(errors) == 2
+    for text in errors:
+        assert "\x1b" not in text and "\x07" not in text, text
+    assert any("\\x1b]52" in text for text in errors)
