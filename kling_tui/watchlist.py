@@ -843,6 +843,8 @@ class WatchList:
         self._top_extra: dict[str, Any] = {}
         self._seen: _Signature | None = _NEVER_READ  # None: the file did not exist
         self._broken: WatchListError | None = None
+        self._refused: _Signature | None = None
+        """The signature of a file last refused for who may write it (see ``_read``)."""
         self._removed_at: dict[TaskKey, _Removed] = {}
         self._removals = 0
         self._mutex = threading.RLock()
@@ -882,8 +884,9 @@ class WatchList:
         new content is invalid; the next call returns False until the file changes again.
         """
         with self._mutex:
-            if not self.changed_on_disk():
-                return False
+            now = self._stat_now()
+            if now == self._seen or (now is not None and now == self._refused):
+                return False  # unchanged, or refused for its mode already: said once
             self._read()
             return True
 
@@ -909,7 +912,10 @@ class WatchList:
             raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
         problem = access_problem(self.path, st)
         if problem is not None:
-            # Not marked broken: a chmod changes no signature, and must be enough to fix it.
+            # Not marked broken, and not taken as read: a chmod back to what was last read
+            # must be enough to go on. Remembered so a reload says it once, not every poll;
+            # every save still refuses such a file.
+            self._refused = _signature(st)
             raise WatchListError(self.path, None, f"not read, since {problem}")
         signature = _signature(st)
         try:

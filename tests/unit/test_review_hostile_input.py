@@ -107,8 +107,9 @@ def test_a_watch_list_made_writable_by_others_meanwhile_is_refused(tmp_path: Pat
     assert store.changed_on_disk()
     with pytest.raises(WatchListError, match="can write to it"):
         store.reload_if_changed()
+    assert not store.reload_if_changed()  # said once, not at every poll
     with pytest.raises(WatchListError, match="can write to it"):
-        store.remove_ids(["1"])
+        store.remove_ids(["1"])  # but never saved
     assert 'id = "1"' in path.read_text()
     os.chmod(path, 0o600)  # a chmod back is all it takes
     assert [e.task_id for e in store.remove_ids(["1"])] == ["1"]
