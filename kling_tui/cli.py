@@ -530,7 +530,10 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
     else:
         targets = list(store.entries)
     if not targets:
-        print(f"nothing to wait for: the watch list is empty ({store.path})", file=sys.stderr)
+        print(
+            _safe(f"nothing to wait for: the watch list is empty ({store.path})"),
+            file=sys.stderr,
+        )
         return EXIT_OK
     for entry in targets:
         _emit(entry, args.json, out)

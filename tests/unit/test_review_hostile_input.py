@@ -128,3 +128,15 @@ def test_theme_errors_carry_no_raw_escape(tmp_path: Path) -> None:
     for text in errors:
         assert "\x1b" not in text and "\x07" not in text, text
     assert any("\\x1b]52" in text for text in errors)
+
+
+def test_wait_on_an_empty_list_prints_its_path_cleaned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The path comes from --watchlist or $KLING_TUI_WATCHLIST; ``ls`` cleaned it already."""
+    where = tmp_path / "\x1b]52;c;cHduZWQ=\x07"
+    where.mkdir()
+    assert main(["wait", "--watchlist", str(where / "w.toml")]) == 0
+    err = capsys.readouterr().err
+    assert "nothing to wait for" in err and "\\x1b]52" in err
+    assert "\x1b" not in err and "\x07" not in err
