@@ -120,9 +120,10 @@ def loads_toml(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         raise
-    except ValueError as exc:
-        reason = str(exc).partition(":")[0] or "a value cannot be read"
-        raise tomllib.TOMLDecodeError(f"{reason} (a number with too many digits)") from None
+    except ValueError:
+        raise tomllib.TOMLDecodeError(
+            "an integer has too many digits to be read (over 4,300)"
+        ) from None
     except RecursionError:
         raise tomllib.TOMLDecodeError("arrays or tables nested too deeply") from None
 
