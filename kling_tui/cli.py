@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig, load_config
@@ -107,8 +107,16 @@ def _seconds(maximum: float) -> Callable[[str], float]:
     return seconds
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse repeats what it did not understand (``unrecognized arguments: ...``) as it
+    was typed: an argument pasted from a server's text must not put an escape on screen."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(clean_text(message, OUTPUT_LIMIT))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kling-tui",
         description="Watch Kling video-generation tasks: a dashboard and scriptable commands.",
     )
@@ -522,7 +530,10 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
     else:
         targets = list(store.entries)
     if not targets:
-        print(f"nothing to wait for: the watch list is empty ({store.path})", file=sys.stderr)
+        print(
+            _safe(f"nothing to wait for: the watch list is empty ({store.path})"),
+            file=sys.stderr,
+        )
         return EXIT_OK
     for entry in targets:
         _emit(entry, args.json, out)

@@ -30,7 +30,14 @@ import tomli_w
 
 from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
-from kling_tui.safe_read import FileRefused, MiB, access_problem, describe_size, read_regular
+from kling_tui.safe_read import (
+    FileRefused,
+    MiB,
+    access_problem,
+    describe_size,
+    loads_toml,
+    read_regular,
+)
 from kling_tui.sanitize import clean_text
 from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
@@ -353,7 +360,7 @@ def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], os.sta
     except OSError as exc:
         raise ConfigError(path, None, f"a readable file ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(path, None, f"UTF-8 text (bad byte at offset {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -436,11 +443,14 @@ class _Reader:
         """A finite number within ``bounds`` (inclusive); bools are refused (TOML ``true``
         is not 1). The message gives the range, so the operator need not look it up."""
         low, high = bounds
+        # The range test comes first: it is exact for an int of any size, while
+        # ``math.isfinite`` raises OverflowError on one no float holds (``timeout = 1e400``
+        # written as 401 digits); NaN fails the range test too.
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
             or not low <= value <= high
+            or not math.isfinite(value)
         ):
             raise self.error(key, f"a number from {low:g} to {high:g} ({unit})", value)
         return float(value)
@@ -776,7 +786,7 @@ def _write_edit(path: Path, edited: str, wanted: dict[str, Any]) -> None:
     stay) if it parses to exactly ``wanted``; otherwise the plain dump of ``wanted``.
     One atomic replace either way; an unwritable file is a ``ConfigError``, left as it was."""
     try:
-        ok = tomllib.loads(edited) == wanted
+        ok = loads_toml(edited) == wanted
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:
@@ -809,7 +819,7 @@ def remember_theme(path: Path, theme: str) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, None, f"a readable UTF-8 file ({exc})") from None
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
         raise ConfigError(

@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+import tomllib
 from pathlib import Path
+from typing import Any
 
-__all__ = ["FileRefused", "MiB", "access_problem", "describe_size", "read_regular"]
+__all__ = ["FileRefused", "MiB", "access_problem", "describe_size", "loads_toml", "read_regular"]
 
 MiB = 1024 * 1024
 
@@ -104,6 +106,26 @@ def read_regular(path: Path, *, limit: int) -> tuple[bytes, os.stat_result]:
         return b"".join(chunks), st
     finally:
         os.close(fd)
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, but every way a file can fail to parse is a ``TOMLDecodeError``.
+
+    tomllib lets two escape as other exceptions, which callers catching ``TOMLDecodeError``
+    turned into a traceback: an integer of over 4,300 digits (``ValueError`` from Python's
+    int-from-string limit) and nesting a few thousand ``[`` or ``{`` deep
+    (``RecursionError``). A 1 MiB config holds either easily.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError:
+        raise tomllib.TOMLDecodeError(
+            "an integer has too many digits to be read (over 4,300)"
+        ) from None
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("arrays or tables nested too deeply") from None
 
 
 def access_problem(path: Path, st: os.stat_result, *, secret: bool = False) -> str | None:

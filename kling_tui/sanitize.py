@@ -10,7 +10,9 @@ passes through :func:`clean_text` before anything else sees it. Rich ``Text`` an
   operator sees (a URL that reads differently from what it is).
 * U+2028 / U+2029 (line / paragraph separators) break lines where none is expected.
 * Zero-width and invisible format characters (U+00AD soft hyphen, U+180E, U+200B-U+200D,
-  U+2060-U+2064, U+FEFF) and tag characters (U+E0000-U+E007F) hide text: an id or a URL
+  U+2060-U+2064, U+FEFF, and the other invisible format controls: U+206A-U+206F,
+  U+FFF9-U+FFFB, U+1BCA0-U+1BCA3, U+1D173-U+1D17A) and tag characters (U+E0000-U+E007F)
+  hide text: an id or a URL
   that looks like another, or a message that carries an invisible payload. They are
   escaped even where they are legitimate (the joiner inside an emoji family), because an
   operator must be able to see every character a server sent.
@@ -44,10 +46,13 @@ MIN_SECRET = 4
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
 _TAGS = "\U000e0000-\U000e007f"
+_FORMAT = "\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+"""Invisible format controls (deprecated shaping controls, interlinear annotation, shorthand
+and musical format characters): a range, like ``_TAGS``, for the pattern only."""
 
 # Everything that must not reach the terminal raw. ``str.isprintable`` is False for all of
 # these (they are categories Cc, Cf, Cs, Zl, Zp), which gives a C-speed fast path.
-_OTHERS = _BIDI + _INVISIBLE + "\u2028\u2029\ud800-\udfff" + _TAGS
+_OTHERS = _BIDI + _INVISIBLE + "\u2028\u2029\ud800-\udfff" + _TAGS + _FORMAT
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _OTHERS + "]")
 _UNSAFE_NOT_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _OTHERS + "]")
 

@@ -44,7 +44,8 @@ from typing import Any
 
 import platformdirs
 
-from kling_tui.safe_read import FileRefused, read_regular
+from kling_tui.safe_read import FileRefused, loads_toml, read_regular
+from kling_tui.sanitize import clean_text
 
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")
@@ -118,7 +119,10 @@ class ThemeError(ValueError):
         self.key = key
         self.message = message
         where = str(self.path) if self.path is not None else "<theme>"
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        text = f"{where}: {key}: {message}" if key else f"{where}: {message}"
+        # Keys, values and file names come from a theme file, maybe one found online: shown
+        # in a toast at start-up, they must not carry an escape to the terminal.
+        super().__init__(clean_text(text, 2000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +397,7 @@ def load_theme_file(path: Path, *, bundled: bool = False) -> ThemeSpec:
     except UnicodeDecodeError:
         raise ThemeError(path, None, "not UTF-8 text") from None
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(path, None, f"not valid TOML: {exc}") from None
     return theme_from_dict(data, path=path, default_name=path.stem, bundled=bundled)

@@ -34,7 +34,7 @@ import platformdirs
 import tomli_w
 
 from kling_tui.atomic import atomic_write
-from kling_tui.safe_read import FileRefused, MiB, access_problem, read_regular
+from kling_tui.safe_read import FileRefused, MiB, access_problem, loads_toml, read_regular
 
 __all__ = ["MAX_TRUST_FILE_BYTES", "TrustedOrigins", "default_trust_path"]
 
@@ -123,7 +123,7 @@ class TrustedOrigins:
         if problem is not None:
             return frozenset(), f"{self.path} is ignored: {problem}"
         try:
-            doc = tomllib.loads(raw.decode("utf-8"))
+            doc = loads_toml(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             return frozenset(), f"{self.path} is ignored: not valid TOML ({exc})"
         tables = doc.get("trusted", [])

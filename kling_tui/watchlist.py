@@ -43,6 +43,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -73,7 +74,7 @@ from kling_tui.models import (
     utcnow,
 )
 from kling_tui.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
-from kling_tui.safe_read import FileRefused, MiB, access_problem, read_regular
+from kling_tui.safe_read import FileRefused, MiB, access_problem, loads_toml, read_regular
 from kling_tui.sanitize import clean_text
 from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
@@ -136,8 +137,10 @@ _TASKS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:tasks|"tasks"|'tasks')[ \t]*\
 _VERSION_LINE = re.compile(r"""^[ \t]*(?:version|"version"|'version')[ \t]*=""", re.M)
 
 _T = TypeVar("_T")
-_Signature = tuple[int, int, int]
-"""(st_mtime_ns, st_size, st_ino): what tells us another process rewrote the file."""
+_Signature = tuple[int, int, int, int, int]
+"""(st_mtime_ns, st_size, st_ino, st_mode, st_uid): what tells us another process rewrote
+the file, or made it writable by others (a chmod or chown changes none of the first three,
+and the running dashboard must not go on trusting, and saving, such a file)."""
 _NEVER_READ: Any = object()
 _Removed = tuple[int, int, TaskKey | None, TaskKey | None]
 """(index, removal number, key before, key after) as of a removal: where undo puts it back."""
@@ -500,7 +503,15 @@ def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        # Finite only: ``nan`` / ``inf`` (valid TOML) would reach ``ls --json`` as ``NaN``,
+        # which is not JSON, and an int no float holds raised OverflowError here.
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number
+        raise _Invalid(f"{what} must be a finite number, got {_show(value)}")
     raise _Invalid(f"{what} must be a number, got {_show(value)}")
 
 
@@ -730,7 +741,7 @@ def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> WatchLis
 
 
 def _signature(st: os.stat_result) -> _Signature:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode, st.st_uid)
 
 
 PARSED_CACHE_MIN_BYTES = 64 * 1024
@@ -833,10 +844,12 @@ class WatchList:
         self._seen: _Signature | None = _NEVER_READ  # None: the file did not exist
         self._broken: WatchListError | None = None
         self._empty_seen: _Signature | None = None
+        """An empty file a reload saw and did not take yet (see ``_read``)."""
+        self._refused: _Signature | None = None
+        """The signature of a file last refused for who may write it (see ``_read``)."""
         self.reads = 0
         """How many times the file was taken in (see ``_read``): a writer compares it before
         and after a change to learn whether the file it wrote over had another's edit."""
-        """An empty file a reload saw and did not take yet (see ``_read``)."""
         self._removed_at: dict[TaskKey, _Removed] = {}
         self._removals = 0
         self._mutex = threading.RLock()
@@ -877,8 +890,9 @@ class WatchList:
         A file found emptied is taken at the next call only (it may be mid-save).
         """
         with self._mutex:
-            if not self.changed_on_disk():
-                return False
+            now = self._stat_now()
+            if now == self._seen or (now is not None and now == self._refused):
+                return False  # unchanged, or refused for its mode already: said once
             return self._read(settle_empty=True)
 
     def _stat_now(self) -> _Signature | None:
@@ -911,7 +925,10 @@ class WatchList:
             raise WatchListError(self.path, None, f"cannot read: {exc.strerror}") from exc
         problem = access_problem(self.path, st)
         if problem is not None:
-            # Not marked broken: a chmod changes no signature, and must be enough to fix it.
+            # Not marked broken, and not taken as read: a chmod back to what was last read
+            # must be enough to go on. Remembered so a reload says it once, not every poll;
+            # every save still refuses such a file.
+            self._refused = _signature(st)
             raise WatchListError(self.path, None, f"not read, since {problem}")
         signature = _signature(st)
         if settle_empty and not data and self._entries and self._empty_seen != signature:
@@ -943,7 +960,7 @@ class WatchList:
             line = data[: exc.start].count(b"\n") + 1
             raise WatchListError(self.path, line, "not valid UTF-8 text") from None
         try:
-            doc = tomllib.loads(text)
+            doc = loads_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise _toml_error(self.path, text, exc) from None
         result = self._check(doc, text)

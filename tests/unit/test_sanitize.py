@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text, redact
 
 # Independent of the implementation's own pattern on purpose.
-INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f"
+INVISIBLE = (
+    "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f"
+    "\u206a-\u206f\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+)
 UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
     + INVISIBLE
@@ -107,6 +110,9 @@ def test_every_c0_c1_and_del_is_escaped(code: int) -> None:
         ("word\u2060joiner\u2061\u2064", "word\\u2060joiner\\u2061\\u2064"),
         ("soft\u00adhyphen \u180e", "soft\\xadhyphen \\u180e"),
         ("tag \U000e0041\U000e007f", "tag \\U000e0041\\U000e007f"),
+        ("a\u206ab\u206fc", "a\\u206ab\\u206fc"),  # deprecated shaping controls
+        ("note\ufff9hidden\ufffb", "note\\ufff9hidden\\ufffb"),  # interlinear annotation
+        ("x\U0001bca0\U0001d173y", "x\\U0001bca0\\U0001d173y"),  # shorthand, musical
     ],
 )
 def test_zero_width_and_tag_characters_are_escaped(raw: str, expected: str) -> None:
