@@ -43,7 +43,8 @@ from kling_tui.models import (
 )
 from kling_tui.poller import Poller, PollUpdate
 from kling_tui.schedule import PollPolicy, Scheduler
-from kling_tui.watchlist import FORMAT_VERSION, WatchList, entry_to_table
+from kling_tui.store.codec import FORMAT_VERSION, entry_to_table
+from kling_tui.store.watchlist import WatchList
 
 TOKEN = "bench-token"
 PREFIX = "/kling/v1"

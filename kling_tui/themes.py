@@ -44,7 +44,7 @@ from typing import Any
 
 import platformdirs
 
-from kling_tui.safe_read import FileRefused, read_regular
+from kling_tui.store.safe_read import FileRefused, read_regular
 
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")

@@ -16,7 +16,6 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from kling_tui import watchlist as wl_module
 from kling_tui.ids import InvalidTaskId
 from kling_tui.models import (
     ErrorType,
@@ -27,11 +26,12 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
-from kling_tui.watchlist import (
+from kling_tui.store import codec, document, parsed_cache, text_cache
+from kling_tui.store import watchlist as wl_module
+from kling_tui.store.codec import entry_from_table, entry_to_table
+from kling_tui.store.watchlist import (
     WatchList,
     WatchListError,
-    entry_from_table,
-    entry_to_table,
     watchlist_path,
 )
 
@@ -321,7 +321,7 @@ def test_disk_full_leaves_original(
 KILL_SCRIPT = """
 import os, signal, sys
 from datetime import UTC, datetime
-import kling_tui.watchlist as w
+import kling_tui.store.watchlist as w
 from kling_tui.models import WatchEntry
 real_write = os.write
 def half_then_sigkill(fd, data):
@@ -602,7 +602,7 @@ import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from kling_tui.models import WatchEntry
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 path, prefix, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 store = WatchList(path)
 store.load()
@@ -657,7 +657,7 @@ def test_update_is_one_write_and_does_not_reparse_an_unchanged_file(
     replaced, parsed = [], []
     real_replace, real_loads = os.replace, tomllib.loads
     monkeypatch.setattr(wl_module.os, "replace", lambda *a: (replaced.append(a), real_replace(*a)))
-    monkeypatch.setattr(wl_module.tomllib, "loads", lambda s: (parsed.append(1), real_loads(s))[1])
+    monkeypatch.setattr(document.tomllib, "loads", lambda s: (parsed.append(1), real_loads(s))[1])
     for e in store.entries:
         e.snapshot = snapshot(e.task_id)
     store.update(store.entries)
@@ -740,8 +740,8 @@ def _whole_document(entries: list[WatchEntry]) -> bytes:
     """What a save must write: the whole document dumped in one go, no reuse."""
     import tomli_w
 
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    return (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    return (codec.HEADER + tomli_w.dumps(doc)).encode()
 
 
 def test_save_is_byte_identical_to_dumping_the_whole_document(tmp_path: Path) -> None:
@@ -780,18 +780,18 @@ def test_unchanged_tasks_are_not_serialised_again(
     store.load()
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(50)])
     made: list[str] = []
-    real = wl_module._table_of
+    real = text_cache.table_of
 
-    def counting(state: wl_module._State) -> dict:
+    def counting(state: codec.EntryState) -> dict:
         made.append(state.fields[0])
         return real(state)
 
-    monkeypatch.setattr(wl_module, "_table_of", counting)
+    monkeypatch.setattr(text_cache, "table_of", counting)
     moved = store.entries[7]
     moved.snapshot = snapshot(moved.task_id, minutes=9)
     store.update([moved])
     assert made == ["task-7"]
-    monkeypatch.setattr(wl_module, "_table_of", real)
+    monkeypatch.setattr(text_cache, "table_of", real)
     assert store.path.read_bytes() == _whole_document(store.entries)
 
 
@@ -834,7 +834,7 @@ def _no_tomllib(monkeypatch: pytest.MonkeyPatch, refuse_it: bool = True) -> None
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("tomllib was used")
 
-    monkeypatch.setattr(wl_module.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
+    monkeypatch.setattr(document.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
 
 
 _TOML_LOADS = tomllib.loads
@@ -854,7 +854,7 @@ def test_a_second_load_of_an_unchanged_file_skips_tomllib_and_gives_the_same_ent
     writer = WatchList(path)
     writer.load()
     writer.add(_big_list())
-    assert path.stat().st_size >= wl_module.PARSED_CACHE_MIN_BYTES
+    assert path.stat().st_size >= parsed_cache.PARSED_CACHE_MIN_BYTES
     first = _load_and_remember(path)  # parses with tomllib; the dashboard then caches it
     _no_tomllib(monkeypatch)
     second = WatchList(path).load()
@@ -879,7 +879,7 @@ def test_the_dashboard_quit_leaves_a_cache_for_what_it_saved(
     _no_tomllib(monkeypatch, refuse_it=False)
     assert again == WatchList(path).load() and len(again) == 400
     # Exactly what tomllib gives for the file, not merely equal entries.
-    cache = wl_module._ParsedCache(path.absolute())
+    cache = parsed_cache.ParsedCache(path.absolute())
     assert cache.load(path.read_bytes()) == parsed
 
 
@@ -921,7 +921,7 @@ def test_a_damaged_cache_file_is_ignored(tmp_path: Path) -> None:
     store.load()
     store.add(_big_list())
     expected = _load_and_remember(path)
-    cache = wl_module._ParsedCache(path.absolute()).file
+    cache = parsed_cache.ParsedCache(path.absolute()).file
     assert cache.exists()
     for junk in (b"", b"{not json", b'{"blake2b": "x", "doc": 1}', b"[1, 2]"):
         cache.write_bytes(junk)

@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from kling_tui import watchlist as wl_module
 from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
 from kling_tui.poller import apply_result
-from kling_tui.watchlist import WatchList, entry_to_table
+from kling_tui.store import codec, text_cache
+from kling_tui.store.codec import entry_to_table
+from kling_tui.store.watchlist import WatchList
 
 from .test_watchlist import T0, entry, snapshot
 
 
 def _whole(entries: list[WatchEntry]) -> bytes:
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    return (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    return (codec.HEADER + tomli_w.dumps(doc)).encode()
 
 
 def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
@@ -53,9 +54,9 @@ def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
                 apply_result(target, finished)
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(text_cache, "tomli_w", Shim)
     store.update([target])  # flush 1, in the worker thread
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(text_cache, "tomli_w", tomli_w)
     assert fired
     store.update([target])  # flush 2: the poller re-marked task-7 dirty after poll 2
     on_disk = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]
@@ -84,9 +85,9 @@ def test_an_error_set_during_a_save_is_written_by_the_next(
                 apply_result(target, FetchError(ErrorType.TIMEOUT, "slow", at=T0))
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(text_cache, "tomli_w", Shim)
     store.update([target])
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(text_cache, "tomli_w", tomli_w)
     store.update([target])
     assert "error" in tomllib.loads(store.path.read_text())["tasks"][2]
 
@@ -143,9 +144,9 @@ def test_the_parsed_cache_always_agrees_with_the_file(
                 apply_result(target, finished)
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(text_cache, "tomli_w", Shim)
     store.update([target])
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(text_cache, "tomli_w", tomli_w)
     store.update([target])
     assert store.remember_parsed()  # the dashboard does this on quit
     from_file = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]

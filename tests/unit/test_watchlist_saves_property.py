@@ -14,10 +14,11 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_tui import watchlist as wl_module
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, Video, WatchEntry
 from kling_tui.poller import apply_result
-from kling_tui.watchlist import WatchList, entry_to_table
+from kling_tui.store import codec
+from kling_tui.store.codec import entry_to_table
+from kling_tui.store.watchlist import WatchList
 
 from .test_watchlist import T0
 
@@ -29,7 +30,7 @@ text = st.one_of(
 extra_key = st.one_of(
     st.sampled_from(["note", "tasks", "[[tasks]]", "\n\n[[tasks]]\n", "a.b", "x y", "sub"]),
     st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
-).filter(lambda k: k not in wl_module._ENTRY_KEYS)
+).filter(lambda k: k not in codec.ENTRY_KEYS)
 extra_value = st.recursive(
     st.one_of(text, st.integers(-5, 10**6), st.booleans()),
     lambda inner: st.one_of(
@@ -67,8 +68,8 @@ op = st.one_of(
 
 
 def _expected_ok(data: bytes, entries: list[WatchEntry]) -> None:
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    whole = (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    whole = (codec.HEADER + tomli_w.dumps(doc)).encode()
     if not entries or "[[tasks]]" in whole.decode():
         assert data == whole
     else:  # tomli_w alone would write the inline array; the store writes tables
