@@ -15,6 +15,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+import toml_rs
 
 from kling_tui.ids import InvalidTaskId
 from kling_tui.models import (
@@ -655,9 +656,11 @@ def test_update_is_one_write_and_does_not_reparse_an_unchanged_file(
     store = WatchList(path)
     store.add([entry(ID1), entry(ID2), entry(ID3)])
     replaced, parsed = [], []
-    real_replace, real_loads = os.replace, tomllib.loads
+    real_replace = os.replace
     monkeypatch.setattr(wl_module.os, "replace", lambda *a: (replaced.append(a), real_replace(*a)))
-    monkeypatch.setattr(document.tomllib, "loads", lambda s: (parsed.append(1), real_loads(s))[1])
+    for parser in (document.toml_rs, document.tomllib):
+        real = parser.loads
+        monkeypatch.setattr(parser, "loads", lambda s, real=real: (parsed.append(1), real(s))[1])
     for e in store.entries:
         e.snapshot = snapshot(e.task_id)
     store.update(store.entries)
@@ -829,15 +832,17 @@ def _big_list(n: int = 400) -> list[WatchEntry]:
 
 
 def _no_tomllib(monkeypatch: pytest.MonkeyPatch, refuse_it: bool = True) -> None:
-    """Make tomllib.loads fail (or work again): a load that succeeds used the cache."""
+    """Make the TOML parsers fail (or work again): a load that succeeds used the cache."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("tomllib was used")
 
     monkeypatch.setattr(document.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
+    monkeypatch.setattr(document.toml_rs, "loads", refuse if refuse_it else _RUST_LOADS)
 
 
 _TOML_LOADS = tomllib.loads
+_RUST_LOADS = toml_rs.loads
 
 
 def _load_and_remember(path: Path) -> list[WatchEntry]:
@@ -939,3 +944,70 @@ def test_header_names_a_readme_section_that_exists(tmp_path: Path) -> None:
     (section,) = re.findall(r'section "([^"]+)"', "\n".join(header))
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert f"\n## {section}\n" in readme
+
+
+# -- the TOML parser ------------------------------------------------------------------------
+
+
+HAND_WRITTEN = r"""
+version = 1
+note = "kept"
+
+[[tasks]]
+id = 866889456698785798
+kind = "text2video"
+gateway = "relay"
+label = "caf\u00e9 \\ \"quoted\""
+added_at = 2026-11-22T10:00:00
+seen = 2026-11-22
+at = 10:00:00.5
+[tasks.last]
+status = "succeeded"
+fetched_at = 2026-11-22T11:00:00.123456+02:00
+videos = [{ url = "https://cdn.example/a.mp4", duration = 5 }]
+
+[[tasks]]
+id = 'task-2'
+kind = "image2video"
+gateway = "kling"
+added_at = "2026-11-22T10:00:00Z"
+error = { type = "timeout", message = "slow", at = 2026-11-22T10:01:00Z, status_code = 504 }
+"""
+
+
+def test_the_rust_parser_gives_tomllib_s_document(tmp_path: Path) -> None:
+    """toml_rs replaced tomllib for speed: same document, hand-edit forms included."""
+    assert toml_rs.loads(HAND_WRITTEN) == tomllib.loads(HAND_WRITTEN)
+    big = _whole_document(_big_list()).decode()
+    assert toml_rs.loads(big) == tomllib.loads(big)
+    path = tmp_path / "w.toml"
+    path.write_text(HAND_WRITTEN)
+    loaded = WatchList(path).load()
+    assert [e.task_id for e in loaded] == [ID1, "task-2"]
+    assert loaded[0].extra == {
+        "seen": tomllib.loads(HAND_WRITTEN)["tasks"][0]["seen"],
+        "at": tomllib.loads(HAND_WRITTEN)["tasks"][0]["at"],
+    }
+
+
+def test_a_file_only_the_rust_parser_refuses_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(HAND_WRITTEN)
+    before = path.read_bytes()
+
+    def refuse(_text: str) -> None:
+        at = HAND_WRITTEN.index("kind")  # line 7, column 1
+        raise toml_rs.TOMLDecodeError(
+            "TOML parse error at line 7, column 1\n  |\n7 | x\n  | ^\nsome reason",
+            HAND_WRITTEN,
+            at,
+        )
+
+    monkeypatch.setattr(document.toml_rs, "loads", refuse)
+    with pytest.raises(WatchListError) as caught:
+        WatchList(path).load()
+    assert caught.value.line == 7
+    assert "not valid TOML: some reason (column 1)" in str(caught.value)
+    assert path.read_bytes() == before
