@@ -27,7 +27,7 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
-from kling_tui.store import codec, document, parsed_cache, text_cache
+from kling_tui.store import codec, document, parsed_cache
 from kling_tui.store import watchlist as wl_module
 from kling_tui.store.codec import entry_from_table, entry_to_table
 from kling_tui.store.watchlist import (
@@ -736,15 +736,15 @@ def test_the_documented_example_loads(path: Path) -> None:
     assert e.extra == {}
 
 
-# -- saves reuse the text of unchanged tasks ------------------------------------------------
+# -- saves write the whole document ---------------------------------------------------------
 
 
 def _whole_document(entries: list[WatchEntry]) -> bytes:
-    """What a save must write: the whole document dumped in one go, no reuse."""
-    import tomli_w
+    """What a save must write: the whole document dumped in one go (by rtoml)."""
+    import rtoml
 
     doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    return (codec.HEADER + tomli_w.dumps(doc)).encode()
+    return (codec.HEADER + rtoml.dumps(doc)).encode()
 
 
 def test_save_is_byte_identical_to_dumping_the_whole_document(tmp_path: Path) -> None:
@@ -776,31 +776,9 @@ def test_a_save_after_changes_rewrites_exactly_the_changed_tasks(tmp_path: Path)
     assert reread[2].last_error is not None and reread[0].last_error is None
 
 
-def test_unchanged_tasks_are_not_serialised_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = WatchList(tmp_path / "w.toml")
-    store.load()
-    store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(50)])
-    made: list[str] = []
-    real = text_cache.table_of
-
-    def counting(state: codec.EntryState) -> dict:
-        made.append(state.fields[0])
-        return real(state)
-
-    monkeypatch.setattr(text_cache, "table_of", counting)
-    moved = store.entries[7]
-    moved.snapshot = snapshot(moved.task_id, minutes=9)
-    store.update([moved])
-    assert made == ["task-7"]
-    monkeypatch.setattr(text_cache, "table_of", real)
-    assert store.path.read_bytes() == _whole_document(store.entries)
-
-
 def test_a_list_of_small_tasks_is_still_written_as_tables(tmp_path: Path) -> None:
-    """tomli_w alone writes an array of small tables as one inline array; saves reuse
-    per-task text, so tasks are always ``[[tasks]]`` tables, and read back the same."""
+    """tomli_w wrote an array of small tables as one inline array; tasks are always
+    ``[[tasks]]`` tables, and read back the same."""
     store = WatchList(tmp_path / "w.toml")
     store.load()
     store.add([entry("good-1"), entry("good-2", label="two")])
@@ -888,12 +866,19 @@ def test_the_dashboard_quit_leaves_a_cache_for_what_it_saved(
     assert cache.load(path.read_bytes()) == parsed
 
 
-def test_a_cache_is_not_written_for_entries_changed_since_the_last_save(tmp_path: Path) -> None:
+def test_entries_changed_since_the_last_save_never_reach_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache is the parse of the bytes on disk (not of the entries in memory), so an
+    unsaved change in memory cannot reach the next start through it."""
     store = WatchList(tmp_path / "w.toml")
     store.load()
     store.add(_big_list())
+    saved_label = store.entries[3].label
     store.entries[3].label = "edited in memory, not saved"
-    assert not store.remember_parsed()
+    store.remember_parsed()
+    _no_tomllib(monkeypatch)
+    assert WatchList(store.path).load()[3].label == saved_label
 
 
 def test_a_hand_edit_is_read_from_the_file_not_the_cache(tmp_path: Path) -> None:
