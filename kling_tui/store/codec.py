@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from kling_tui.ids import InvalidTaskId, validate_task_id
 from kling_tui.models import (
@@ -139,91 +139,32 @@ def _error_table(e: FetchError, unknown: Any) -> dict[str, Any]:
     return err
 
 
-_Fields = tuple[str, str, str, str | None, datetime, str | None, str | None]
-
-
-class EntryState(NamedTuple):
-    """Everything a task's table is made of, read from its entry once.
-
-    The poller applies results to the entries on the event loop while a save serialises
-    them in a worker thread: reading the entry once, then building the table *and* the
-    save's bookkeeping from that one reading, keeps the two in agreement.
-    """
-
-    fields: _Fields
-    snapshot: TaskSnapshot | None
-    error: FetchError | None
-    extra: dict[str, Any]
-
-    @classmethod
-    def of(cls, entry: WatchEntry) -> EntryState:
-        # A tuple: 10,000 of these per full save, and a frozen dataclass's __init__ cost
-        # 20 ms more (bench/run.py, save_ratio_10k).
-        return cls(
-            (
-                entry.task_id,
-                entry.kind,
-                entry.gateway,
-                entry.label,
-                entry.added_at,
-                entry.base_url,
-                entry.path_prefix,
-            ),
-            entry.snapshot,
-            entry.last_error,
-            entry.extra,
-        )
-
-    def is_of(self, entry: WatchEntry) -> bool:
-        """Still the entry's state? Snapshot and error are frozen and replaced (never
-        changed) on each poll, so identity says it; ``extra`` (unknown keys kept from the
-        file) is never modified in place by kling-tui."""
-        f = self.fields
-        return (
-            self.snapshot is entry.snapshot
-            and self.error is entry.last_error
-            and self.extra is entry.extra
-            and f[3] == entry.label
-            and f[0] == entry.task_id
-            and f[1] == entry.kind
-            and f[2] == entry.gateway
-            and f[4] == entry.added_at
-            and f[5] == entry.base_url
-            and f[6] == entry.path_prefix
-        )
-
-
 def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
     """One ``[[tasks]]`` table. Keys that are ``None`` are omitted (TOML has no null).
 
     Known keys come first so a person reading the file sees them in a stable order; keys
     from ``entry.extra`` follow. ``TaskSnapshot.raw`` (the server's whole answer) is not
-    written: it is bulky and only for the live detail pane.
+    written: it is bulky and only for the live detail pane. This runs for every entry on
+    every save, so it is plain dict building, no generic dataclass walking.
     """
-    return table_of(EntryState.of(entry))
-
-
-def table_of(state: EntryState) -> dict[str, Any]:
-    """The table of one reading of an entry. This runs for every changed entry on every
-    save, so it is plain dict building, no generic dataclass walking."""
-    task_id, kind, gateway, label, added_at, base_url, path_prefix = state.fields
-    t: dict[str, Any] = {"id": task_id, "kind": kind, "gateway": gateway}
-    if label is not None:
-        t["label"] = label
-    t["added_at"] = _utc(added_at)
-    if base_url is not None:
-        t["base_url"] = _strip_userinfo(base_url)
-    if path_prefix is not None:
-        t["path_prefix"] = path_prefix
-    extra = state.extra
+    t: dict[str, Any] = {"id": entry.task_id, "kind": entry.kind, "gateway": entry.gateway}
+    if entry.label is not None:
+        t["label"] = entry.label
+    t["added_at"] = _utc(entry.added_at)
+    if entry.base_url is not None:
+        t["base_url"] = _strip_userinfo(entry.base_url)
+    if entry.path_prefix is not None:
+        t["path_prefix"] = entry.path_prefix
+    # Read once: the poller replaces these on the event loop while a save runs in a worker.
+    extra, snapshot, error = entry.extra, entry.snapshot, entry.last_error
     if extra:
         for k, v in extra.items():
             if k not in ENTRY_KEYS:
                 t[k] = v
-    if state.snapshot is not None:
-        t["last"] = _snapshot_table(state.snapshot, extra.get("last") if extra else None)
-    if state.error is not None:
-        t["error"] = _error_table(state.error, extra.get("error") if extra else None)
+    if snapshot is not None:
+        t["last"] = _snapshot_table(snapshot, extra.get("last") if extra else None)
+    if error is not None:
+        t["error"] = _error_table(error, extra.get("error") if extra else None)
     return t
 
 
