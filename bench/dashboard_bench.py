@@ -33,7 +33,7 @@ from typing import Any
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.models import Status, TaskSnapshot, Video, WatchEntry
 from kling_tui.poller import Poller, PollUpdate, apply_result
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from core_bench import median, paired_ratio, realistic_entries

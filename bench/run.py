@@ -46,7 +46,7 @@ WHAT: dict[str, str] = {
     "poll_scaling_ratio": "CPU per poll: 10,000 watched / 100 watched",
     "table_update_scaling_ratio": "200 single-task updates: 10,000 rows / 100 rows",
     "startup_ratio_10k": "launch to first full render: 10,000 tasks / empty",
-    "save_ratio_10k": "atomic save of 10,000 tasks / tomli_w.dumps alone",
+    "save_ratio_10k": "atomic save of 10,000 tasks (rtoml) / tomli_w.dumps alone",
     "peak_rss_10k_mb": "peak RSS, 10,000 tasks loaded and rendered (MB)",
     "idle_cpu_percent": "CPU %, 1,000 finished tasks, nothing to poll",
     "adaptive_requests_ratio": "simulated day: requests, scheduler / fixed 5 s",

@@ -37,7 +37,7 @@ from kling_tui.models import (
     utcnow,
 )
 from kling_tui.sanitize import clean_text
-from kling_tui.watchlist import WatchList, WatchListError, new_entries, watchlist_path
+from kling_tui.store.watchlist import WatchList, WatchListError, new_entries, watchlist_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
 OUTPUT_LIMIT = 10_000

@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
-from kling_tui.atomic import atomic_write
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
-from kling_tui.safe_read import (
+from kling_tui.sanitize import clean_text
+from kling_tui.store.atomic import atomic_write
+from kling_tui.store.safe_read import (
     FileRefused,
     MiB,
     access_problem,
@@ -38,7 +39,6 @@ from kling_tui.safe_read import (
     loads_toml,
     read_regular,
 )
-from kling_tui.sanitize import clean_text
 from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 __all__ = [
@@ -345,7 +345,7 @@ def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], os.sta
     A missing file at the default location is an empty config; a missing file the operator
     named (``named_by``) is an error, because a typo there would otherwise silently drop all
     their settings. Only a regular file of at most 1 MiB is read (a FIFO would block, a
-    device never end): see :func:`~kling_tui.safe_read.read_regular`.
+    device never end): see :func:`~kling_tui.store.safe_read.read_regular`.
     """
     try:
         raw, st = read_regular(path, limit=MAX_CONFIG_BYTES)
@@ -372,7 +372,7 @@ def _read_file(path: Path, named_by: str | None) -> tuple[dict[str, Any], os.sta
 
 def _check_private(path: Path, st: os.stat_result | None, data: dict[str, Any]) -> None:
     """Refuse a file others can write (it decides where tokens are sent), and a file others
-    can read when it holds a token or key: :func:`~kling_tui.safe_read.access_problem`."""
+    can read when it holds a token or key: :func:`~kling_tui.store.safe_read.access_problem`."""
     if st is None:
         return
     problem = access_problem(path, st)

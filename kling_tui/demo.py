@@ -18,7 +18,7 @@ from kling_tui.auth import JwtSigner, Secret, StaticToken
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
 from kling_tui.models import WatchEntry, utcnow
 from kling_tui.simulator import Simulator
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 DEMO_TOKEN = "demo-token"
 DEMO_ACCESS_KEY = "demo-ak"

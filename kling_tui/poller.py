@@ -46,7 +46,7 @@ from kling_tui.models import (
     WatchEntry,
 )
 from kling_tui.schedule import PollPolicy, Scheduler
-from kling_tui.watchlist import AddResult, WatchList, WatchListError
+from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
 log = logging.getLogger(__name__)
 

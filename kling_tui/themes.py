@@ -44,8 +44,8 @@ from typing import Any
 
 import platformdirs
 
-from kling_tui.safe_read import FileRefused, loads_toml, read_regular
 from kling_tui.sanitize import clean_text
+from kling_tui.store.safe_read import FileRefused, loads_toml, read_regular
 
 DEFAULT_THEME = "kling-dark"
 BUNDLED_THEMES = ("kling-dark", "kling-light", "kling-high-contrast")

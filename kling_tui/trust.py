@@ -33,8 +33,8 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from kling_tui.atomic import atomic_write
-from kling_tui.safe_read import FileRefused, MiB, access_problem, loads_toml, read_regular
+from kling_tui.store.atomic import atomic_write
+from kling_tui.store.safe_read import FileRefused, MiB, access_problem, loads_toml, read_regular
 
 __all__ = ["MAX_TRUST_FILE_BYTES", "TrustedOrigins", "default_trust_path"]
 

@@ -51,6 +51,7 @@ from kling_tui.config import TOKEN_ENV, AppConfig, SetupResult, config_path, rem
 from kling_tui.models import Status, Video, WatchEntry, utcnow
 from kling_tui.poller import Notice, Poller, PollerEvent, PollerState, PollUpdate
 from kling_tui.sanitize import clean_text
+from kling_tui.store.watchlist import new_entries
 from kling_tui.themes import DEFAULT_THEME, ThemeCatalog, discover_themes
 from kling_tui.ui import browser
 from kling_tui.ui.format import clip
@@ -71,7 +72,6 @@ from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
 from kling_tui.ui.widgets.summary import NoteLine, SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
 from kling_tui.urls import check_open_url
-from kling_tui.watchlist import new_entries
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import pytest
 
 from kling_tui.cli import main
 from kling_tui.simulator import Fault, Simulator
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 from .conftest import TOKEN, FakeClock
 

@@ -10,9 +10,9 @@ from kling_tui.fetcher import Fetcher
 from kling_tui.models import Status
 from kling_tui.poller import Poller
 from kling_tui.simulator import Simulator
+from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.setup import GatewaySetupScreen
-from kling_tui.watchlist import WatchList
 from tests.http.conftest import TOKEN, FakeClock
 from tests.pilot.ui_fakes import Opener, wait_for
 

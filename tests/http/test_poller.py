@@ -13,7 +13,7 @@ from kling_tui.models import Status, WatchEntry, utcnow
 from kling_tui.poller import ListChanged, Notice, Poller, PollerEvent, PollUpdate, StateChanged
 from kling_tui.schedule import PollPolicy
 from kling_tui.simulator import Fault, Simulator
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 from .conftest import FakeClock
 

@@ -205,7 +205,7 @@ def test_a_reflected_token_reaches_no_output_and_not_the_watch_list(
 # read-only disk (tests run as root here, which ignores mode 0500).
 _FULL_DISK_CLI = """
 import errno, sys
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 def full(self, data):
     raise OSError(errno.ENOSPC, "No space left on device")
 WatchList._atomic_write = full
@@ -269,7 +269,7 @@ async def test_the_dashboard_still_hears_of_a_failed_save(
 
     task = sim.add_task(queue_seconds=0, run_seconds=0)
     poller, _store, events = make(tmp_path, gateways_for(sim.base_url), [watch(task.task_id)])
-    monkeypatch.setattr("kling_tui.watchlist.WatchList._atomic_write", _enospc)
+    monkeypatch.setattr("kling_tui.store.watchlist.WatchList._atomic_write", _enospc)
     caplog.set_level("DEBUG")
 
     def told() -> bool:

@@ -12,8 +12,8 @@ from pathlib import Path
 from kling_tui.models import Status
 from kling_tui.poller import Poller
 from kling_tui.sanitize import clean_text
+from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
-from kling_tui.watchlist import WatchList
 from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, make_config
 
 LABEL = "a\x1b[31mred \u202eevil [@click=app.quit]x[/]"

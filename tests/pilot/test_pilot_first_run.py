@@ -14,11 +14,11 @@ from kling_tui.config import AppConfig, load_config
 from kling_tui.fetcher import Fetcher
 from kling_tui.models import Status
 from kling_tui.poller import Poller
+from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddTasksScreen, elsewhere_question, watched_elsewhere
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
-from kling_tui.watchlist import WatchList
 from tests.pilot.test_pilot_keys import record_notes
 from tests.pilot.ui_fakes import NOW, Opener, entry, wait_for
 

@@ -404,7 +404,7 @@ async def test_escapes_stored_in_the_watch_list_file_show_literally(make_app, tm
     as plain text: visible escapes (not doubled), markup-like text kept, nothing raw."""
     import tomli_w
 
-    from kling_tui.watchlist import WatchList
+    from kling_tui.store.watchlist import WatchList
     from tests.pilot.ui_fakes import NOW
 
     evil = "x\x1b]52;c;cHduZWQ=\x07 \x9b2J \u202eevil [@click=app.quit]"

@@ -27,7 +27,7 @@ from kling_tui.models import (
 )
 from kling_tui.poller import Poller
 from kling_tui.sanitize import clean_text
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 """The fixed "now" of every test: elapsed / ETA / last-checked texts never move."""

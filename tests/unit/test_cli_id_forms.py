@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kling_tui.cli import main
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 
 def test_add_warns_about_odd_ids_and_keeps_them(

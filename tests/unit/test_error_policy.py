@@ -24,7 +24,7 @@ from kling_tui.models import (
 )
 from kling_tui.poller import Poller, PollerEvent, PollerState, StateChanged
 from kling_tui.schedule import PollPolicy, Scheduler
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 RETRIES = 2
 TASK_ID = "866889456698785798"

@@ -8,7 +8,7 @@ from pathlib import Path
 from kling_tui.models import Status, TaskKey, TaskSnapshot, WatchEntry, utcnow
 from kling_tui.poller import Poller, PollUpdate
 from kling_tui.schedule import PollPolicy
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 
 
 def _watch(task_id: str) -> WatchEntry:

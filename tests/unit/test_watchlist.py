@@ -15,8 +15,8 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+import toml_rs
 
-from kling_tui import watchlist as wl_module
 from kling_tui.ids import InvalidTaskId
 from kling_tui.models import (
     ErrorType,
@@ -27,11 +27,12 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
-from kling_tui.watchlist import (
+from kling_tui.store import codec, document, parsed_cache
+from kling_tui.store import watchlist as wl_module
+from kling_tui.store.codec import entry_from_table, entry_to_table
+from kling_tui.store.watchlist import (
     WatchList,
     WatchListError,
-    entry_from_table,
-    entry_to_table,
     watchlist_path,
 )
 
@@ -321,7 +322,7 @@ def test_disk_full_leaves_original(
 KILL_SCRIPT = """
 import os, signal, sys
 from datetime import UTC, datetime
-import kling_tui.watchlist as w
+import kling_tui.store.watchlist as w
 from kling_tui.models import WatchEntry
 real_write = os.write
 def half_then_sigkill(fd, data):
@@ -630,7 +631,7 @@ import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from kling_tui.models import WatchEntry
-from kling_tui.watchlist import WatchList
+from kling_tui.store.watchlist import WatchList
 path, prefix, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 store = WatchList(path)
 store.load()
@@ -683,9 +684,11 @@ def test_update_is_one_write_and_does_not_reparse_an_unchanged_file(
     store = WatchList(path)
     store.add([entry(ID1), entry(ID2), entry(ID3)])
     replaced, parsed = [], []
-    real_replace, real_loads = os.replace, tomllib.loads
+    real_replace = os.replace
     monkeypatch.setattr(wl_module.os, "replace", lambda *a: (replaced.append(a), real_replace(*a)))
-    monkeypatch.setattr(wl_module.tomllib, "loads", lambda s: (parsed.append(1), real_loads(s))[1])
+    for parser in (document.toml_rs, document.tomllib):
+        real = parser.loads
+        monkeypatch.setattr(parser, "loads", lambda s, real=real: (parsed.append(1), real(s))[1])
     for e in store.entries:
         e.snapshot = snapshot(e.task_id)
     store.update(store.entries)
@@ -761,15 +764,15 @@ def test_the_documented_example_loads(path: Path) -> None:
     assert e.extra == {}
 
 
-# -- saves reuse the text of unchanged tasks ------------------------------------------------
+# -- saves write the whole document ---------------------------------------------------------
 
 
 def _whole_document(entries: list[WatchEntry]) -> bytes:
-    """What a save must write: the whole document dumped in one go, no reuse."""
-    import tomli_w
+    """What a save must write: the whole document dumped in one go (by rtoml)."""
+    import rtoml
 
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    return (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    return (codec.HEADER + rtoml.dumps(doc)).encode()
 
 
 def test_save_is_byte_identical_to_dumping_the_whole_document(tmp_path: Path) -> None:
@@ -801,31 +804,9 @@ def test_a_save_after_changes_rewrites_exactly_the_changed_tasks(tmp_path: Path)
     assert reread[2].last_error is not None and reread[0].last_error is None
 
 
-def test_unchanged_tasks_are_not_serialised_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = WatchList(tmp_path / "w.toml")
-    store.load()
-    store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(50)])
-    made: list[str] = []
-    real = wl_module._table_of
-
-    def counting(state: wl_module._State) -> dict:
-        made.append(state.fields[0])
-        return real(state)
-
-    monkeypatch.setattr(wl_module, "_table_of", counting)
-    moved = store.entries[7]
-    moved.snapshot = snapshot(moved.task_id, minutes=9)
-    store.update([moved])
-    assert made == ["task-7"]
-    monkeypatch.setattr(wl_module, "_table_of", real)
-    assert store.path.read_bytes() == _whole_document(store.entries)
-
-
 def test_a_list_of_small_tasks_is_still_written_as_tables(tmp_path: Path) -> None:
-    """tomli_w alone writes an array of small tables as one inline array; saves reuse
-    per-task text, so tasks are always ``[[tasks]]`` tables, and read back the same."""
+    """tomli_w wrote an array of small tables as one inline array; tasks are always
+    ``[[tasks]]`` tables, and read back the same."""
     store = WatchList(tmp_path / "w.toml")
     store.load()
     store.add([entry("good-1"), entry("good-2", label="two")])
@@ -857,15 +838,17 @@ def _big_list(n: int = 400) -> list[WatchEntry]:
 
 
 def _no_tomllib(monkeypatch: pytest.MonkeyPatch, refuse_it: bool = True) -> None:
-    """Make tomllib.loads fail (or work again): a load that succeeds used the cache."""
+    """Make the TOML parsers fail (or work again): a load that succeeds used the cache."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("tomllib was used")
 
-    monkeypatch.setattr(wl_module.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
+    monkeypatch.setattr(document.tomllib, "loads", refuse if refuse_it else _TOML_LOADS)
+    monkeypatch.setattr(document.toml_rs, "loads", refuse if refuse_it else _RUST_LOADS)
 
 
 _TOML_LOADS = tomllib.loads
+_RUST_LOADS = toml_rs.loads
 
 
 def _load_and_remember(path: Path) -> list[WatchEntry]:
@@ -882,7 +865,7 @@ def test_a_second_load_of_an_unchanged_file_skips_tomllib_and_gives_the_same_ent
     writer = WatchList(path)
     writer.load()
     writer.add(_big_list())
-    assert path.stat().st_size >= wl_module.PARSED_CACHE_MIN_BYTES
+    assert path.stat().st_size >= parsed_cache.PARSED_CACHE_MIN_BYTES
     first = _load_and_remember(path)  # parses with tomllib; the dashboard then caches it
     _no_tomllib(monkeypatch)
     second = WatchList(path).load()
@@ -907,16 +890,23 @@ def test_the_dashboard_quit_leaves_a_cache_for_what_it_saved(
     _no_tomllib(monkeypatch, refuse_it=False)
     assert again == WatchList(path).load() and len(again) == 400
     # Exactly what tomllib gives for the file, not merely equal entries.
-    cache = wl_module._ParsedCache(path.absolute())
+    cache = parsed_cache.ParsedCache(path.absolute())
     assert cache.load(path.read_bytes()) == parsed
 
 
-def test_a_cache_is_not_written_for_entries_changed_since_the_last_save(tmp_path: Path) -> None:
+def test_entries_changed_since_the_last_save_never_reach_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache is the parse of the bytes on disk (not of the entries in memory), so an
+    unsaved change in memory cannot reach the next start through it."""
     store = WatchList(tmp_path / "w.toml")
     store.load()
     store.add(_big_list())
+    saved_label = store.entries[3].label
     store.entries[3].label = "edited in memory, not saved"
-    assert not store.remember_parsed()
+    store.remember_parsed()
+    _no_tomllib(monkeypatch)
+    assert WatchList(store.path).load()[3].label == saved_label
 
 
 def test_a_hand_edit_is_read_from_the_file_not_the_cache(tmp_path: Path) -> None:
@@ -949,7 +939,7 @@ def test_a_damaged_cache_file_is_ignored(tmp_path: Path) -> None:
     store.load()
     store.add(_big_list())
     expected = _load_and_remember(path)
-    cache = wl_module._ParsedCache(path.absolute()).file
+    cache = parsed_cache.ParsedCache(path.absolute()).file
     assert cache.exists()
     for junk in (b"", b"{not json", b'{"blake2b": "x", "doc": 1}', b"[1, 2]"):
         cache.write_bytes(junk)
@@ -967,3 +957,70 @@ def test_header_names_a_readme_section_that_exists(tmp_path: Path) -> None:
     (section,) = re.findall(r'section "([^"]+)"', "\n".join(header))
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert f"\n## {section}\n" in readme
+
+
+# -- the TOML parser ------------------------------------------------------------------------
+
+
+HAND_WRITTEN = r"""
+version = 1
+note = "kept"
+
+[[tasks]]
+id = 866889456698785798
+kind = "text2video"
+gateway = "relay"
+label = "caf\u00e9 \\ \"quoted\""
+added_at = 2026-11-22T10:00:00
+seen = 2026-11-22
+at = 10:00:00.5
+[tasks.last]
+status = "succeeded"
+fetched_at = 2026-11-22T11:00:00.123456+02:00
+videos = [{ url = "https://cdn.example/a.mp4", duration = 5 }]
+
+[[tasks]]
+id = 'task-2'
+kind = "image2video"
+gateway = "kling"
+added_at = "2026-11-22T10:00:00Z"
+error = { type = "timeout", message = "slow", at = 2026-11-22T10:01:00Z, status_code = 504 }
+"""
+
+
+def test_the_rust_parser_gives_tomllib_s_document(tmp_path: Path) -> None:
+    """toml_rs replaced tomllib for speed: same document, hand-edit forms included."""
+    assert toml_rs.loads(HAND_WRITTEN) == tomllib.loads(HAND_WRITTEN)
+    big = _whole_document(_big_list()).decode()
+    assert toml_rs.loads(big) == tomllib.loads(big)
+    path = tmp_path / "w.toml"
+    path.write_text(HAND_WRITTEN)
+    loaded = WatchList(path).load()
+    assert [e.task_id for e in loaded] == [ID1, "task-2"]
+    assert loaded[0].extra == {
+        "seen": tomllib.loads(HAND_WRITTEN)["tasks"][0]["seen"],
+        "at": tomllib.loads(HAND_WRITTEN)["tasks"][0]["at"],
+    }
+
+
+def test_a_file_only_the_rust_parser_refuses_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(HAND_WRITTEN)
+    before = path.read_bytes()
+
+    def refuse(_text: str) -> None:
+        at = HAND_WRITTEN.index("kind")  # line 7, column 1
+        raise toml_rs.TOMLDecodeError(
+            "TOML parse error at line 7, column 1\n  |\n7 | x\n  | ^\nsome reason",
+            HAND_WRITTEN,
+            at,
+        )
+
+    monkeypatch.setattr(document.toml_rs, "loads", refuse)
+    with pytest.raises(WatchListError) as caught:
+        WatchList(path).load()
+    assert caught.value.line == 7
+    assert "not valid TOML: some reason (column 1)" in str(caught.value)
+    assert path.read_bytes() == before

@@ -17,9 +17,9 @@ import tomli_w
 
 from kling_tui.config import ConfigError, load_config
 from kling_tui.models import WatchEntry
-from kling_tui.safe_read import access_problem, read_regular
+from kling_tui.store.safe_read import access_problem, read_regular
+from kling_tui.store.watchlist import WatchList, WatchListError, new_entries
 from kling_tui.trust import TrustedOrigins
-from kling_tui.watchlist import WatchList, WatchListError, new_entries
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -200,7 +200,8 @@ def guarded(script: str) -> str:
 
 
 LOADERS = {
-    "watch list": "from kling_tui.watchlist import WatchList\nload = lambda p: WatchList(p).load()",
+    "watch list": "from kling_tui.store.watchlist import WatchList\n"
+    "load = lambda p: WatchList(p).load()",
     "config": "from kling_tui.config import load_config\n"
     "load = lambda p: load_config(config_flag=p, env={})",
     "theme": "from kling_tui.themes import load_theme_file as load",
@@ -256,8 +257,8 @@ def test_the_parsed_list_cache_is_read_the_same_way(tmp_path: Path) -> None:
     out = guarded(
         f"""
         import os
-        from kling_tui.watchlist import _ParsedCache
-        cache = _ParsedCache(Path({str(tmp_path / "w.toml")!r}))
+        from kling_tui.store.parsed_cache import ParsedCache
+        cache = ParsedCache(Path({str(tmp_path / "w.toml")!r}))
         cache.file.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(cache.file)
         print(cache.load(b"x" * 100_000))

@@ -13,26 +13,28 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import tomli_w
+import rtoml
 
-from kling_tui import watchlist as wl_module
 from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
 from kling_tui.poller import apply_result
-from kling_tui.watchlist import WatchList, entry_to_table
+from kling_tui.store import codec
+from kling_tui.store import watchlist as wl_module
+from kling_tui.store.codec import entry_to_table
+from kling_tui.store.watchlist import WatchList
 
 from .test_watchlist import T0, entry, snapshot
 
 
 def _whole(entries: list[WatchEntry]) -> bytes:
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    return (wl_module._HEADER + tomli_w.dumps(doc)).encode()
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    return (codec.HEADER + rtoml.dumps(doc)).encode()
 
 
 def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Deterministic: the event loop's apply_result runs while the worker thread is inside
-    tomli_w.dumps (0.4 s for 10,000 changed tasks, e.g. the first save after start)."""
+    the TOML dump of a save."""
     store = WatchList(tmp_path / "w.toml")
     store.load()
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(60)])
@@ -40,7 +42,7 @@ def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
     target.snapshot = snapshot("task-7", minutes=2)  # poll 1 (task is dirty)
     finished = snapshot("task-7", status=Status.SUCCEEDED, minutes=3)
 
-    real = tomli_w.dumps
+    real = rtoml.dumps
     fired = False
 
     class Shim:
@@ -53,9 +55,9 @@ def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
                 apply_result(target, finished)
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(wl_module, "rtoml", Shim)
     store.update([target])  # flush 1, in the worker thread
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(wl_module, "rtoml", rtoml)
     assert fired
     store.update([target])  # flush 2: the poller re-marked task-7 dirty after poll 2
     on_disk = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]
@@ -71,7 +73,7 @@ def test_an_error_set_during_a_save_is_written_by_the_next(
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(5)])
     target = store.entries[2]
     target.snapshot = snapshot("task-2", minutes=2)
-    real = tomli_w.dumps
+    real = rtoml.dumps
     fired = False
 
     class Shim:
@@ -84,9 +86,9 @@ def test_an_error_set_during_a_save_is_written_by_the_next(
                 apply_result(target, FetchError(ErrorType.TIMEOUT, "slow", at=T0))
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(wl_module, "rtoml", Shim)
     store.update([target])
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(wl_module, "rtoml", rtoml)
     store.update([target])
     assert "error" in tomllib.loads(store.path.read_text())["tasks"][2]
 
@@ -130,7 +132,7 @@ def test_the_parsed_cache_always_agrees_with_the_file(
     target = store.entries[7]
     target.snapshot = snapshot("task-7", minutes=2)
     finished = snapshot("task-7", status=Status.SUCCEEDED, minutes=3)
-    real = tomli_w.dumps
+    real = rtoml.dumps
     fired = False
 
     class Shim:
@@ -143,9 +145,9 @@ def test_the_parsed_cache_always_agrees_with_the_file(
                 apply_result(target, finished)
             return text
 
-    monkeypatch.setattr(wl_module, "tomli_w", Shim)
+    monkeypatch.setattr(wl_module, "rtoml", Shim)
     store.update([target])
-    monkeypatch.setattr(wl_module, "tomli_w", tomli_w)
+    monkeypatch.setattr(wl_module, "rtoml", rtoml)
     store.update([target])
     assert store.remember_parsed()  # the dashboard does this on quit
     from_file = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]

@@ -1,23 +1,22 @@
 """After any sequence of the mutations kling-tui makes (single thread),
-a save writes what dumping the whole document writes (``[[tasks]]`` tables always: when
-tomli_w alone would write the small-table inline array, the parsed documents must match)."""
+a save writes what dumping the whole document writes, with ``[[tasks]]`` tables."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import tomli_w
+import rtoml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_tui import watchlist as wl_module
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, Video, WatchEntry
 from kling_tui.poller import apply_result
-from kling_tui.watchlist import WatchList, entry_to_table
+from kling_tui.store import codec
+from kling_tui.store.codec import entry_to_table
+from kling_tui.store.watchlist import WatchList
 
 from .test_watchlist import T0
 
@@ -29,7 +28,7 @@ text = st.one_of(
 extra_key = st.one_of(
     st.sampled_from(["note", "tasks", "[[tasks]]", "\n\n[[tasks]]\n", "a.b", "x y", "sub"]),
     st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
-).filter(lambda k: k not in wl_module._ENTRY_KEYS)
+).filter(lambda k: k not in codec.ENTRY_KEYS)
 extra_value = st.recursive(
     st.one_of(text, st.integers(-5, 10**6), st.booleans()),
     lambda inner: st.one_of(
@@ -67,12 +66,10 @@ op = st.one_of(
 
 
 def _expected_ok(data: bytes, entries: list[WatchEntry]) -> None:
-    doc = {"version": wl_module.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
-    whole = (wl_module._HEADER + tomli_w.dumps(doc)).encode()
-    if not entries or "[[tasks]]" in whole.decode():
-        assert data == whole
-    else:  # tomli_w alone would write the inline array; the store writes tables
-        assert tomllib.loads(data.decode()) == tomllib.loads(whole.decode())
+    doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
+    whole = (codec.HEADER + rtoml.dumps(doc)).encode()
+    assert data == whole
+    assert not entries or "\n[[tasks]]\n" in data.decode()
 
 
 @settings(

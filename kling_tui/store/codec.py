@@ -1,0 +1,469 @@
+"""Between ``[[tasks]]`` TOML tables and :class:`~kling_tui.models.WatchEntry` objects.
+
+Writing: :func:`entry_to_table` (known keys first in a stable order, then the unknown keys
+kept from the file). Reading: :func:`entries_from_doc` checks a parsed document and builds
+the entries, cleaning every text field with :func:`~kling_tui.sanitize.clean_text` and
+applying the config's URL rules to ``base_url``/``path_prefix``; anything wrong raises
+:class:`~kling_tui.store.errors.WatchListError` naming the line.
+
+Unknown keys of a task's table live in ``WatchEntry.extra``. Unknown keys *inside* the
+task's ``[tasks.last]`` / ``[tasks.error]`` tables live in ``extra["last"]`` /
+``extra["error"]`` (each a dict) and are merged back into those tables on write, as long
+as the task still has a snapshot / an error (a new error replaces the old one's table but
+keeps these keys; a successful fetch drops the error table, and its unknown keys with it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kling_tui.ids import InvalidTaskId, validate_task_id
+from kling_tui.models import (
+    ErrorType,
+    FetchError,
+    Kind,
+    Status,
+    TaskSnapshot,
+    Video,
+    WatchEntry,
+    utcnow,
+)
+from kling_tui.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
+from kling_tui.sanitize import clean_text
+from kling_tui.store.errors import EntryInvalid, WatchListError
+from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
+
+FORMAT_VERSION = 1
+LABEL_LIMIT = 500
+"""Labels are the operator's own short notes; a longer one is cut (with ``…``) on entry."""
+GATEWAY_NAME_LIMIT = 100
+
+HEADER = (
+    "# kling-tui watch list. Safe to edit by hand (comments are not kept on rewrite).\n"
+    '# Format: see the README, section "The watch list".\n\n'
+)
+
+_KINDS: dict[str, str] = {k.value: k.value for k in Kind}
+_STATUSES: dict[str, Status] = {s.value: s for s in Status}
+_ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
+ENTRY_KEYS = frozenset(
+    {"id", "kind", "gateway", "label", "added_at", "base_url", "path_prefix", "last", "error"}
+)
+_LAST_KEYS = frozenset(
+    {
+        "status",
+        "status_raw",
+        "progress",
+        "message",
+        "external_task_id",
+        "created_at",
+        "updated_at",
+        "fetched_at",
+        "videos",
+    }
+)
+_ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
+
+
+_T = TypeVar("_T")
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC, cheaply: the common case (already UTC) is an identity check."""
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _strip_userinfo(url: str) -> str:
+    """``https://user:pass@host`` -> ``https://host``: the file never holds a credential."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{tail}"
+
+
+def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
+    last: dict[str, Any] = {"status": s.status.value, "status_raw": s.status_raw}
+    if s.progress is not None:
+        last["progress"] = s.progress
+    last["message"] = s.message
+    if s.external_task_id is not None:
+        last["external_task_id"] = s.external_task_id
+    if s.created_at is not None:
+        last["created_at"] = _utc(s.created_at)
+    if s.updated_at is not None:
+        last["updated_at"] = _utc(s.updated_at)
+    last["fetched_at"] = _utc(s.fetched_at)
+    if s.videos:
+        videos = []
+        for v in s.videos:
+            video: dict[str, Any] = {}
+            if v.id is not None:
+                video["id"] = v.id
+            if v.url is not None:
+                video["url"] = v.url
+            if v.duration is not None:
+                video["duration"] = v.duration
+            videos.append(video)
+        last["videos"] = videos
+    if unknown and isinstance(unknown, dict):
+        for k, v in unknown.items():
+            if k not in _LAST_KEYS:
+                last[k] = v
+    return last
+
+
+def _error_table(e: FetchError, unknown: Any) -> dict[str, Any]:
+    err: dict[str, Any] = {"type": e.type.value, "message": e.message, "at": _utc(e.at)}
+    if e.status_code is not None:
+        err["status_code"] = e.status_code
+    if e.code is not None:
+        err["code"] = e.code
+    if e.retry_after is not None:
+        err["retry_after"] = e.retry_after
+    if unknown and isinstance(unknown, dict):
+        for k, v in unknown.items():
+            if k not in _ERROR_KEYS:
+                err[k] = v
+    return err
+
+
+def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
+    """One ``[[tasks]]`` table. Keys that are ``None`` are omitted (TOML has no null).
+
+    Known keys come first so a person reading the file sees them in a stable order; keys
+    from ``entry.extra`` follow. ``TaskSnapshot.raw`` (the server's whole answer) is not
+    written: it is bulky and only for the live detail pane. This runs for every entry on
+    every save, so it is plain dict building, no generic dataclass walking.
+    """
+    t: dict[str, Any] = {"id": entry.task_id, "kind": entry.kind, "gateway": entry.gateway}
+    if entry.label is not None:
+        t["label"] = entry.label
+    t["added_at"] = _utc(entry.added_at)
+    if entry.base_url is not None:
+        t["base_url"] = _strip_userinfo(entry.base_url)
+    if entry.path_prefix is not None:
+        t["path_prefix"] = entry.path_prefix
+    # Read once: the poller replaces these on the event loop while a save runs in a worker.
+    extra, snapshot, error = entry.extra, entry.snapshot, entry.last_error
+    if extra:
+        for k, v in extra.items():
+            if k not in ENTRY_KEYS:
+                t[k] = v
+    if snapshot is not None:
+        t["last"] = _snapshot_table(snapshot, extra.get("last") if extra else None)
+    if error is not None:
+        t["error"] = _error_table(error, extra.get("error") if extra else None)
+    return t
+
+
+INT64 = range(-(2**63), 2**63)
+"""TOML integers are 64-bit; toml_rs builds any size (and Python cannot print one of over
+4,300 digits: a save or an error message would end in a traceback)."""
+
+
+MAX_KEPT_DEPTH = 32
+"""How deep unknown keys may nest: tables in tables in arrays... (a hand edit has two or
+three levels; 5,000 levels would overflow the stack of whatever walks or writes them)."""
+
+
+def check_kept(value: Any, what: str) -> None:
+    """Keys kept as they are (unknown ones) must be writable again: no integer past 64 bits,
+    no nesting past :data:`MAX_KEPT_DEPTH`. Walks only the unknown keys, which are few;
+    known ones are checked by their type. Iterative, so depth cannot blow the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and item not in INT64:
+            raise EntryInvalid(
+                f"not valid TOML: {what} holds an integer over 64 bits ({item.bit_length()} bits)"
+            )
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        if children and depth >= MAX_KEPT_DEPTH:
+            raise EntryInvalid(f"{what} nests more than {MAX_KEPT_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def show(value: Any) -> str:
+    """A short, escaped rendering of a bad value for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        return f"an integer of {value.bit_length()} bits"
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in value) or "no keys"
+        text = f"a table with keys {keys}"
+    else:
+        text = f"{type(value).__name__} {value!r}"
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _dt(value: Any, what: str) -> datetime:
+    if type(value) is datetime:
+        return _utc(value)
+    if isinstance(value, str):  # hand edits: "2026-11-22T10:00:00Z" in quotes
+        try:
+            return _utc(datetime.fromisoformat(value))
+        except ValueError:
+            raise EntryInvalid(f"{what} must be a date-time, got {show(value)}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise EntryInvalid(f"{what} must be a date-time with a time of day, got {value}")
+    raise EntryInvalid(f"{what} must be a date-time, got {show(value)}")
+
+
+def _opt_dt(table: dict[str, Any], key: str, what: str) -> datetime | None:
+    value = table.get(key)
+    return None if value is None else _dt(value, what)
+
+
+def _str(value: Any, what: str) -> str:
+    if type(value) is not str:
+        raise EntryInvalid(f"{what} must be a string, got {show(value)}")
+    return value
+
+
+def _opt_str(table: dict[str, Any], key: str, what: str) -> str | None:
+    value = table.get(key)
+    if value is None or type(value) is str:
+        return value
+    raise EntryInvalid(f"{what} must be a string, got {show(value)}")
+
+
+def _opt_clean(table: dict[str, Any], key: str, what: str, limit: int) -> str | None:
+    """An optional text field, cleaned for the terminal (see the module docstring)."""
+    value = _opt_str(table, key, what)
+    return None if value is None else clean_text(value, limit)
+
+
+def _url_rule(table: dict[str, Any], key: str, check: Any) -> str | None:
+    """``base_url`` / ``path_prefix`` of an entry: the config's own rule (``check``)."""
+    value = _opt_str(table, key, key)
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except UrlRuleError as exc:
+        got = f", got {show(value)}" if exc.echo else ""
+        raise EntryInvalid(f"{key} must be {exc.expected}{got}") from None
+
+
+def _opt_num(table: dict[str, Any], key: str, what: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Finite only: ``nan`` / ``inf`` (valid TOML) would reach ``ls --json`` as ``NaN``,
+        # which is not JSON, and an int no float holds raised OverflowError here.
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number
+        raise EntryInvalid(f"{what} must be a finite number, got {show(value)}")
+    raise EntryInvalid(f"{what} must be a number, got {show(value)}")
+
+
+def _choice(table: dict[str, Any], key: str, choices: Mapping[str, _T], where: str) -> _T:
+    """A required word that must be one of ``choices``; the message lists them."""
+    word = table.get(key)
+    value = choices.get(word) if type(word) is str else None
+    if value is None:
+        raise EntryInvalid(
+            f"{where}.{key} must be one of {', '.join(choices)}, got {show(word)}"
+            if word is not None
+            else f"{where}.{key} is missing"
+        )
+    return value
+
+
+def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
+    if not isinstance(last, dict):
+        raise EntryInvalid(f"last must be a table, got {show(last)}")
+    status = _choice(last, "status", _STATUSES, "last")
+    word = last["status"]
+    fetched = last.get("fetched_at")
+    if fetched is None:
+        raise EntryInvalid("last.fetched_at is missing")
+    raw_videos = last.get("videos", ())
+    if not isinstance(raw_videos, list | tuple):
+        raise EntryInvalid(f"last.videos must be an array of tables, got {show(raw_videos)}")
+    videos = []
+    for v in raw_videos:
+        if not isinstance(v, dict):
+            raise EntryInvalid(f"last.videos must hold tables, got {show(v)}")
+        videos.append(
+            Video(
+                id=_opt_clean(v, "id", "video id", ID_LIMIT),
+                url=_opt_clean(v, "url", "video url", URL_LIMIT),
+                duration=_opt_num(v, "duration", "video duration"),
+            )
+        )
+    status_raw = last.get("status_raw", word)
+    message = last.get("message", "")
+    return TaskSnapshot(
+        task_id=task_id,
+        kind=kind,
+        status=status,
+        status_raw=clean_text(_str(status_raw, "last.status_raw"), WORD_LIMIT),
+        progress=_opt_num(last, "progress", "last.progress"),
+        videos=tuple(videos),
+        message=clean_text(_str(message, "last.message"), MESSAGE_LIMIT),
+        external_task_id=_opt_clean(last, "external_task_id", "last.external_task_id", ID_LIMIT),
+        created_at=_opt_dt(last, "created_at", "last.created_at"),
+        updated_at=_opt_dt(last, "updated_at", "last.updated_at"),
+        fetched_at=_dt(fetched, "last.fetched_at"),
+    )
+
+
+def _error_from(err: Any) -> FetchError:
+    if not isinstance(err, dict):
+        raise EntryInvalid(f"error must be a table, got {show(err)}")
+    etype = _choice(err, "type", _ERROR_TYPES, "error")
+    at = err.get("at")
+    if at is None:
+        raise EntryInvalid("error.at is missing")
+    status_code = err.get("status_code")
+    if status_code is not None and (type(status_code) is not int):
+        raise EntryInvalid(f"error.status_code must be an integer, got {show(status_code)}")
+    return FetchError(
+        type=etype,
+        message=clean_text(_str(err.get("message", ""), "error.message"), MESSAGE_LIMIT),
+        status_code=status_code,
+        code=_opt_clean(err, "code", "error.code", WORD_LIMIT),
+        retry_after=_opt_num(err, "retry_after", "error.retry_after"),
+        at=_dt(at, "error.at"),
+    )
+
+
+def _check_id(raw: Any) -> str:
+    """The shared id rule; a TOML integer id (hand edit without quotes) is accepted too."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if type(raw) is not str:
+        raise EntryInvalid(f"id must be a string, got {show(raw)}")
+    try:
+        return validate_task_id(raw)
+    except InvalidTaskId as exc:
+        raise EntryInvalid(f"id is not valid: {exc}") from None
+
+
+def _check_kind(kind: Any) -> str:
+    checked = _KINDS.get(kind) if type(kind) is str else None
+    if checked is None:
+        raise EntryInvalid(f"kind must be one of {', '.join(_KINDS)}, got {show(kind)}")
+    return checked
+
+
+def read_entry(table: Any) -> WatchEntry:
+    if not isinstance(table, dict) or "id" not in table or "kind" not in table:
+        raise EntryInvalid(f"expected a table with id and kind, got {show(table)}")
+    task_id = _check_id(table["id"])
+    try:
+        kind = _check_kind(table["kind"])
+        gateway = table.get("gateway")
+        if type(gateway) is not str or not gateway:
+            raise EntryInvalid(
+                "gateway is missing"
+                if gateway is None
+                else f"gateway must be a non-empty string, got {show(gateway)}"
+            )
+        added = table.get("added_at")
+        snapshot = None
+        last = table.get("last")
+        if last is not None:
+            snapshot = _snapshot_from(last, task_id, kind)
+        error = None
+        err = table.get("error")
+        if err is not None:
+            error = _error_from(err)
+        extra: dict[str, Any] = {}
+        if not table.keys() <= ENTRY_KEYS:
+            extra = {k: v for k, v in table.items() if k not in ENTRY_KEYS}
+        if snapshot is not None and not last.keys() <= _LAST_KEYS:
+            extra["last"] = {k: v for k, v in last.items() if k not in _LAST_KEYS}
+        if error is not None and not err.keys() <= _ERROR_KEYS:
+            extra["error"] = {k: v for k, v in err.items() if k not in _ERROR_KEYS}
+        if extra:
+            check_kept(extra, "a key kling-tui does not know")
+        checked: datetime | None = None
+        if snapshot is not None:
+            checked = snapshot.fetched_at
+        if error is not None and (checked is None or error.at > checked):
+            checked = error.at
+        return WatchEntry(
+            task_id=task_id,
+            kind=kind,
+            gateway=clean_text(gateway, GATEWAY_NAME_LIMIT),
+            # A hand-written entry may leave it out: it was added no later than now.
+            added_at=utcnow() if added is None else _dt(added, "added_at"),
+            label=_opt_clean(table, "label", "label", LABEL_LIMIT),
+            base_url=_url_rule(table, "base_url", check_base_url),
+            path_prefix=_url_rule(table, "path_prefix", check_path_prefix),
+            snapshot=snapshot,
+            last_checked=checked,
+            last_error=error,
+            extra=extra,
+        )
+    except EntryInvalid as exc:
+        raise EntryInvalid(f"task {task_id}: {exc}") from None
+
+
+def entry_from_table(
+    table: Mapping[str, Any],
+    *,
+    index: int,
+    line: int | None = None,
+    path: Path | None = None,
+) -> WatchEntry:
+    """Rebuild a ``WatchEntry`` from one ``[[tasks]]`` table (``index`` is 0-based).
+
+    Datetimes come back aware UTC (a TOML local date-time is taken as UTC; an ISO string
+    from a hand edit is accepted). ``last_checked`` is the later of ``last.fetched_at`` and
+    ``error.at``. Anything wrong raises ``WatchListError`` at ``line`` so the operator can
+    find the entry; the loader passes ``line=None`` and locates the header only on error.
+    """
+    try:
+        return read_entry(table)
+    except EntryInvalid as exc:
+        msg = str(exc)
+        if line is None and not msg.startswith("task "):
+            msg = f"task #{index + 1}: {msg}"
+        raise WatchListError(path, line, msg) from None
+
+
+def check_new_entry(entry: WatchEntry) -> WatchEntry:
+    """What ``add``/``restore`` accept: exactly what the loader would accept back.
+
+    Writing something the loader refuses would lock the operator out of their own list,
+    so the entry goes through the loader's own checks first and a bad one is refused
+    (``InvalidTaskId`` for a bad id, ``ValueError`` otherwise) before the file is touched.
+    """
+    if not isinstance(entry, WatchEntry):
+        raise TypeError(f"expected a WatchEntry, got {type(entry).__name__}")
+    task_id = validate_task_id(entry.task_id)
+    if task_id != entry.task_id:
+        entry = replace(entry, task_id=task_id)
+    _check_savable(entry)
+    return entry
+
+
+def _check_savable(entry: WatchEntry) -> None:
+    try:
+        read_entry(entry_to_table(entry))
+    except EntryInvalid as exc:
+        raise ValueError(f"cannot save {exc}") from None
+    except (AttributeError, TypeError) as exc:  # e.g. added_at is not a datetime
+        raise ValueError(f"cannot save task {entry.task_id}: {exc}") from None
