@@ -16,8 +16,8 @@ import pytest
 from kling_tui.cli import main
 from kling_tui.simulator import Fault, Simulator
 from kling_tui.watchlist import WatchList
-
-from .conftest import TOKEN, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.sim import TOKEN
 
 JSON_KEYS = {
     "task_id",

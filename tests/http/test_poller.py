@@ -14,8 +14,7 @@ from kling_tui.poller import ListChanged, Notice, Poller, PollerEvent, PollUpdat
 from kling_tui.schedule import PollPolicy
 from kling_tui.simulator import Fault, Simulator
 from kling_tui.watchlist import WatchList
-
-from .conftest import FakeClock
+from tests.support.clock import FakeClock
 
 FAST = PollPolicy(interval=0.05, max_interval=0.2)
 
