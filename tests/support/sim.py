@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from kling_tui.auth import JwtSigner, Secret, StaticToken
@@ -74,3 +74,24 @@ def gateways_for(base_url: str, *, timeout: float = 2.0, retries: int = 2) -> Ap
         poll=PollConfig(interval=0.05, max_interval=0.2),
         path=None,
     )
+
+
+class _NotifyingLog(list[tuple[str, str]]):
+    """The simulator's request log, calling back after each request is logged."""
+
+    def __init__(
+        self, items: list[tuple[str, str]], callback: Callable[[tuple[str, str]], None]
+    ) -> None:
+        super().__init__(items)
+        self._callback = callback
+
+    def append(self, item: tuple[str, str]) -> None:
+        super().append(item)
+        self._callback(item)
+
+
+def on_request(simulator: Simulator, callback: Callable[[tuple[str, str]], None]) -> None:
+    """Call ``callback(method, path)`` in the server thread as each request arrives, before
+    it is answered: a test advances the fake clock per request, or sets an event, instead
+    of sleeping while a blocking command polls."""
+    simulator.requests = _NotifyingLog(simulator.requests, callback)
