@@ -30,3 +30,10 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run ``bench``-marked tests last: a minute of benchmarks must not delay every other
+    result (``-m "not bench"`` leaves them out of the fast local loop)."""
+    items.sort(key=lambda item: item.get_closest_marker("bench") is not None)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
     "poll_overhead_ratio",
@@ -24,6 +26,9 @@ KEYS = {
     "adaptive_requests_ratio",
     "adaptive_delay_ratio",
 }
+
+
+pytestmark = pytest.mark.bench  # ~70 s: runs last; `-m "not bench"` skips it
 
 
 def test_quick_json_prints_exactly_the_nine_figures() -> None:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from kling_tui.auth import JwtSigner, Secret, StaticToken
-from kling_tui.config import AppConfig, GatewayConfig, PollConfig
+from kling_tui.config import AppConfig
 from kling_tui.simulator import Simulator
+from tests.support.clock import FakeClock
+from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN, gateways_for, running_simulator
 
-TOKEN = "test-token-ABCDEF0123456789"
-ACCESS_KEY = "test-ak"
-SECRET_KEY = "test-sk-0123456789"
-
-
-@dataclass
-class FakeClock:
-    """Monotonic seconds that only move when a test says so."""
-
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+# Re-exported for tests written against the old home of these names; new tests import
+# them from tests.support.
+__all__ = ["ACCESS_KEY", "SECRET_KEY", "TOKEN", "FakeClock", "gateways_for"]
 
 
 @pytest.fixture
@@ -36,52 +23,8 @@ def sim_clock() -> FakeClock:
 
 @pytest.fixture
 def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(
-        tokens=(TOKEN,),
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        clock=sim_clock,
-        retry_after=0.05,
-        slow_seconds=0.6,
-    )
-    simulator.start()
-    try:
+    with running_simulator(sim_clock) as simulator:
         yield simulator
-    finally:
-        simulator.stop()
-
-
-def gateways_for(base_url: str, *, timeout: float = 2.0, retries: int = 2) -> AppConfig:
-    relay = GatewayConfig(
-        name="relay",
-        base_url=base_url,
-        path_prefix="/kling/v1",
-        credential=StaticToken(Secret.from_raw(TOKEN, "KLING_API_KEY"), hint="KLING_API_KEY"),
-        timeout=timeout,
-        connect_timeout=1.0,
-        max_concurrency=8,
-        max_retries=retries,
-    )
-    native = GatewayConfig(
-        name="native",
-        base_url=base_url,
-        path_prefix="/v1",
-        credential=JwtSigner(
-            Secret.from_raw(ACCESS_KEY, "KLING_ACCESS_KEY"),
-            Secret.from_raw(SECRET_KEY, "KLING_SECRET_KEY"),
-            hint="KLING_ACCESS_KEY/KLING_SECRET_KEY",
-        ),
-        timeout=timeout,
-        connect_timeout=1.0,
-        max_concurrency=8,
-        max_retries=retries,
-    )
-    return AppConfig(
-        gateways={"relay": relay, "native": native},
-        default_gateway="relay",
-        poll=PollConfig(interval=0.05, max_interval=0.2),
-        path=None,
-    )
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from kling_tui.cli import main
 from kling_tui.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
-
-from .conftest import TOKEN, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.sim import TOKEN, on_request
 
 JSON_KEYS = {
     "task_id",
@@ -202,15 +202,10 @@ def test_watch_once_polls_saves_and_prints(env: Path, sim: Simulator, sim_clock:
     assert [r["task_id"] for r in lines(out)] == [queued.task_id]  # finished ones are left alone
 
 
-def _advance_in_background(clock: FakeClock, seconds: float, steps: int) -> threading.Thread:
-    def drive() -> None:
-        for _ in range(steps):
-            time.sleep(0.05)
-            clock.advance(seconds / steps)
-
-    thread = threading.Thread(target=drive, daemon=True)
-    thread.start()
-    return thread
+def _advance_per_request(sim: Simulator, clock: FakeClock, seconds: float) -> None:
+    """Server time moves ``seconds`` with each request: the tasks progress as the blocking
+    command polls them, however slowly a busy machine runs it (no wall-time driver)."""
+    on_request(sim, lambda _request: clock.advance(seconds))
 
 
 @pytest.fixture
@@ -227,9 +222,8 @@ def test_wait_exits_0_when_all_succeed(
     b = sim.add_task("image2video", queue_seconds=1, run_seconds=3)
     run("add", "--base-url", sim.base_url, a.task_id)
     run("add", "--base-url", sim.base_url, "--kind", "image2video", b.task_id)
-    driver = _advance_in_background(sim_clock, 6, 30)
+    _advance_per_request(sim, sim_clock, 0.5)
     code, out = run("wait", "--timeout", "10", "--json")
-    driver.join()
     assert code == 0, out
     records = lines(out)
     final = {r["task_id"]: r["status"] for r in records}
@@ -243,9 +237,8 @@ def test_wait_exits_1_when_one_fails(
     a = sim.add_task(queue_seconds=0, run_seconds=1)
     b = sim.add_task(outcome="fail", queue_seconds=0, run_seconds=1)
     run("add", "--base-url", sim.base_url, a.task_id, b.task_id)
-    driver = _advance_in_background(sim_clock, 3, 10)
+    _advance_per_request(sim, sim_clock, 0.5)
     code, _ = run("wait", "--timeout", "10", a.task_id, b.task_id)
-    driver.join()
     assert code == 1
 
 
@@ -465,13 +458,13 @@ def test_wait_gives_up_on_a_task_removed_meanwhile(
     task = sim.add_task(queue_seconds=10_000)
     run("add", "--base-url", sim.base_url, task.task_id)
     sim.reset_log()
+    polled = threading.Event()
+    on_request(sim, lambda _request: polled.set())
     box: dict[str, tuple[int, str]] = {}
     waiter = threading.Thread(target=lambda: box.setdefault("r", run("wait", task.task_id)))
     waiter.daemon = True
     waiter.start()
-    deadline = time.monotonic() + 10
-    while not sim.requests and time.monotonic() < deadline:  # wait is polling by now
-        time.sleep(0.01)
+    polled.wait(10)  # wait is polling by now (a bound for failure, not a fixed wait)
     assert sim.requests, "wait never polled"
     WatchList(env).remove_ids([task.task_id])  # as `kling-tui rm` in another process does
     waiter.join(10)

@@ -16,8 +16,8 @@ from kling_tui.config import AppConfig
 from kling_tui.fetcher import Fetcher, RetryPolicy
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry, utcnow
 from kling_tui.simulator import Fault, Simulator
-
-from .conftest import TOKEN, FakeClock, gateways_for
+from tests.support.clock import FakeClock
+from tests.support.sim import TOKEN, gateways_for
 
 KINDS = ["text2video", "image2video", "multi-image2video"]
 

@@ -13,8 +13,9 @@ from kling_tui.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.setup import GatewaySetupScreen
-from tests.http.conftest import TOKEN, FakeClock
-from tests.pilot.ui_fakes import Opener, wait_for
+from tests.support.clock import FakeClock
+from tests.support.sim import TOKEN
+from tests.support.ui_fakes import Opener, wait_for
 
 
 async def test_setup_then_add_then_the_task_is_polled(

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from kling_tui.simulator import Fault, Simulator
-
-from .conftest import ACCESS_KEY, SECRET_KEY, TOKEN
+from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN
 
 ROOT = Path(__file__).parents[2]
 

@@ -14,8 +14,7 @@ from kling_tui.poller import ListChanged, Notice, Poller, PollerEvent, PollUpdat
 from kling_tui.schedule import PollPolicy
 from kling_tui.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
-
-from .conftest import FakeClock
+from tests.support.clock import FakeClock
 
 FAST = PollPolicy(interval=0.05, max_interval=0.2)
 
@@ -40,14 +39,49 @@ def watch(task_id: str, kind: str = "text2video", gateway: str = "relay") -> Wat
 
 
 async def run_until(poller: Poller, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Run the loop until ``condition()`` holds. It is checked after every event the poller
+    publishes (each poll result, list change, notice), not on a timer: the timeout is only a
+    bound for failure."""
+    done = asyncio.Event()
+
+    def check(_event: object = None) -> None:
+        if condition():
+            done.set()
+
+    unsubscribe = poller.subscribe(check)
     runner = asyncio.create_task(poller.run())
     try:
+        check()
         async with asyncio.timeout(timeout):
-            while not condition():
-                await asyncio.sleep(0.02)
+            await done.wait()
     finally:
+        unsubscribe()
         poller.stop()
         await runner
+
+
+async def loop_turns(poller: Poller, turns: int, timeout: float = 5.0) -> None:
+    """Wait until the running loop has planned its next sleep ``turns`` times.
+
+    Proves the loop looked at the schedule and chose not to poll; a fixed sleep proved
+    nothing on a busy machine (the loop might not have turned at all)."""
+    done = asyncio.Event()
+    seen = 0
+    real = poller.scheduler.next_wake
+
+    def counting(*args: object, **kwargs: object) -> float | None:
+        nonlocal seen
+        seen += 1
+        if seen >= turns:
+            done.set()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    poller.scheduler.next_wake = counting  # type: ignore[method-assign]
+    try:
+        async with asyncio.timeout(timeout):
+            await done.wait()
+    finally:
+        del poller.scheduler.next_wake
 
 
 async def test_tasks_run_to_the_end_and_are_saved(
@@ -66,14 +100,10 @@ async def test_tasks_run_to_the_end_and_are_saved(
         ],
     )
 
-    async def drive() -> None:
-        for _ in range(40):
-            await asyncio.sleep(0.05)
-            sim_clock.advance(0.25)
-
-    clock_task = asyncio.create_task(drive())
+    # server time moves a quarter second per poll result: the tasks progress as the loop
+    # polls them, however slowly a busy machine runs it
+    poller.subscribe(lambda e: sim_clock.advance(0.25) if isinstance(e, PollUpdate) else None)
     await run_until(poller, lambda: all(e.finished for e in poller.entries))
-    clock_task.cancel()
     by_id = {e.task_id: e for e in poller.entries}
     assert by_id[ok.task_id].status is Status.SUCCEEDED
     assert by_id[bad.task_id].status is Status.FAILED
@@ -97,7 +127,7 @@ async def test_finished_tasks_are_not_polled_again(
     assert poller.entries[0].finished
     sim.reset_log()
     runner = asyncio.create_task(poller.run())
-    await asyncio.sleep(0.4)
+    await loop_turns(poller, 4)  # four turns of the loop (reload ticks), no poll
     poller.stop()
     await runner
     assert sim.request_count == 0
@@ -143,13 +173,14 @@ async def test_pause_stops_polling_and_resume_restarts(
     poller, _, _ = make(tmp_path, app_config, [watch(task.task_id)])
     poller.pause()
     sim.reset_log()
+    polled = asyncio.Event()
+    poller.subscribe(lambda e: polled.set() if isinstance(e, PollUpdate) else None)
     runner = asyncio.create_task(poller.run())
-    await asyncio.sleep(0.3)
+    await loop_turns(poller, 3)  # three turns of the paused loop, no poll
     assert sim.request_count == 0
     poller.resume()
     async with asyncio.timeout(3):  # a bound for failure; no fixed wait on a busy machine
-        while sim.request_count == 0:
-            await asyncio.sleep(0.01)
+        await polled.wait()
     poller.stop()
     await runner
     assert sim.request_count >= 1
@@ -190,8 +221,11 @@ async def test_another_process_adding_a_task_is_picked_up(
     other = WatchList(store.path)
     other.load()
 
+    polled = asyncio.Event()
+    poller.subscribe(lambda e: polled.set() if isinstance(e, PollUpdate) else None)
+
     async def add_later() -> None:
-        await asyncio.sleep(0.15)
+        await polled.wait()  # the loop is running and has polled the first task
         other.add([watch(second.task_id)])
 
     adder = asyncio.create_task(add_later())
@@ -265,7 +299,7 @@ async def test_the_loop_sleeps_while_the_gateway_is_full(tmp_path: Path) -> None
 
     class Slow:
         async def fetch(self, entry: WatchEntry) -> TaskSnapshot:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # the behaviour under test: a slow gateway
             return TaskSnapshot(
                 entry.task_id, entry.kind, Status.IN_PROGRESS, "processing", 10.0, (), "",
                 None, None, None, utcnow(),
@@ -276,7 +310,15 @@ async def test_the_loop_sleeps_while_the_gateway_is_full(tmp_path: Path) -> None
     store.add([watch(f"slow-{i}") for i in range(12)])
     poller = Poller(store, Slow(), PollPolicy(), per_gateway_limit={"relay": 2}, save_interval=60)
     seen: list[str] = []
-    poller.subscribe(lambda e: seen.append(e.entry.task_id) if isinstance(e, PollUpdate) else None)
+    all_seen = asyncio.Event()
+
+    def record(event: PollerEvent) -> None:
+        if isinstance(event, PollUpdate):
+            seen.append(event.entry.task_id)
+            if len(seen) >= 12:
+                all_seen.set()
+
+    poller.subscribe(record)
     wakes = 0
     real = poller.scheduler.next_wake
 
@@ -287,8 +329,7 @@ async def test_the_loop_sleeps_while_the_gateway_is_full(tmp_path: Path) -> None
 
     poller.scheduler.next_wake = counting  # type: ignore[method-assign]
     run = asyncio.create_task(poller.run())
-    while len(seen) < 12:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(all_seen.wait(), 10)  # a bound for failure, not a fixed wait
     poller.stop()
     await run
     assert sorted(seen) == sorted(f"slow-{i}" for i in range(12))  # 6 rounds of 2, ~0.3 s

@@ -24,6 +24,7 @@ class Gated:
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.started: dict[str, float] = {}
+        self.stuck_started = asyncio.Event()
         self.next_started = asyncio.Event()
         self.polled = asyncio.Event()
 
@@ -33,6 +34,7 @@ class Gated:
             self.next_started.set()
         self.polled.set()
         if entry.task_id == "stuck":
+            self.stuck_started.set()
             await self.release.wait()
         return TaskSnapshot(
             entry.task_id, entry.kind, Status.IN_PROGRESS, "processing", 10.0, (), "",
@@ -59,9 +61,11 @@ async def test_removing_the_task_in_flight_lets_the_next_one_start(tmp_path: Pat
     )
     run = asyncio.create_task(poller.run())
     try:
-        while "stuck" not in fetcher.started:
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.05)  # the loop is asleep now, its gateway full
+        await asyncio.wait_for(fetcher.stuck_started.wait(), 5)
+        # Let the loop reach its sleep, its gateway full. There is no public signal for
+        # "asleep"; coming too early only makes the test pass without proving the wake-up,
+        # never fail, so this short real wait stays.
+        await asyncio.sleep(0.05)
         poller.remove([e.key for e in poller.entries if e.task_id == "stuck"])
         fetcher.release.set()  # and the removed task's answer arrives
         # The loop's own tick is an hour away: ``next`` starting at all proves the wake-up,
@@ -84,11 +88,11 @@ async def test_a_poll_cancelled_by_run_ending_is_polled_after_a_restart(tmp_path
         store, fetcher, PollPolicy(interval=0.05), save_interval=0.1, reload_interval=0.1
     )
     run = asyncio.create_task(poller.run())
-    while "stuck" not in fetcher.started:
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(fetcher.stuck_started.wait(), 5)
     poller.stop()
     await run  # as after a crash: in-flight polls cancelled
     fetcher.started.clear()
+    fetcher.stuck_started.clear()
     fetcher.polled.clear()
     fetcher.release.set()
     run = asyncio.create_task(poller.run())

@@ -18,7 +18,6 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,6 +25,8 @@ import pytest
 
 from kling_tui import simulator
 from kling_tui.simulator import CJK_REASON, HOSTILE_REASON, Fault, Simulator
+from tests.support.clock import FakeClock
+from tests.support.sim import running_simulator
 
 TOKEN = "sim-test-token-0123456789"
 ACCESS_KEY = "sim-ak"
@@ -34,39 +35,22 @@ KINDS = ["text2video", "image2video", "multi-image2video"]
 PREFIXES = {"relay": "/kling/v1", "native": "/v1"}
 
 
-@dataclass
-class FakeClock:
-    """Simulator-clock seconds that move only when a test says so."""
-
-    now: float = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(5000.0)
 
 
 @pytest.fixture
 def server(clock: FakeClock) -> Iterator[Simulator]:
-    sim = Simulator(
-        tokens=(TOKEN,),
+    with running_simulator(
+        clock,
+        token=TOKEN,
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
-        clock=clock,
         retry_after=2.5,
         slow_seconds=0.3,
-    )
-    sim.start()
-    try:
+    ) as sim:
         yield sim
-    finally:
-        sim.stop()
     assert sim.errors == [], "the simulator raised while answering"
 
 

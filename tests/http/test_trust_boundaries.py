@@ -24,8 +24,7 @@ from kling_tui.fetcher import Fetcher
 from kling_tui.models import ErrorType, FetchError, TaskSnapshot, WatchEntry
 from kling_tui.simulator import Simulator
 from kling_tui.trust import TrustedOrigins, default_trust_path
-
-from .conftest import TOKEN
+from tests.support.sim import TOKEN
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 
 from kling_tui.cli import main
 from kling_tui.simulator import Fault, Simulator
-
-from .conftest import TOKEN
+from tests.support.sim import TOKEN
 
 # Independent of kling_tui.sanitize on purpose: what a terminal must never receive raw.
 FORBIDDEN = re.compile(
@@ -153,7 +152,7 @@ def _two_gateway_config(tmp_path: Path, base_url: str) -> Path:
 def two_gateways(
     env: Path, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    from .conftest import ACCESS_KEY, SECRET_KEY
+    from tests.support.sim import ACCESS_KEY, SECRET_KEY
 
     monkeypatch.setenv("KLING_TUI_CONFIG", str(_two_gateway_config(tmp_path, sim.base_url)))
     monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
@@ -162,7 +161,7 @@ def two_gateways(
 
 
 def _secrets(sim: Simulator) -> list[str]:
-    from .conftest import ACCESS_KEY, SECRET_KEY
+    from tests.support.sim import ACCESS_KEY, SECRET_KEY
 
     assert any(b.count(".") == 2 for b in sim.bearers), "no JWT was sent"
     return [TOKEN, ACCESS_KEY, SECRET_KEY, *sim.bearers]
@@ -263,8 +262,8 @@ async def test_the_dashboard_still_hears_of_a_failed_save(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from kling_tui.poller import Notice
+    from tests.support.sim import gateways_for
 
-    from .conftest import gateways_for
     from .test_poller import make, run_until, watch
 
     task = sim.add_task(queue_seconds=0, run_seconds=0)
@@ -293,8 +292,7 @@ async def test_a_hand_edited_entry_on_an_unknown_gateway_gets_a_clean_error(
 ) -> None:
     from kling_tui.fetcher import Fetcher
     from kling_tui.models import FetchError, WatchEntry, utcnow
-
-    from .conftest import gateways_for
+    from tests.support.sim import gateways_for
 
     entry = WatchEntry("x\x1b]52;c;cHduZWQ=\x07", "text2video", "g\x9b\u202e", utcnow())
     async with Fetcher(gateways_for(sim.base_url)) as fetcher:

@@ -10,7 +10,7 @@ import pytest
 
 from kling_tui.models import WatchEntry
 from kling_tui.ui.app import KlingApp
-from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, make_config, make_poller, mixed_entries
+from tests.support.ui_fakes import NOW, FakeFetcher, Opener, make_config, make_poller, mixed_entries
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from kling_tui.poller import Poller
 from kling_tui.sanitize import clean_text
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
-from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, make_config
+from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, make_config
 
 LABEL = "a\x1b[31mred \u202eevil [@click=app.quit]x[/]"
 MESSAGE = "boom \x1b]52;c;aGk=\x07 \u202eb [@click=app.quit]y[/] oops[/]"

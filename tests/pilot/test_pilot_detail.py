@@ -14,7 +14,7 @@ from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen
 from tests.pilot.test_pilot_keys import record_notes, select
-from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
+from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
 
 
 def long_raw(task_id: str) -> str:

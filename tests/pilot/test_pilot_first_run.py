@@ -20,7 +20,7 @@ from kling_tui.ui.screens.add import AddTasksScreen, elsewhere_question, watched
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
 from tests.pilot.test_pilot_keys import record_notes
-from tests.pilot.ui_fakes import NOW, Opener, entry, wait_for
+from tests.support.ui_fakes import NOW, Opener, entry, wait_for
 
 TOKEN = "sk-FirstRunToken1234"
 KLING_ID = "866889456698785800"

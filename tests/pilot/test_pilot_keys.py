@@ -16,7 +16,7 @@ from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
 from kling_tui.ui.view import SortMode
-from tests.pilot.ui_fakes import NOW, FakeFetcher, Opener, entry, snapshot, wait_for
+from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, snapshot, wait_for
 
 
 def key(task_id: str, gateway: str = "main", kind: str = "text2video") -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from kling_tui.models import Status
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddRequest
-from tests.pilot.ui_fakes import entry
+from tests.support.ui_fakes import entry
 
 
 def _count_calls(app: KlingApp, name: str) -> list[Any]:

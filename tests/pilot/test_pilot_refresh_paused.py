@@ -7,7 +7,7 @@ from typing import Any
 
 from kling_tui.models import Status
 from kling_tui.ui.app import KlingApp
-from tests.pilot.ui_fakes import FakeFetcher, snapshot, wait_for
+from tests.support.ui_fakes import FakeFetcher, snapshot, wait_for
 
 
 def _notes(app: KlingApp) -> list[str]:

@@ -10,7 +10,7 @@ from textual.app import App
 
 from kling_tui.models import Status
 from kling_tui.ui import app as app_module
-from tests.pilot.ui_fakes import FakeFetcher, entry, make_config, make_poller, snapshot, wait_for
+from tests.support.ui_fakes import FakeFetcher, entry, make_config, make_poller, snapshot, wait_for
 
 
 def test_run_app_polls_saves_and_closes_the_fetcher(

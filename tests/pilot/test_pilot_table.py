@@ -6,7 +6,7 @@ from __future__ import annotations
 from kling_tui.models import Status
 from kling_tui.poller import PollUpdate
 from kling_tui.ui.messages import PollerBatch
-from tests.pilot.ui_fakes import entry
+from tests.support.ui_fakes import entry
 
 
 def key(task_id: str, gateway: str = "main", kind: str = "text2video") -> str:

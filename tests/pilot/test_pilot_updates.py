@@ -8,7 +8,7 @@ from kling_tui.models import ErrorType, Status
 from kling_tui.poller import Notice, PollerState, PollUpdate, StateChanged
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.messages import PollerBatch
-from tests.pilot.ui_fakes import FakeFetcher, entry, fetch_error, snapshot, wait_for
+from tests.support.ui_fakes import FakeFetcher, entry, fetch_error, snapshot, wait_for
 
 HOSTILE = "[@click=app.quit]x[/] oops[/] [bold]b[/bold] \x1b]52;c;aGk=\x07 \u202eevil"
 
@@ -405,7 +405,7 @@ async def test_escapes_stored_in_the_watch_list_file_show_literally(make_app, tm
     import tomli_w
 
     from kling_tui.store.watchlist import WatchList
-    from tests.pilot.ui_fakes import NOW
+    from tests.support.ui_fakes import NOW
 
     evil = "x\x1b]52;c;cHduZWQ=\x07 \x9b2J \u202eevil [@click=app.quit]"
     table = {

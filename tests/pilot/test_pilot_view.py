@@ -18,7 +18,7 @@ from kling_tui.ui.view import (
     row_state,
     sort_key,
 )
-from tests.pilot.ui_fakes import NOW, entry, fetch_error, mixed_entries, snapshot
+from tests.support.ui_fakes import NOW, entry, fetch_error, mixed_entries, snapshot
 
 
 def ids(entries, text):

@@ -1,1 +1,1 @@
-"""Snapshot tests reuse the deterministic builders of the pilot suite (tests/pilot/ui_fakes.py)."""
+"""Snapshot tests reuse the deterministic builders in tests/support/ui_fakes.py."""

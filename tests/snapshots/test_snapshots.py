@@ -16,7 +16,7 @@ import pytest
 from kling_tui.config import AppConfig
 from kling_tui.models import ErrorType, Status, Video, WatchEntry
 from kling_tui.ui.app import KlingApp
-from tests.pilot.ui_fakes import (
+from tests.support.ui_fakes import (
     NOW,
     FakeFetcher,
     entry,

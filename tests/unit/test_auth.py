@@ -12,18 +12,14 @@ import pickle
 import pytest
 
 from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+from tests.support.clock import FakeClock
 
 TOKEN = "sk-VerySecretToken1234567890"
 ACCESS = "ak-AccessKeyABCDEF"
 SECRET = "sk-SigningSecretXYZ987"
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+NOW = 1_700_000_000.0  # JWT claims are epoch seconds
 
 
 def b64decode(segment: str) -> bytes:
@@ -166,7 +162,7 @@ def test_jwt_is_standard_hs256_with_the_documented_claims() -> None:
 
 
 def test_jwt_signed_with_another_key_does_not_verify() -> None:
-    token = signer(FakeClock()).bearer().reveal()
+    token = signer(FakeClock(NOW)).bearer().reveal()
     with pytest.raises(AssertionError, match="bad signature"):
         decode(token, SECRET + "x")
 
@@ -197,7 +193,7 @@ def test_jwt_is_resigned_when_the_clock_goes_back() -> None:
 
 
 def test_jwt_signer_hides_keys_and_tokens() -> None:
-    cred = signer(FakeClock())
+    cred = signer(FakeClock(NOW))
     token = cred.bearer().reveal()
     assert isinstance(cred, Credential)
     assert cred.hint == "KLING_ACCESS_KEY/KLING_SECRET_KEY"

@@ -15,7 +15,7 @@ from kling_tui.models import Status
 from kling_tui.ui.view import parse_filter, split_terms
 from kling_tui.ui.widgets.summary import COUNTED
 from kling_tui.ui.widgets.task_table import SHORT_KINDS
-from tests.pilot.ui_fakes import entry, fetch_error
+from tests.support.ui_fakes import entry, fetch_error
 
 
 def shown(text: str, entries) -> list[str]:

@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 import tomllib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -335,9 +334,9 @@ store.add([WatchEntry("866889456698785801", "text2video", "relay", datetime.now(
 """
 
 
-def _run_python(code: str, *args: str) -> subprocess.Popen[bytes]:
+def _run_python(code: str, *args: str, stdout: int | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=REPO)
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=REPO, stdout=stdout)
 
 
 def test_real_sigkill_mid_write_leaves_original(saved: tuple[WatchList, bytes], path: Path) -> None:
@@ -635,6 +634,7 @@ from kling_tui.store.watchlist import WatchList
 path, prefix, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 store = WatchList(path)
 store.load()
+print("ready", flush=True)
 while not go.exists():
     time.sleep(0.001)
 for i in range(50):
@@ -644,8 +644,12 @@ for i in range(50):
 
 def test_two_processes_adding_at_once_lose_nothing(path: Path, tmp_path: Path) -> None:
     go = tmp_path / "go"
-    procs = [_run_python(ADD_SCRIPT, str(path), prefix, str(go)) for prefix in ("1111", "2222")]
-    time.sleep(0.3)  # let both start and block on the go file
+    procs = [
+        _run_python(ADD_SCRIPT, str(path), prefix, str(go), stdout=subprocess.PIPE)
+        for prefix in ("1111", "2222")
+    ]
+    for proc in procs:  # both started, loaded the list, and wait for the go file
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
     go.touch()
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     ids = [t["id"] for t in parse(path)["tasks"]]

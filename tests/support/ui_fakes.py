@@ -1,4 +1,4 @@
-"""Test doubles and builders shared by the pilot and snapshot suites.
+"""Test doubles and builders shared by the pilot, snapshot, unit and http suites.
 
 Everything here is deterministic: a fixed "now", canned fetch results, no network, no
 browser. The real ``Poller`` and ``WatchList`` are used, with a fake fetcher.

@@ -1,0 +1,23 @@
+"""One hand-driven clock for every test that injects a clock into the code under test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FakeClock:
+    """Seconds that only move when a test says so.
+
+    Called like ``time.monotonic`` / ``time.time``: the simulator, the poller and the JWT
+    signer all take such a callable, so one fake serves them all; a test that cares about
+    the epoch (JWT claims) passes its own ``now``.
+    """
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
