@@ -30,9 +30,9 @@ import httpx
 import rtoml
 import tomli_w
 
-from kling_tui.auth import Secret, StaticToken
 from kling_tui.config import AppConfig, GatewayConfig
-from kling_tui.fetcher import Fetcher
+from kling_tui.gateway.auth import Secret, StaticToken
+from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -42,8 +42,8 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
-from kling_tui.poller import Poller, PollUpdate
-from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.polling.poller import Poller, PollUpdate
+from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.codec import FORMAT_VERSION, entry_to_table
 from kling_tui.store.watchlist import WatchList
 
@@ -65,7 +65,7 @@ def task_ids(n: int) -> list[str]:
 
 def serve(n: int) -> None:
     """Child process: a simulator holding ``n`` tasks that render for ever (progress rises)."""
-    from kling_tui.simulator import Simulator
+    from kling_tui.sim.simulator import Simulator
 
     sim = Simulator(tokens=(TOKEN,))
     base = sim.start()

@@ -32,7 +32,7 @@ from typing import Any
 
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.models import Status, TaskSnapshot, Video, WatchEntry
-from kling_tui.poller import Poller, PollUpdate, apply_result
+from kling_tui.polling.poller import Poller, PollUpdate, apply_result
 from kling_tui.store.watchlist import WatchList
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,7 +98,7 @@ def child(mode: str, watchlist: str, result_file: str, seconds: float) -> None:
     the list, then peak RSS) or ``idle`` (CPU over ``seconds`` once settled)."""
     imported = time.time()
     import kling_tui.ui.app as app_module
-    from kling_tui.fetcher import Fetcher
+    from kling_tui.gateway.fetcher import Fetcher
     from kling_tui.ui.app import KlingApp
 
     class MeasuredApp(KlingApp):

@@ -25,7 +25,8 @@ from typing import NoReturn, TextIO
 
 from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig, load_config
-from kling_tui.ids import InvalidTaskId, split_ids, validate_task_id
+from kling_tui.gateway.ids import InvalidTaskId, split_ids, validate_task_id
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import (
     FetchError,
     Kind,
@@ -36,7 +37,6 @@ from kling_tui.models import (
     snapshot_json,
     utcnow,
 )
-from kling_tui.sanitize import clean_text
 from kling_tui.store.watchlist import WatchList, WatchListError, new_entries, watchlist_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
@@ -347,7 +347,7 @@ def _emit_all(entries: list[WatchEntry], as_json: bool, out: TextIO) -> None:
 
 
 def _policy(config: AppConfig):  # -> PollPolicy
-    from kling_tui.schedule import PollPolicy
+    from kling_tui.polling.schedule import PollPolicy
 
     return PollPolicy(interval=config.poll.interval, max_interval=config.poll.max_interval)
 
@@ -360,7 +360,7 @@ def _limits(config: AppConfig) -> dict[str, int]:
 
 
 async def _status(args: argparse.Namespace, out: TextIO) -> int:
-    from kling_tui.fetcher import Fetcher
+    from kling_tui.gateway.fetcher import Fetcher
 
     config = _load_config(args)
     gateway = _selected_gateway(args, config)
@@ -404,7 +404,7 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         path_prefix=gateway.path_prefix if adhoc else None,
     )
     if adhoc:  # typed here, so trusted: the one way a watch-list address earns a token
-        from kling_tui.trust import TrustedOrigins
+        from kling_tui.gateway.trust import TrustedOrigins
 
         try:
             TrustedOrigins().add(gateway.name, gateway.origin)
@@ -422,7 +422,7 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
 
 def _warn_unknown_forms(ids: Iterable[str]) -> None:
     """The add dialog's warning, on stderr: added all the same (external ids are free text)."""
-    from kling_tui.ids import ID_FORMS_HINT, classify_id
+    from kling_tui.gateway.ids import ID_FORMS_HINT, classify_id
 
     for task_id in ids:
         if classify_id(task_id) is None:
@@ -459,8 +459,8 @@ def _ls(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _make_poller(args: argparse.Namespace, config: AppConfig, store: WatchList, **kw):
-    from kling_tui.fetcher import Fetcher
-    from kling_tui.poller import Poller
+    from kling_tui.gateway.fetcher import Fetcher
+    from kling_tui.polling.poller import Poller
 
     fetcher = Fetcher(config)
     poller = Poller(
@@ -511,7 +511,7 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
     is given up on; ``--timeout`` bounds the whole command, saving and closing included
     (plus at most :data:`WAIT_CLEANUP_GRACE` when the deadline is already spent).
     """
-    from kling_tui.poller import ListChanged, Notice, PollUpdate
+    from kling_tui.polling.poller import ListChanged, Notice, PollUpdate
 
     loop = asyncio.get_running_loop()
     deadline = None if args.timeout is None else loop.time() + args.timeout
@@ -606,12 +606,12 @@ async def _wait(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from kling_tui.fetcher import Fetcher
-    from kling_tui.poller import Poller
+    from kling_tui.gateway.fetcher import Fetcher
+    from kling_tui.polling.poller import Poller
     from kling_tui.ui.app import run_app
 
     if args.demo:
-        from kling_tui.demo import demo_session
+        from kling_tui.sim.demo import demo_session
 
         with demo_session() as demo:
             poller = Poller(

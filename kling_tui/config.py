@@ -6,8 +6,8 @@ See :func:`load_config` for the file's shape and the exact rules.
 
 Every problem becomes one :class:`ConfigError` that names the file (or "environment" /
 "command line"), the key and what was expected, because a person fixes it by hand. Errors and
-reprs never contain a token: tokens become :class:`~kling_tui.auth.Secret` the moment they are
-read, and a file that holds one must not be readable by group or other.
+reprs never contain a token: tokens become :class:`~kling_tui.gateway.auth.Secret` the
+moment they are read, and a file that holds one must not be readable by group or other.
 
 This module has no Textual import and does no network I/O.
 """
@@ -28,8 +28,9 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
-from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.store.atomic import atomic_write
 from kling_tui.store.safe_read import (
     FileRefused,
@@ -39,7 +40,6 @@ from kling_tui.store.safe_read import (
     loads_toml,
     read_regular,
 )
-from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 __all__ = [
     "ADHOC_GATEWAY",
@@ -467,8 +467,9 @@ class _Reader:
         return value
 
     def base_url(self, value: Any, key: str) -> str:
-        """``http(s)://host[:port]`` with nothing else: :func:`~kling_tui.urls.check_base_url`,
-        the rule the watch list's ``base_url`` follows too. Userinfo is not echoed."""
+        """``http(s)://host[:port]`` with nothing else:
+        :func:`~kling_tui.gateway.urls.check_base_url`, the rule the watch list's ``base_url``
+        follows too. Userinfo is not echoed."""
         try:
             return check_base_url(value)
         except UrlRuleError as exc:
@@ -478,7 +479,7 @@ class _Reader:
 
     def path_prefix(self, value: Any, key: str) -> str:
         """A URL path starting with ``/`` (``/kling/v1``, ``/v1``); ``/`` alone means none:
-        :func:`~kling_tui.urls.check_path_prefix`, shared with the watch list."""
+        :func:`~kling_tui.gateway.urls.check_path_prefix`, shared with the watch list."""
         try:
             return check_path_prefix(value)
         except UrlRuleError as exc:

@@ -44,7 +44,7 @@ from typing import Any
 
 import platformdirs
 
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.store.safe_read import FileRefused, loads_toml, read_regular
 
 DEFAULT_THEME = "kling-dark"

@@ -11,10 +11,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-from kling_tui.demo import demo_session
-from kling_tui.fetcher import Fetcher
-from kling_tui.poller import Poller
-from kling_tui.schedule import PollPolicy
+from kling_tui.gateway.fetcher import Fetcher
+from kling_tui.polling.poller import Poller
+from kling_tui.polling.schedule import PollPolicy
+from kling_tui.sim.demo import demo_session
 from kling_tui.ui.app import KlingApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"

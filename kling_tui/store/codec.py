@@ -2,7 +2,7 @@
 
 Writing: :func:`entry_to_table` (known keys first in a stable order, then the unknown keys
 kept from the file). Reading: :func:`entries_from_doc` checks a parsed document and builds
-the entries, cleaning every text field with :func:`~kling_tui.sanitize.clean_text` and
+the entries, cleaning every text field with :func:`~kling_tui.gateway.sanitize.clean_text` and
 applying the config's URL rules to ``base_url``/``path_prefix``; anything wrong raises
 :class:`~kling_tui.store.errors.WatchListError` naming the line.
 
@@ -22,7 +22,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kling_tui.ids import InvalidTaskId, validate_task_id
+from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
+from kling_tui.gateway.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -33,10 +36,7 @@ from kling_tui.models import (
     WatchEntry,
     utcnow,
 )
-from kling_tui.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
-from kling_tui.sanitize import clean_text
 from kling_tui.store.errors import EntryInvalid, WatchListError
-from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 FORMAT_VERSION = 1
 LABEL_LIMIT = 500

@@ -20,8 +20,8 @@ elsewhere. So it is read only if it is a regular file of at most 256 MiB that no
 its owner can write; every text field is cleaned as it is loaded
 (:mod:`kling_tui.store.codec`), so the dashboard, ``ls``, ``watch``, ``wait`` and ``--json``
 all get clean text; an entry's ``base_url`` and ``path_prefix`` must follow the config's
-URL rules (:mod:`kling_tui.urls`); and an entry's ``base_url`` alone earns no token (the
-fetcher's rule, :mod:`kling_tui.trust`).
+URL rules (:mod:`kling_tui.gateway.urls`); and an entry's ``base_url`` alone earns no token (the
+fetcher's rule, :mod:`kling_tui.gateway.trust`).
 
     store = WatchList(watchlist_path(flag, os.environ))
     store.load()                       # [] when the file does not exist yet
@@ -47,8 +47,8 @@ import platformdirs
 import rtoml
 
 from kling_tui.bulk import collector_paused
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import FetchError, TaskKey, TaskSnapshot, WatchEntry
-from kling_tui.sanitize import clean_text
 from kling_tui.store.atomic import atomic_write
 from kling_tui.store.codec import (
     FORMAT_VERSION,
@@ -91,7 +91,7 @@ def new_entries(
     """Entries for tasks about to be watched, all added at the same instant (``kling-tui add``
     and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL.
 
-    The label is cleaned here (:func:`~kling_tui.sanitize.clean_text`): typed text may hold
+    The label is cleaned here (:func:`~kling_tui.gateway.sanitize.clean_text`): typed text may hold
     escape sequences (``--label $'x\\e]52;c;...\\a'``) and must reach no terminal raw.
     """
     if label is not None:

@@ -48,9 +48,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
 from kling_tui.config import TOKEN_ENV, AppConfig, SetupResult, config_path, remember_theme
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Status, Video, WatchEntry, utcnow
-from kling_tui.poller import Notice, Poller, PollerEvent, PollerState, PollUpdate
-from kling_tui.sanitize import clean_text
+from kling_tui.polling.poller import Notice, Poller, PollerEvent, PollerState, PollUpdate
 from kling_tui.store.watchlist import new_entries
 from kling_tui.themes import DEFAULT_THEME, ThemeCatalog, discover_themes
 from kling_tui.ui import browser
@@ -71,7 +72,6 @@ from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
 from kling_tui.ui.widgets.summary import NoteLine, SummaryBar, SummaryData
 from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
-from kling_tui.urls import check_open_url
 
 log = logging.getLogger(__name__)
 

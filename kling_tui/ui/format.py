@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
-from kling_tui.sanitize import ELLIPSIS
+from kling_tui.gateway.sanitize import ELLIPSIS
 
 DASH = "—"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from kling_tui.models import TaskKey, WatchEntry
-from kling_tui.poller import ListChanged, Notice, PollerEvent, PollUpdate, StateChanged
+from kling_tui.polling.poller import ListChanged, Notice, PollerEvent, PollUpdate, StateChanged
 
 
 @dataclass

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kling_tui.eta import EtaEstimator
 from kling_tui.models import Status, WatchEntry
+from kling_tui.polling.eta import EtaEstimator
 
-__all__ = ["EtaEstimator"]  # the estimate lives in the core (kling_tui.eta); shown from here
+__all__ = [
+    "EtaEstimator"
+]  # the estimate lives in the core (kling_tui.polling.eta); shown from here
 
 
 class RowState(StrEnum):

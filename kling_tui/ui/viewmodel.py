@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
-from kling_tui.eta import EtaEstimator
 from kling_tui.models import TaskKey, WatchEntry
+from kling_tui.polling.eta import EtaEstimator
 from kling_tui.ui.view import RowState, row_state
 
 _Ident = tuple[str, str, str]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from kling_tui.config import AppConfig
-from kling_tui.simulator import Simulator
+from kling_tui.sim.simulator import Simulator
 from tests.support.clock import FakeClock
 from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN, gateways_for, running_simulator
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kling_tui.cli import main
-from kling_tui.simulator import Fault, Simulator
+from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
 from tests.support.sim import TOKEN, on_request

@@ -13,9 +13,9 @@ from typing import ClassVar
 import pytest
 
 from kling_tui.config import AppConfig
-from kling_tui.fetcher import Fetcher, RetryPolicy
+from kling_tui.gateway.fetcher import Fetcher, RetryPolicy
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry, utcnow
-from kling_tui.simulator import Fault, Simulator
+from kling_tui.sim.simulator import Fault, Simulator
 from tests.support.clock import FakeClock
 from tests.support.sim import TOKEN, gateways_for
 

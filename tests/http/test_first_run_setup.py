@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from kling_tui.config import load_config
-from kling_tui.fetcher import Fetcher
+from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import Status
-from kling_tui.poller import Poller
-from kling_tui.simulator import Simulator
+from kling_tui.polling.poller import Poller
+from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.setup import GatewaySetupScreen

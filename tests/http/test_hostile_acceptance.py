@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kling_tui.simulator import Fault, Simulator
+from kling_tui.sim.simulator import Fault, Simulator
 from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN
 
 ROOT = Path(__file__).parents[2]
 
-# What must never appear raw, written independently of kling_tui.sanitize.
+# What must never appear raw, written independently of kling_tui.gateway.sanitize.
 FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 FORBIDDEN_CHARS = re.compile(
     "[\x80-\x9f"  # C1 controls

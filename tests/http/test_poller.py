@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 
 from kling_tui.config import AppConfig
-from kling_tui.fetcher import Fetcher, RetryPolicy
+from kling_tui.gateway.fetcher import Fetcher, RetryPolicy
 from kling_tui.models import Status, WatchEntry, utcnow
-from kling_tui.poller import ListChanged, Notice, Poller, PollerEvent, PollUpdate, StateChanged
-from kling_tui.schedule import PollPolicy
-from kling_tui.simulator import Fault, Simulator
+from kling_tui.polling.poller import (
+    ListChanged,
+    Notice,
+    Poller,
+    PollerEvent,
+    PollUpdate,
+    StateChanged,
+)
+from kling_tui.polling.schedule import PollPolicy
+from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
 

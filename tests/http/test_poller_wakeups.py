@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from kling_tui.models import Status, TaskSnapshot, WatchEntry, utcnow
-from kling_tui.poller import Poller, PollUpdate
-from kling_tui.schedule import PollPolicy
+from kling_tui.polling.poller import Poller, PollUpdate
+from kling_tui.polling.schedule import PollPolicy
 from kling_tui.store.watchlist import WatchList
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kling_tui import simulator
-from kling_tui.simulator import CJK_REASON, HOSTILE_REASON, Fault, Simulator
+from kling_tui.sim import simulator
+from kling_tui.sim.simulator import CJK_REASON, HOSTILE_REASON, Fault, Simulator
 from tests.support.clock import FakeClock
 from tests.support.sim import running_simulator
 

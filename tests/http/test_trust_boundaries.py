@@ -20,10 +20,10 @@ import tomli_w
 
 from kling_tui.cli import main
 from kling_tui.config import AppConfig
-from kling_tui.fetcher import Fetcher
+from kling_tui.gateway.fetcher import Fetcher
+from kling_tui.gateway.trust import TrustedOrigins, default_trust_path
 from kling_tui.models import ErrorType, FetchError, TaskSnapshot, WatchEntry
-from kling_tui.simulator import Simulator
-from kling_tui.trust import TrustedOrigins, default_trust_path
+from kling_tui.sim.simulator import Simulator
 from tests.support.sim import TOKEN
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from kling_tui.cli import main
-from kling_tui.simulator import Fault, Simulator
+from kling_tui.sim.simulator import Fault, Simulator
 from tests.support.sim import TOKEN
 
-# Independent of kling_tui.sanitize on purpose: what a terminal must never receive raw.
+# Independent of kling_tui.gateway.sanitize on purpose: what a terminal must never receive raw.
 FORBIDDEN = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f"  # C0 but \t \n, DEL, C1
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi controls
@@ -261,7 +261,7 @@ async def test_the_dashboard_still_hears_of_a_failed_save(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from kling_tui.poller import Notice
+    from kling_tui.polling.poller import Notice
     from tests.support.sim import gateways_for
 
     from .test_poller import make, run_until, watch
@@ -290,7 +290,7 @@ def _enospc(self: object, data: bytes) -> None:
 async def test_a_hand_edited_entry_on_an_unknown_gateway_gets_a_clean_error(
     sim: Simulator,
 ) -> None:
-    from kling_tui.fetcher import Fetcher
+    from kling_tui.gateway.fetcher import Fetcher
     from kling_tui.models import FetchError, WatchEntry, utcnow
     from tests.support.sim import gateways_for
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import Status
-from kling_tui.poller import Poller
-from kling_tui.sanitize import clean_text
+from kling_tui.polling.poller import Poller
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, make_config

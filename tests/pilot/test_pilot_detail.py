@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from textual.widgets import TextArea
 
+from kling_tui.gateway.normalize import normalize
 from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
-from kling_tui.normalize import normalize
 from kling_tui.ui.app import ACTION_HELP, command_title
 from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from kling_tui.config import AppConfig, load_config
-from kling_tui.fetcher import Fetcher
+from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import Status
-from kling_tui.poller import Poller
+from kling_tui.polling.poller import Poller
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddTasksScreen, elsewhere_question, watched_elsewhere

@@ -4,7 +4,7 @@ table's wide layout, Home/End/g/G and columns that keep their width."""
 from __future__ import annotations
 
 from kling_tui.models import Status
-from kling_tui.poller import PollUpdate
+from kling_tui.polling.poller import PollUpdate
 from kling_tui.ui.messages import PollerBatch
 from tests.support.ui_fakes import entry
 

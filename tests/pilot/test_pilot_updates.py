@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kling_tui.models import ErrorType, Status
-from kling_tui.poller import Notice, PollerState, PollUpdate, StateChanged
+from kling_tui.polling.poller import Notice, PollerState, PollUpdate, StateChanged
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.messages import PollerBatch
 from tests.support.ui_fakes import FakeFetcher, entry, fetch_error, snapshot, wait_for

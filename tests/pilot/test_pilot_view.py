@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kling_tui.models import Status
-from kling_tui.poller import ListChanged, PollUpdate
+from kling_tui.polling.poller import ListChanged, PollUpdate
 from kling_tui.ui.format import fmt_ago, fmt_span, fmt_video_duration, shorten_middle
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.view import (

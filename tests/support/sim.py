@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from kling_tui.auth import JwtSigner, Secret, StaticToken
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
-from kling_tui.simulator import Simulator
+from kling_tui.gateway.auth import JwtSigner, Secret, StaticToken
+from kling_tui.sim.simulator import Simulator
 
 from .clock import FakeClock
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -25,8 +26,7 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
-from kling_tui.poller import Poller
-from kling_tui.sanitize import clean_text
+from kling_tui.polling.poller import Poller
 from kling_tui.store.watchlist import WatchList
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)

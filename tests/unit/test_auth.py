@@ -11,7 +11,7 @@ import pickle
 
 import pytest
 
-from kling_tui.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+from kling_tui.gateway.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
 from tests.support.clock import FakeClock
 
 TOKEN = "sk-VerySecretToken1234567890"

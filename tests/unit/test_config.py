@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from kling_tui.auth import JwtSigner, StaticToken
 from kling_tui.config import (
     AppConfig,
     ConfigError,
@@ -19,6 +18,7 @@ from kling_tui.config import (
     load_config,
     remember_theme,
 )
+from kling_tui.gateway.auth import JwtSigner, StaticToken
 
 TOKEN = "sk-EnvTokenAAAA1111"
 FILE_TOKEN = "sk-FileTokenBBBB2222"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kling_tui.auth import JwtSigner, StaticToken
 from kling_tui.config import (
     ConfigError,
     GatewaySetup,
@@ -16,6 +15,7 @@ from kling_tui.config import (
     check_gateway_setup,
     load_config,
 )
+from kling_tui.gateway.auth import JwtSigner, StaticToken
 
 TOKEN = "sk-SetupTokenAAAA1111"
 ACCESS = "ak-SetupAccessBBBB2222"

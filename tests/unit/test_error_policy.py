@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kling_tui.auth import Secret, StaticToken
 from kling_tui.config import AppConfig, GatewayConfig
-from kling_tui.fetcher import Fetcher
+from kling_tui.gateway.auth import Secret, StaticToken
+from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import (
     ERROR_POLICY,
     RETRY_AFTER_CAP,
@@ -22,8 +22,8 @@ from kling_tui.models import (
     WatchEntry,
     utcnow,
 )
-from kling_tui.poller import Poller, PollerEvent, PollerState, StateChanged
-from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.polling.poller import Poller, PollerEvent, PollerState, StateChanged
+from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.watchlist import WatchList
 
 RETRIES = 2

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from kling_tui.eta import EtaEstimator, seconds_left
 from kling_tui.models import Status, TaskKey, TaskSnapshot, WatchEntry
-from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.polling.eta import EtaEstimator, seconds_left
+from kling_tui.polling.schedule import PollPolicy, Scheduler
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_tui.ids import (
+from kling_tui.gateway.ids import (
     ID_FORMS_HINT,
     MAX_ID_LENGTH,
     IdForm,

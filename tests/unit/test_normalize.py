@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_tui import normalize as normalize_module
+from kling_tui.gateway import normalize as normalize_module
+from kling_tui.gateway.normalize import RAW_LIMIT, normalize
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskSnapshot, Video
-from kling_tui.normalize import RAW_LIMIT, normalize
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

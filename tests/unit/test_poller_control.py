@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from kling_tui.models import Status, TaskKey, TaskSnapshot, WatchEntry, utcnow
-from kling_tui.poller import Poller, PollUpdate
-from kling_tui.schedule import PollPolicy
+from kling_tui.polling.poller import Poller, PollUpdate
+from kling_tui.polling.schedule import PollPolicy
 from kling_tui.store.watchlist import WatchList
 
 

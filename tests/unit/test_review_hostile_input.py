@@ -10,9 +10,9 @@ import pytest
 
 from kling_tui.cli import main
 from kling_tui.config import ConfigError, load_config
+from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.store.watchlist import WatchList, WatchListError
 from kling_tui.themes import ThemeError, discover_themes, load_theme_file
-from kling_tui.trust import TrustedOrigins
 
 HUGE_INT = "1" + "0" * 400  # a TOML integer no float can hold
 TOO_MANY_DIGITS = "1" + "0" * 5000  # over Python's int-from-string digit limit

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_tui.sanitize import ELLIPSIS, clean_optional, clean_text, redact
+from kling_tui.gateway.sanitize import ELLIPSIS, clean_optional, clean_text, redact
 
 # Independent of the implementation's own pattern on purpose.
 INVISIBLE = (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskKey, TaskSnapshot
-from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.polling.schedule import PollPolicy, Scheduler
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 POLICY = PollPolicy(interval=5.0, max_interval=60.0, submitted_grace=30.0, jitter=0.2)

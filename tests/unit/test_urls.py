@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kling_tui.urls import MAX_URL_LENGTH, check_open_url
+from kling_tui.gateway.urls import MAX_URL_LENGTH, check_open_url
 
 
 @pytest.mark.parametrize(

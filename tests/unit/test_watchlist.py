@@ -16,7 +16,7 @@ import platformdirs
 import pytest
 import toml_rs
 
-from kling_tui.ids import InvalidTaskId
+from kling_tui.gateway.ids import InvalidTaskId
 from kling_tui.models import (
     ErrorType,
     FetchError,

@@ -16,10 +16,10 @@ import pytest
 import tomli_w
 
 from kling_tui.config import ConfigError, load_config
+from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.models import WatchEntry
 from kling_tui.store.safe_read import access_problem, read_regular
 from kling_tui.store.watchlist import WatchList, WatchListError, new_entries
-from kling_tui.trust import TrustedOrigins
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

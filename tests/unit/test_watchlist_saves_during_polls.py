@@ -16,7 +16,7 @@ import pytest
 import rtoml
 
 from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
-from kling_tui.poller import apply_result
+from kling_tui.polling.poller import apply_result
 from kling_tui.store import codec
 from kling_tui.store import watchlist as wl_module
 from kling_tui.store.codec import entry_to_table

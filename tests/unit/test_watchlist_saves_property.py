@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, Video, WatchEntry
-from kling_tui.poller import apply_result
+from kling_tui.polling.poller import apply_result
 from kling_tui.store import codec
 from kling_tui.store.codec import entry_to_table
 from kling_tui.store.watchlist import WatchList

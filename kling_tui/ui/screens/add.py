@@ -24,9 +24,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from kling_tui.config import TOKEN_ENV
-from kling_tui.ids import ID_FORMS_HINT, InvalidTaskId, classify_id, split_ids, validate_task_id
+from kling_tui.gateway.ids import (
+    ID_FORMS_HINT,
+    InvalidTaskId,
+    classify_id,
+    split_ids,
+    validate_task_id,
+)
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import Kind
-from kling_tui.sanitize import clean_text
 from kling_tui.ui.format import clip
 from kling_tui.ui.screens.confirm import ConfirmScreen
 

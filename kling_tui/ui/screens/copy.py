@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
 
 
 class CopyTextScreen(ModalScreen[None]):

@@ -34,7 +34,7 @@ from kling_tui.config import (
     SetupResult,
     add_gateway,
 )
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
 
 PREFIX_PRESETS: dict[str, tuple[str, str]] = {
     # preset -> (what the Select shows, the prefix)

@@ -14,9 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Video
 from kling_tui.ui.format import fmt_video_duration
-from kling_tui.urls import check_open_url
 
 
 class VideoChooserScreen(ModalScreen[int | None]):

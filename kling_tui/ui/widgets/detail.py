@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Status, WatchEntry
-from kling_tui.sanitize import clean_text
 from kling_tui.ui.format import (
     DASH,
     clip,
@@ -32,7 +33,6 @@ from kling_tui.ui.rawjson import render_json
 from kling_tui.ui.view import EtaEstimator, elapsed_seconds, is_stale, row_state
 from kling_tui.ui.widgets.badge import render_badge
 from kling_tui.ui.widgets.palette import Palette
-from kling_tui.urls import check_open_url
 
 RAW_DISPLAY_LIMIT = 64 * 1024
 """The raw answer is capped by the normaliser; cap again so a wrapping Static stays fast."""

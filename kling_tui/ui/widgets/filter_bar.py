@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input
 
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.ui.view import parse_filter
 
 

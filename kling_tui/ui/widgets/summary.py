@@ -15,8 +15,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from kling_tui.poller import PollerState
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.polling.poller import PollerState
 from kling_tui.ui.widgets.fit import fit_parts
 from kling_tui.ui.widgets.palette import Palette
 

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from kling_tui.auth import JwtSigner, Secret, StaticToken
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
+from kling_tui.gateway.auth import JwtSigner, Secret, StaticToken
 from kling_tui.models import WatchEntry, utcnow
-from kling_tui.simulator import Simulator
+from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 
 DEMO_TOKEN = "demo-token"

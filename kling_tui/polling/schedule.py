@@ -32,7 +32,6 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kling_tui.eta import seconds_left
 from kling_tui.models import (
     RETRY_AFTER_CAP,
     FetchError,
@@ -41,6 +40,7 @@ from kling_tui.models import (
     Status,
     TaskKey,
 )
+from kling_tui.polling.eta import seconds_left
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,14 +45,14 @@ from kling_tui.models import (
     TaskSnapshot,
     WatchEntry,
 )
-from kling_tui.schedule import PollPolicy, Scheduler
+from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
 log = logging.getLogger(__name__)
 
 
 class TaskFetcher(Protocol):
-    """What the poller needs of a fetcher (the real one is ``kling_tui.fetcher.Fetcher``)."""
+    """What the poller needs of a fetcher (the real one: ``kling_tui.gateway.fetcher.Fetcher``)."""
 
     async def fetch(self, entry: WatchEntry) -> FetchResult: ...
 

@@ -14,7 +14,7 @@ caller has to think about them again:
 * task ids validated and percent-encoded before any request is sent;
 * no redirect followed with the token; the token never appears in any message;
 * a gateway's credential goes only to that gateway's configured origin, or to an origin the
-  operator recorded with ``add --base-url`` (:mod:`kling_tui.trust`): an address read from
+  operator recorded with ``add --base-url`` (:mod:`kling_tui.gateway.trust`): an address read from
   the watch list alone never receives a token.
 
 Answers are turned into a ``TaskSnapshot`` or a typed ``FetchError`` by ``normalize``.
@@ -34,9 +34,13 @@ from datetime import datetime
 import httpx
 
 from kling_tui import __version__
-from kling_tui.auth import Credential, Secret
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
-from kling_tui.ids import InvalidTaskId, percent_encode_id, validate_task_id
+from kling_tui.gateway.auth import Credential, Secret
+from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
+from kling_tui.gateway.normalize import normalize
+from kling_tui.gateway.sanitize import ELLIPSIS, clean_text, redact
+from kling_tui.gateway.trust import TrustedOrigins
+from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -45,10 +49,6 @@ from kling_tui.models import (
     WatchEntry,
     utcnow,
 )
-from kling_tui.normalize import normalize
-from kling_tui.sanitize import ELLIPSIS, clean_text, redact
-from kling_tui.trust import TrustedOrigins
-from kling_tui.urls import UrlRuleError, check_base_url, check_path_prefix
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""

@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import (
     RETRY_AFTER_CAP,
     ErrorType,
@@ -53,7 +54,6 @@ from kling_tui.models import (
     Video,
     utcnow,
 )
-from kling_tui.sanitize import clean_text
 
 __all__ = ["RAW_LIMIT", "normalize"]
 

@@ -14,7 +14,7 @@ import unicodedata
 from enum import Enum
 from urllib.parse import quote
 
-from kling_tui.sanitize import clean_text
+from kling_tui.gateway.sanitize import clean_text
 
 __all__ = [
     "ID_FORMS_HINT",

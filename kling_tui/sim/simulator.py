@@ -223,7 +223,7 @@ def sign_jwt(
 ) -> str:
     """The native API's token: HS256, ``iss`` = access key, ``exp`` = now + ttl, ``nbf`` = now - 5.
 
-    Used by ``python -m kling_tui.simulator`` to print a ready-to-paste token; the tests sign
+    Used by ``python -m kling_tui.sim.simulator`` to print a ready-to-paste token; the tests sign
     their own tokens so that a bug here cannot hide a bug in the verifier.
     """
     now = time.time() if now is None else now
@@ -1063,12 +1063,14 @@ class Simulator:
             return
 
 
-# -- python -m kling_tui.simulator ----------------------------------------------------------
+# -- python -m kling_tui.sim.simulator ----------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a simulator in the foreground with the demo tasks, for curl and manual testing."""
-    parser = argparse.ArgumentParser(prog="python -m kling_tui.simulator", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m kling_tui.sim.simulator", description=main.__doc__
+    )
     parser.add_argument(
         "--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)"
     )

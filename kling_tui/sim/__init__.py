@@ -1,0 +1,1 @@
+"""The embedded gateway simulator (tests, demo, benchmarks) and the demo session."""
