@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kling_tui.gateway.fields import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
 from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
-from kling_tui.gateway.normalize import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.models import (

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kling_tui.gateway import normalize as normalize_module
-from kling_tui.gateway.normalize import RAW_LIMIT, normalize
+from kling_tui.gateway.normalize import normalize
+from kling_tui.gateway.shapes import RAW_LIMIT
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskSnapshot, Video
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -1390,7 +1391,7 @@ def test_unexpected_exception_becomes_bad_response(monkeypatch: pytest.MonkeyPat
     def boom(*args: Any) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(normalize_module, "_shape_b", boom)
+    monkeypatch.setattr(normalize_module, "shape_b", boom)
     result = err(native({"task_id": "1", "task_status": "submitted"}), 200)
     assert result.type is ErrorType.BAD_RESPONSE
     assert result.message == (

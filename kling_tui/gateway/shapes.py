@@ -1,0 +1,226 @@
+"""Reading each answer shape (A/C relay record, B native Kling, D OpenAI-style) into a snapshot.
+
+:mod:`kling_tui.gateway.normalize` picks the shape; the functions here read its fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kling_tui.gateway.fields import (
+    URL_LIMIT,
+    WORD_LIMIT,
+    CallContext,
+    dig,
+    is_http_url,
+    queried_id,
+    read_duration,
+    read_error_text,
+    read_id,
+    read_progress,
+    read_text,
+    read_time,
+    read_url,
+)
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.models import Status, TaskSnapshot, Video
+
+RAW_LIMIT = 64 * 1024
+"""Cap for ``TaskSnapshot.raw`` (characters)."""
+MAX_VIDEOS = 64
+MAX_RELAY_DEPTH = 4
+"""How many relays-behind-relays we follow looking for the native answer."""
+
+
+_STATUS: dict[str, Status] = {
+    # shape A (relay record), compared in lower case
+    "not_start": Status.SUBMITTED,
+    "submitted": Status.SUBMITTED,
+    "queued": Status.SUBMITTED,
+    "in_progress": Status.IN_PROGRESS,
+    "success": Status.SUCCEEDED,
+    "failure": Status.FAILED,
+    "unknown": Status.UNKNOWN,
+    # shape B (native)
+    "processing": Status.IN_PROGRESS,
+    "succeed": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+    # shapes C and D
+    "succeeded": Status.SUCCEEDED,
+    "completed": Status.SUCCEEDED,
+}
+
+_VIDEO_STATUSES = (Status.SUCCEEDED, Status.UNKNOWN)
+"""Video URLs are only exposed for a finished (or unreadable) task: a relay's stale copy of
+an older answer must not make an in-progress or failed task look downloadable."""
+
+
+def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes) -> TaskSnapshot:
+    """Native Kling: ``data`` is the task; times in ms; no progress (100 when done)."""
+    status_raw, status = _status(d.get("task_status"))
+    progress = 100.0 if status is Status.SUCCEEDED else read_progress(d.get("progress"))
+    videos = _videos(dig(d, "task_result", "videos")) if status in _VIDEO_STATUSES else ()
+    return TaskSnapshot(
+        task_id=read_id(d.get("task_id")) or queried_id(ctx),
+        kind=ctx.kind,
+        status=status,
+        status_raw=status_raw,
+        progress=progress,
+        videos=videos,
+        message=read_text(d.get("task_status_msg")),
+        external_task_id=read_id(dig(d, "task_info", "external_task_id")),
+        created_at=read_time(d.get("created_at")),
+        updated_at=read_time(d.get("updated_at")),
+        fetched_at=ctx.now,
+        raw=_raw(body),
+    )
+
+
+def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnapshot:
+    """Shapes A and C: a relay's own record; its ``status`` wins over the inner copy."""
+    status_raw, status = _status(rec.get("status"))
+    progress = 100.0 if status is Status.SUCCEEDED else read_progress(rec.get("progress"))
+    native = _inner_native(rec.get("data"))
+
+    fail_reason = rec.get("fail_reason")
+    reason_is_url = is_http_url(fail_reason)
+    message = "" if reason_is_url else read_text(fail_reason)
+    if not message:
+        message = read_error_text(rec.get("error"))
+    if not message and status is Status.FAILED and native is not None:
+        message = read_text(native.get("task_status_msg"))
+
+    videos: tuple[Video, ...] = ()
+    if status in _VIDEO_STATUSES:
+        videos = _relay_videos(rec, native, 0)
+
+    external = read_id(rec.get("external_task_id"))
+    if external is None and native is not None:
+        external = read_id(dig(native, "task_info", "external_task_id"))
+
+    created = read_time(rec.get("created_at")) or read_time(rec.get("submit_time"))
+    if created is None and native is not None:
+        created = read_time(native.get("created_at"))  # a creation time cannot go stale
+    updated = read_time(rec.get("updated_at"))
+    if updated is None:
+        moments = [
+            t
+            for t in (
+                read_time(rec.get("finish_time")),
+                read_time(rec.get("start_time")),
+                read_time(rec.get("submit_time")),
+            )
+            if t is not None
+        ]
+        updated = max(moments) if moments else None
+
+    return TaskSnapshot(
+        task_id=read_id(rec.get("task_id")) or queried_id(ctx),
+        kind=ctx.kind,
+        status=status,
+        status_raw=status_raw,
+        progress=progress,
+        videos=videos,
+        message=message,
+        external_task_id=external,
+        created_at=created,
+        updated_at=updated,
+        fetched_at=ctx.now,
+        raw=_raw(body),
+    )
+
+
+def shape_d(ctx: CallContext, p: dict[str, Any], body: bytes) -> TaskSnapshot:
+    """OpenAI-style video object: ``id``, ``status``, ``progress``, ``seconds``, ms times."""
+    status_raw, status = _status(p.get("status"))
+    progress = 100.0 if status is Status.SUCCEEDED else read_progress(p.get("progress"))
+    videos: tuple[Video, ...] = ()
+    if status in _VIDEO_STATUSES:
+        url = read_url(dig(p, "metadata", "url")) or read_url(p.get("url"))
+        if url is not None:
+            videos = (Video(id=None, url=url, duration=read_duration(p.get("seconds"))),)
+    return TaskSnapshot(
+        task_id=read_id(p.get("id")) or read_id(p.get("task_id")) or queried_id(ctx),
+        kind=ctx.kind,
+        status=status,
+        status_raw=status_raw,
+        progress=progress,
+        videos=videos,
+        message=read_error_text(p.get("error")),
+        external_task_id=read_id(p.get("external_task_id")),
+        created_at=read_time(p.get("created_at")),
+        updated_at=read_time(p.get("updated_at")) or read_time(p.get("completed_at")),
+        fetched_at=ctx.now,
+        raw=_raw(body),
+    )
+
+
+def _inner_native(inner: Any) -> dict[str, Any] | None:
+    """The native task inside a relay record's ``data`` (``data.data.data``), if it is one."""
+    if isinstance(inner, dict):
+        d = inner.get("data")
+        if isinstance(d, dict) and ("task_status" in d or "task_result" in d):
+            return d
+    return None
+
+
+def _relay_videos(
+    rec: dict[str, Any], native: dict[str, Any] | None, depth: int
+) -> tuple[Video, ...]:
+    """Videos of a finished relay task, best source first.
+
+    Inner native ``task_result.videos`` (ids and durations), then a relay behind this relay,
+    then ``result_url`` (2026 era), then shape C's ``url``, then a ``fail_reason`` that is an
+    http(s) URL (2025 era).
+    """
+    if native is not None:
+        found = _videos(dig(native, "task_result", "videos"))
+        if found:
+            return found
+    elif depth < MAX_RELAY_DEPTH:
+        inner = rec.get("data")
+        nested = inner.get("data") if isinstance(inner, dict) else None
+        if isinstance(nested, dict) and "status" in nested:
+            found = _relay_videos(nested, _inner_native(nested.get("data")), depth + 1)
+            if found:
+                return found
+    url = read_url(rec.get("result_url")) or read_url(rec.get("url"))
+    if url is not None:
+        duration = read_duration(rec.get("duration"))
+        if duration is None:
+            duration = read_duration(dig(rec, "metadata", "duration"))
+        return (Video(id=None, url=url, duration=duration),)
+    reason = rec.get("fail_reason")
+    if is_http_url(reason):
+        return (Video(id=None, url=clean_text(reason.strip(), URL_LIMIT), duration=None),)
+    return ()
+
+
+def _videos(items: Any) -> tuple[Video, ...]:
+    if not isinstance(items, list):
+        return ()
+    out: list[Video] = []
+    for item in items[:MAX_VIDEOS]:
+        if not isinstance(item, dict):
+            continue
+        vid = read_id(item.get("id"))
+        url = read_url(item.get("url"))
+        if vid is None and url is None:
+            continue
+        out.append(Video(id=vid, url=url, duration=read_duration(item.get("duration"))))
+    return tuple(out)
+
+
+def _status(value: Any) -> tuple[str, Status]:
+    if isinstance(value, str):
+        word = value.strip()
+        return clean_text(word, WORD_LIMIT), _STATUS.get(word.lower(), Status.UNKNOWN)
+    if type(value) in (int, float):
+        return clean_text(str(value), WORD_LIMIT), Status.UNKNOWN
+    return "", Status.UNKNOWN
+
+
+def _raw(body: bytes) -> str:
+    """The body as text for the raw view: cleaned, capped, line breaks kept."""
+    text = body[: 4 * (RAW_LIMIT + 1)].decode("utf-8", "replace")
+    return clean_text(text, RAW_LIMIT, multiline=True)
