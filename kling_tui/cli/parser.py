@@ -1,0 +1,144 @@
+"""Argument parsing: the commands, their options, and the range checks on ``--timeout``."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import NoReturn
+
+from kling_tui import __version__
+from kling_tui.cli.output import OUTPUT_LIMIT
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.models import Kind
+
+KINDS = [k.value for k in Kind]
+WAIT_TIMEOUT_MAX = 86400.0
+"""``wait --timeout``: at most a day; a longer wait is a job for the dashboard."""
+STATUS_TIMEOUT_MAX = 600.0
+"""``status --timeout`` bounds one query, retries included: ten minutes is plenty."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, so they can go before or after the command name."""
+    g = parser.add_argument_group("where")
+    g.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $KLING_TUI_CONFIG, then the user config dir)",
+    )
+    g.add_argument(
+        "--watchlist",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="watch list file (default: $KLING_TUI_WATCHLIST, then the user data dir)",
+    )
+    g.add_argument(
+        "--gateway", metavar="NAME", default=argparse.SUPPRESS, help="gateway name from the config"
+    )
+    g.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="ad-hoc gateway base URL (token from $KLING_API_KEY)",
+    )
+    g.add_argument(
+        "--path-prefix",
+        metavar="P",
+        default=argparse.SUPPRESS,
+        help="path prefix for --base-url: /kling/v1 (relays, default) or /v1 (native)",
+    )
+
+
+def _seconds(maximum: float) -> Callable[[str], float]:
+    """An argparse type: seconds, greater than 0 and at most ``maximum`` (no nan, no inf).
+
+    ``--timeout 0`` or ``-1`` used to be taken and reported as "within -1 s"."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected seconds greater than 0 and at most {maximum:g}, got {text!r}"
+            )
+        return value
+
+    return seconds
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse repeats what it did not understand (``unrecognized arguments: ...``) as it
+    was typed: an argument pasted from a server's text must not put an escape on screen."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(clean_text(message, OUTPUT_LIMIT))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kling-tui",
+        description="Watch Kling video-generation tasks: a dashboard and scriptable commands.",
+    )
+    parser.add_argument("--version", action="version", version=f"kling-tui {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start an embedded demo gateway with demo tasks (no account needed)",
+    )
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (remembered in the config)")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("status", help="query tasks now and print their status")
+    _common(p)
+    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument(
+        "--timeout",
+        type=_seconds(STATUS_TIMEOUT_MAX),
+        metavar="SECONDS",
+        help=f"bound on each query, retries included (0 < S <= {STATUS_TIMEOUT_MAX:g})",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("add", help="add task ids to the watch list ('-' reads stdin)")
+    _common(p)
+    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument("--label", metavar="TEXT")
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("rm", help="remove task ids from the watch list")
+    _common(p)
+    p.add_argument("ids", nargs="+", metavar="ID")
+
+    p = sub.add_parser("ls", help="show the watch list's last known state (no network)")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("watch", help="poll every unfinished task once, save and print")
+    _common(p)
+    p.add_argument(
+        "--once",
+        action="store_true",
+        required=True,
+        help="poll once and exit (the live view is the dashboard)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "wait", help="poll until tasks finish: exit 0 all succeeded, 1 any failed, 3 timeout"
+    )
+    _common(p)
+    p.add_argument(
+        "--timeout",
+        type=_seconds(WAIT_TIMEOUT_MAX),
+        metavar="SECONDS",
+        help=f"bound on the whole command (0 < S <= {WAIT_TIMEOUT_MAX:g}); exit 3 when it passes",
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    return parser
