@@ -9,7 +9,7 @@ from textual.widgets import TextArea
 
 from kling_tui.gateway.normalize import normalize
 from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
-from kling_tui.ui.app import ACTION_HELP, command_title
+from kling_tui.ui.bindings import ACTION_HELP, command_title
 from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen

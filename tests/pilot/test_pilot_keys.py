@@ -515,7 +515,7 @@ async def test_bindings_can_be_rebound_by_id(make_app) -> None:
 async def test_theme_switch_is_remembered(make_app, tmp_path: Path, monkeypatch) -> None:
     saved: list[tuple[Path, str]] = []
     monkeypatch.setattr(
-        "kling_tui.ui.app.remember_theme", lambda path, name: saved.append((path, name))
+        "kling_tui.ui.theming.remember_theme", lambda path, name: saved.append((path, name))
     )
     config_path = tmp_path / "config.toml"
     app = make_app(config_path=config_path, theme="kling-high-contrast")

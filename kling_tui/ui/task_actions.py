@@ -1,0 +1,328 @@
+"""What the user does to tasks: add, set up a gateway, remove, undo, open, copy, refresh."""
+
+from __future__ import annotations
+
+import contextlib
+import webbrowser
+from collections.abc import Callable
+
+from rich.style import Style
+from rich.text import Text
+
+from kling_tui.config import AppConfig, SetupResult
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.gateway.urls import check_open_url
+from kling_tui.models import Video, WatchEntry
+from kling_tui.store.watchlist import new_entries
+from kling_tui.ui import browser
+from kling_tui.ui.chrome import BESIDE_MIN_WIDTH
+from kling_tui.ui.format import clip
+from kling_tui.ui.reasons import why_no_video
+from kling_tui.ui.screens.add import AddRequest, AddTasksScreen
+from kling_tui.ui.screens.confirm import ConfirmScreen
+from kling_tui.ui.screens.copy import CopyTextScreen
+from kling_tui.ui.screens.setup import GatewaySetupScreen
+from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
+
+BrowserOpener = Callable[[str], bool]
+"""Opens a URL in a web browser; False when none could be started."""
+
+
+def default_opener(url: str) -> bool:
+    """The real browser: ``browser.open_in_browser``."""
+    # Looked up at call time so tests can patch ``kling_tui.ui.browser.open_in_browser``.
+    return browser.open_in_browser(url)
+
+
+def entry_name(entry: WatchEntry, limit: int = 60) -> str:
+    """How a task is named in toasts and questions: its label, else its id."""
+    return clip(entry.label or entry.task_id, limit)
+
+
+class TaskActionsMixin:
+    """KlingApp's task-action concern: the actions on the selected task (or on the list)
+    and their dialogs; each calls the poller, then applies its batch (``_apply_now``)."""
+
+    def _selected(self) -> WatchEntry | None:
+        entry = self.table.current_entry()
+        if entry is None:
+            self.notify("No task selected.", severity="warning", markup=False)
+        return entry
+
+    def _videos_with_url(self, entry: WatchEntry) -> list[Video]:
+        snap = entry.snapshot
+        return [v for v in snap.videos if v.url] if snap is not None else []
+
+    def _with_video(self, entry: WatchEntry, purpose: str, then: Callable[[Video], None]) -> None:
+        videos = self._videos_with_url(entry)
+        if not videos:
+            self.notify(
+                f"No video URL for {entry_name(entry)}: {why_no_video(entry)}.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if len(videos) == 1:
+            then(videos[0])
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                then(videos[index])
+
+        self.push_screen(VideoChooserScreen(videos, purpose=purpose), chosen)
+
+    def _remembered_gateways(self) -> dict[str, WatchEntry]:
+        """Gateways known only from tasks added with ``--base-url``: name -> one such task.
+
+        Without a config file, ``kling-tui add --base-url URL`` is how a list starts; the
+        dialog must offer that gateway too, and new tasks must live where it lives.
+        """
+        configured = set(self.gateway_names)
+        found: dict[str, WatchEntry] = {}
+        for entry in self.poller.entries:
+            if entry.base_url and entry.gateway not in configured:
+                found.setdefault(entry.gateway, entry)
+        return found
+
+    def action_add_tasks(self) -> None:
+        remembered = self._remembered_gateways()
+        names = self.gateway_names + [g for g in remembered if g not in self.gateway_names]
+        default = self.config.default_gateway
+        if default not in names and names:
+            default = names[0]
+        watched: dict[str, list[tuple[str, str]]] = {}
+        for entry in self.poller.entries:
+            watched.setdefault(entry.task_id, []).append((entry.kind, entry.gateway))
+        screen = AddTasksScreen(
+            names,
+            default,
+            watched=watched,
+            config_file=self.config_file,
+            on_setup=self.action_setup_gateway,
+        )
+        self.push_screen(screen, self._add_requested)
+
+    def action_setup_gateway(self) -> None:
+        """The one-screen gateway setup; the new gateway is usable as soon as it is saved."""
+        self.push_screen(GatewaySetupScreen(self.config_file), self._gateway_added)
+
+    def _gateway_added(self, result: SetupResult | None) -> None:
+        """Use a gateway the setup just wrote, without a restart.
+
+        The fetcher reads gateways from the config object at every fetch, so adding it to
+        that object (and to the fetcher's, should it hold another) is all a hot reload takes.
+        """
+        if result is None:
+            return
+        gateway = result.gateway
+        configs = [self.config]
+        other = getattr(self.poller.fetcher, "config", None)
+        if isinstance(other, AppConfig) and other is not self.config:
+            configs.append(other)
+        for config in configs:
+            had_default = config.default_gateway in config.gateways
+            config.gateways[gateway.name] = gateway
+            if not had_default:
+                config.default_gateway = gateway.name
+        self.detail.set_origins(self._origins())
+        several = len(set(self.gateway_names) | set(self.view.gateway_counts)) > 1
+        if several != self.table.show_gateway:
+            width = self.size.width
+            beside = width >= BESIDE_MIN_WIDTH
+            self.table.set_layout_for_width(
+                int(width * 0.65) if beside else width, show_gateway=several
+            )
+        self._refresh_chrome()
+        what = "written to" if result.created else "added to"
+        note = ""
+        if gateway.credential is None:
+            note = (
+                f" No credential yet: set {gateway.credential_hint} and restart kling-tui"
+                " (or polls report 'no token')."
+            )
+        dialog = self.screen if isinstance(self.screen, AddTasksScreen) else None
+        then = "" if dialog is not None else " Press a to add task ids."
+        self.notify(
+            f"Gateway {clean_text(gateway.name, limit=64)} {what} "
+            f"{clean_text(str(result.path), limit=200)}.{then}{note}",
+            markup=False,
+            timeout=12,
+        )
+        if dialog is not None:
+            dialog.set_gateways(self.gateway_names, self.config.default_gateway)
+
+    def _add_requested(self, request: AddRequest | None) -> None:
+        if request is None:
+            return
+        now = self._now()
+        where = self._remembered_gateways().get(request.gateway)
+        entries = new_entries(
+            request.ids,
+            kind=request.kind,
+            gateway=request.gateway,
+            now=now,
+            label=request.label,
+            base_url=where.base_url if where else None,
+            path_prefix=where.path_prefix if where else None,
+        )
+        try:
+            result = self.poller.add(entries)
+        except Exception as exc:
+            self.notify(
+                f"Could not add: {clean_text(str(exc), limit=300)}", severity="error", markup=False
+            )
+            return
+        added = list(getattr(result, "added", []))
+        duplicates = list(getattr(result, "duplicates", []))
+        if added:
+            self._apply_now()  # the rows arrive through the poller's ListChanged
+            self.table.select_key(str(added[0].key))
+        parts = []
+        if added:
+            parts.append(f"Watching {len(added)} new task{'s' if len(added) != 1 else ''}")
+        if duplicates:
+            parts.append(f"{len(duplicates)} already watched")
+        self.notify(". ".join(parts) or "Nothing added.", markup=False)
+
+    def action_remove_task(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        question = Text("Stop watching ")
+        question.append(entry_name(entry, 80), style=Style(bold=True))
+        question.append(f" ({clip(entry.kind, 40)} on {clip(entry.gateway, 40)})?")
+        question.append("\nu undoes it.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(entry)
+
+        self.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    def _remove(self, entry: WatchEntry) -> None:
+        try:
+            removed = self.poller.remove([entry.key])
+        except Exception as exc:
+            self.notify(
+                f"Could not remove: {clean_text(str(exc), limit=300)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        if removed:
+            self._undo.append(list(removed))
+            del self._undo[:-20]
+        self._apply_now()  # the row leaves through the poller's ListChanged
+        self.notify(f"Removed {entry_name(entry)}. Press u to undo.", markup=False)
+
+    def action_undo_remove(self) -> None:
+        if not self._undo:
+            self.notify("Nothing to undo.", severity="warning", markup=False)
+            return
+        entries = self._undo.pop()
+        try:
+            self.poller.restore(entries)
+        except Exception as exc:
+            self._undo.append(entries)
+            self.notify(
+                f"Could not restore: {clean_text(str(exc), limit=300)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self._apply_now()  # the rows come back (in place) through the poller's ListChanged
+        self.notify(f"Restored {', '.join(entry_name(e, 40) for e in entries)}.", markup=False)
+
+    def action_open_video(self) -> None:
+        entry = self._selected()
+        if entry is not None:
+            self._with_video(entry, "open", lambda video: self.open_video_url(video.url or ""))
+
+    def open_video_url(self, url: str) -> None:
+        """Open a URL from a server answer, if it is a plain http(s) link; never blocks."""
+        reason = check_open_url(url)
+        if reason is not None:
+            self.notify(
+                f"Not opening this link: {reason}.", severity="warning", markup=False, timeout=8
+            )
+            return
+        opener = self._open_browser
+
+        def launch() -> None:
+            try:
+                ok = bool(opener(url))
+                error = None if ok else "no web browser could be started"
+            except (webbrowser.Error, ValueError, OSError) as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            except Exception as exc:  # any failure of the browser command is reported, not raised
+                error = f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(RuntimeError):  # the app may be closing
+                self.call_from_thread(self._browser_done, url, error)
+
+        self.run_worker(
+            launch, thread=True, exit_on_error=False, group="browser", name="open-browser"
+        )
+
+    def _browser_done(self, url: str, error: str | None) -> None:
+        if error is None:
+            self.notify("Opened the video in your browser.", markup=False)
+            return
+
+        def answered(copy: bool | None) -> None:
+            if copy:
+                self._copy(url, "video URL")
+
+        self.push_screen(OpenFailedScreen(url, clean_text(error, limit=300)), answered)
+
+    def _copy(self, text: str, what: str) -> None:
+        """Copy through the terminal (OSC 52): say so, since nothing can tell if it arrived."""
+        self.copy_to_clipboard(text)
+        self._copied = (text, what)
+        show = self._keys_for("show_copied", self.screen_stack[0])
+        hint = f"{show} shows it" if show else "“Show the copied text” (ctrl+p) shows it"
+        self.notify(
+            f"Sent the {what} to the terminal clipboard (OSC 52): {clean_text(text, limit=120)}"
+            f"\nNot there? {hint} to copy by hand.",
+            markup=False,
+            timeout=8,
+        )
+
+    def action_show_copied(self) -> None:
+        if self._copied is None:
+            base = self.screen_stack[0]
+            self.notify(
+                f"Nothing copied yet: {self._keys_for('copy_id', base) or 'copy id'} copies the "
+                f"task id, {self._keys_for('copy_url', base) or 'copy URL'} the video URL.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        text, what = self._copied
+        self.push_screen(CopyTextScreen(text, what))
+
+    def action_copy_url(self) -> None:
+        entry = self._selected()
+        if entry is not None:
+            self._with_video(entry, "copy", lambda video: self._copy(video.url or "", "video URL"))
+
+    def action_copy_id(self) -> None:
+        entry = self._selected()
+        if entry is not None:
+            self._copy(entry.task_id, "task id")
+
+    def action_refresh_task(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        self.poller.refresh(entry.key)
+        # The refresh runs while paused too (issue 9): say so, not "(polling is paused)".
+        note = "; polling stays paused" if self.poller.paused else ""
+        self.notify(f"Refreshing {entry_name(entry)} now{note}.", markup=False, timeout=2)
+
+    def action_refresh_all(self) -> None:
+        self.poller.refresh(None)
+        note = "; polling stays paused" if self.poller.paused else ""
+        self.notify(
+            f"Refreshing all {self.table.total_count} tasks now{note}.", markup=False, timeout=2
+        )
