@@ -1,0 +1,122 @@
+"""What a loaded configuration is: :class:`GatewayConfig`, :class:`PollConfig`,
+:class:`AppConfig`, and the accepted range of every numeric setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kling_tui.config.errors import ConfigError, NoGatewayError
+from kling_tui.config.names import DEFAULT_THEME, RELAY_PREFIX, TOKEN_ENV
+from kling_tui.gateway.auth import Credential
+
+# Every numeric setting and its accepted range (inclusive), checked at load. Documented in
+# README.md ("Configuration"); poll.max_interval must also be at least poll.interval.
+INTERVAL_RANGE = (1.0, 3600.0)
+"""poll.interval, poll.max_interval (seconds): faster than 1 s only hammers the gateway."""
+TIMEOUT_RANGE = (1.0, 600.0)
+"""gateways.*.timeout and connect_timeout (seconds)."""
+CONCURRENCY_RANGE = (1, 64)
+"""gateways.*.max_concurrency (requests in flight per gateway)."""
+RETRIES_RANGE = (0, 10)
+"""gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """One gateway: where it is, how to authenticate, how hard to push it.
+
+    ``credential`` is ``None`` when the token's variable is not set: that is not a load error
+    (``ls`` or ``rm`` need no token); the fetcher reports "no token: set <credential_hint>".
+    ``auth_hint`` is the source to name in that case (the variable(s) that would hold it).
+    Constructing one directly does no validation: :func:`load_config` validates file input.
+    """
+
+    name: str
+    base_url: str
+    path_prefix: str
+    credential: Credential | None
+    timeout: float = 15.0
+    connect_timeout: float = 5.0
+    max_concurrency: int = 8
+    max_retries: int = 3
+    auth_hint: str = TOKEN_ENV
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]``: what messages show. Never a path or userinfo."""
+        parts = urlsplit(self.base_url)
+        host = parts.netloc.rpartition("@")[2]
+        return f"{parts.scheme.lower()}://{host.lower()}"
+
+    @property
+    def credential_hint(self) -> str:
+        """Where the operator should look when authentication fails or no token is set."""
+        return self.credential.hint if self.credential is not None else self.auth_hint
+
+
+@dataclass(frozen=True)
+class PollConfig:
+    """How often unfinished tasks are polled (the poller backs off up to ``max_interval``)."""
+
+    interval: float = 5.0
+    max_interval: float = 60.0
+    bell: bool = False
+
+
+@dataclass
+class AppConfig:
+    """Everything loaded. ``path`` is the config file (possibly not yet existing, at the
+    default location) so the theme choice can be remembered; ``None`` for built configs.
+
+    ``adhoc_credential`` is the ``KLING_API_KEY`` token (or ``None``), used for gateways made
+    from a bare base URL: see :meth:`adhoc_gateway`. ``theme`` ``None`` means the app default.
+    """
+
+    gateways: dict[str, GatewayConfig]
+    default_gateway: str
+    poll: PollConfig = field(default_factory=PollConfig)
+    theme: str | None = DEFAULT_THEME
+    path: Path | None = None
+    adhoc_credential: Credential | None = None
+
+    def gateway(self, name: str | None = None) -> GatewayConfig:
+        """The named gateway, or the default one; unknown names list the known ones."""
+        wanted = self.default_gateway if name is None else name
+        found = self.gateways.get(wanted)
+        if found is not None:
+            return found
+        if not self.gateways:
+            if name is None:
+                raise NoGatewayError(self.path)
+            expected = (
+                "a configured gateway; none is: pass --base-url URL (token in "
+                f"{TOKEN_ENV}) or add a [gateways.NAME] table"
+                + (f" to {self.path}" if self.path else "")
+            )
+        else:
+            expected = "one of: " + ", ".join(sorted(self.gateways))
+        raise ConfigError(self.path, "gateway", expected, wanted)
+
+    def adhoc_gateway(
+        self, name: str, base_url: str, path_prefix: str | None = None
+    ) -> GatewayConfig:
+        """A gateway at an explicit base URL (``--base-url``, or a watch entry that kept one).
+
+        A configured gateway of that ``name`` keeps its credential and limits and only moves to
+        ``base_url`` (and ``path_prefix`` when given): the operator named it. Any other name
+        gets ``KLING_API_KEY`` (:attr:`adhoc_credential`) and the relay prefix: a credential
+        configured for one gateway is never sent to another host implicitly.
+        """
+        known = self.gateways.get(name)
+        if known is not None:
+            return replace(known, base_url=base_url, path_prefix=path_prefix or known.path_prefix)
+        return GatewayConfig(
+            name=name,
+            base_url=base_url,
+            path_prefix=path_prefix or RELAY_PREFIX,
+            credential=self.adhoc_credential,
+            auth_hint=TOKEN_ENV,
+        )

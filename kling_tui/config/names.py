@@ -1,0 +1,39 @@
+"""The names an operator types: environment variables, gateway path prefixes, the
+ad-hoc gateway, the default theme, and the keys a config file may hold.
+"""
+
+from __future__ import annotations
+
+import re
+
+CONFIG_ENV = "KLING_TUI_CONFIG"
+GATEWAY_ENV = "KLING_TUI_GATEWAY"
+BASE_URL_ENV = "KLING_TUI_BASE_URL"
+TOKEN_ENV = "KLING_API_KEY"
+ACCESS_KEY_ENV = "KLING_ACCESS_KEY"
+SECRET_KEY_ENV = "KLING_SECRET_KEY"
+
+ADHOC_GATEWAY = "default"
+"""Name of the gateway made from ``--base-url`` when no gateway is named explicitly."""
+
+RELAY_PREFIX = "/kling/v1"
+NATIVE_PREFIX = "/v1"
+DEFAULT_THEME = "kling-dark"
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll")
+_POLL_KEYS = ("interval", "max_interval", "bell")
+_TOKEN_KEYS = ("token", "token_env")
+_JWT_KEYS = ("access_key", "secret_key", "access_key_env", "secret_key_env")
+_SECRET_KEYS = ("token", "access_key", "secret_key")
+_GATEWAY_KEYS = (
+    "base_url",
+    "path_prefix",
+    *_TOKEN_KEYS,
+    *_JWT_KEYS,
+    "timeout",
+    "connect_timeout",
+    "max_concurrency",
+    "max_retries",
+)

@@ -1,0 +1,208 @@
+"""A parsed config file turned into an :class:`~kling_tui.config.model.AppConfig`:
+gateway tables, their secrets (file or environment), the poll table, the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kling_tui.config.errors import ConfigError
+from kling_tui.config.model import (
+    CONCURRENCY_RANGE,
+    INTERVAL_RANGE,
+    RETRIES_RANGE,
+    TIMEOUT_RANGE,
+    AppConfig,
+    GatewayConfig,
+    PollConfig,
+)
+from kling_tui.config.names import (
+    _GATEWAY_KEYS,
+    _JWT_KEYS,
+    _POLL_KEYS,
+    _TOKEN_KEYS,
+    _TOP_KEYS,
+    ACCESS_KEY_ENV,
+    ADHOC_GATEWAY,
+    DEFAULT_THEME,
+    NATIVE_PREFIX,
+    RELAY_PREFIX,
+    SECRET_KEY_ENV,
+    TOKEN_ENV,
+)
+from kling_tui.config.reader import _Reader
+from kling_tui.gateway.auth import Credential, CredentialError, JwtSigner, Secret, StaticToken
+
+
+def _secret_from_env(env: Mapping[str, str], var: str) -> Secret | None:
+    """The token in ``$var``, validated; ``None`` when unset or empty (not an error here)."""
+    if not env.get(var):
+        return None
+    try:
+        return Secret.from_raw(env[var], var)
+    except CredentialError as exc:
+        expected = _token_expectation(exc)
+    # Raised outside the handler so the ConfigError has no __context__: the CredentialError's
+    # traceback holds the raw value as a local of ``from_raw``.
+    raise ConfigError(None, var, expected, where="environment variable")
+
+
+def _token_expectation(exc: CredentialError) -> str:
+    reason = str(exc).partition(": ")[2].partition(";")[0] or "unusable"
+    return f"a token of printable ASCII without spaces or newlines ({reason})"
+
+
+def _resolve_secret(
+    reader: _Reader,
+    env: Mapping[str, str],
+    table: dict[str, Any],
+    prefix: str,
+    literal_key: str,
+    env_key: str,
+    default_var: str,
+) -> tuple[Secret | None, str]:
+    """One token or key, from the file or the environment; returns it and its hint.
+
+    An explicit ``*_env`` variable that is set wins over a literal in the file (environment
+    over file); the *default* variable only applies when the file gives no literal, so a
+    stray ``KLING_API_KEY`` does not replace every gateway's own token.
+    """
+    explicit = env_key in table
+    var = reader.env_name(table[env_key], prefix + env_key) if explicit else default_var
+    literal = table.get(literal_key)
+    if literal is None or explicit:
+        secret = _secret_from_env(env, var)
+        if secret is not None:
+            return secret, var
+    if literal is not None:
+        key = prefix + literal_key
+        hint = f"{literal_key} in {reader.file}"
+        if not isinstance(literal, str):
+            raise reader.error(key, "a string")
+        try:
+            return Secret.from_raw(literal, hint), hint
+        except CredentialError as exc:
+            expected = _token_expectation(exc)
+        raise reader.error(key, expected)  # outside the handler: no __context__, see above
+    return None, var
+
+
+def _gateway(
+    reader: _Reader, env: Mapping[str, str], name: str, table: dict[str, Any]
+) -> GatewayConfig:
+    """One ``[gateways.NAME]`` table. Which auth it uses follows from its keys: ``token`` /
+    ``token_env`` (or nothing: ``$KLING_API_KEY``) for a relay, ``access_key*`` /
+    ``secret_key*`` for the native API (JWT; its ``path_prefix`` then defaults to ``/v1``)."""
+    prefix = f"gateways.{name}."
+    reader.known_keys(table, _GATEWAY_KEYS, prefix)
+    if "base_url" not in table:
+        raise reader.error(prefix + "base_url", "an http(s) URL such as https://api.example.com")
+    base_url = reader.base_url(table["base_url"], prefix + "base_url")
+    uses_jwt = any(k in table for k in _JWT_KEYS)
+    if uses_jwt and any(k in table for k in _TOKEN_KEYS):
+        raise reader.error(
+            f"gateways.{name}",
+            "either token/token_env (relay) or access_key/secret_key (native JWT), not both",
+        )
+    credential: Credential | None
+    if uses_jwt:
+        ak, ak_hint = _resolve_secret(
+            reader, env, table, prefix, "access_key", "access_key_env", ACCESS_KEY_ENV
+        )
+        sk, sk_hint = _resolve_secret(
+            reader, env, table, prefix, "secret_key", "secret_key_env", SECRET_KEY_ENV
+        )
+        in_file = f" in {reader.file}"
+        if ak_hint.endswith(in_file) and sk_hint.endswith(in_file):
+            hint = f"access_key/secret_key{in_file}"
+        else:
+            hint = f"{ak_hint}/{sk_hint}"
+        credential = JwtSigner(ak, sk, hint=hint) if ak is not None and sk is not None else None
+        default_prefix = NATIVE_PREFIX
+    else:
+        token, hint = _resolve_secret(reader, env, table, prefix, "token", "token_env", TOKEN_ENV)
+        credential = StaticToken(token, hint=hint) if token is not None else None
+        default_prefix = RELAY_PREFIX
+    path_prefix = (
+        reader.path_prefix(table["path_prefix"], prefix + "path_prefix")
+        if "path_prefix" in table
+        else default_prefix
+    )
+    defaults = GatewayConfig(name, base_url, path_prefix, None)
+
+    def num(key: str, default: float) -> float:
+        if key not in table:
+            return default
+        return reader.number(table[key], prefix + key, TIMEOUT_RANGE, "seconds")
+
+    def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
+        return reader.integer(table[key], prefix + key, bounds) if key in table else default
+
+    return GatewayConfig(
+        name=name,
+        base_url=base_url,
+        path_prefix=path_prefix,
+        credential=credential,
+        timeout=num("timeout", defaults.timeout),
+        connect_timeout=num("connect_timeout", defaults.connect_timeout),
+        max_concurrency=whole("max_concurrency", defaults.max_concurrency, CONCURRENCY_RANGE),
+        max_retries=whole("max_retries", defaults.max_retries, RETRIES_RANGE),
+        auth_hint=hint,
+    )
+
+
+def _poll(reader: _Reader, value: Any) -> PollConfig:
+    table = reader.table(value, "poll")
+    reader.known_keys(table, _POLL_KEYS, "poll.")
+    defaults = PollConfig()
+    interval = (
+        reader.number(table["interval"], "poll.interval", INTERVAL_RANGE, "seconds")
+        if "interval" in table
+        else defaults.interval
+    )
+    max_interval = (
+        reader.number(table["max_interval"], "poll.max_interval", INTERVAL_RANGE, "seconds")
+        if "max_interval" in table
+        else max(defaults.max_interval, interval)
+    )
+    if max_interval < interval:
+        raise reader.error(
+            "poll.max_interval",
+            f"a number from poll.interval ({interval:g}) to {INTERVAL_RANGE[1]:g} (seconds)",
+            max_interval,
+        )
+    bell = reader.boolean(table["bell"], "poll.bell") if "bell" in table else defaults.bell
+    return PollConfig(interval=interval, max_interval=max_interval, bell=bell)
+
+
+def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
+    """Validate a parsed config file: the rules :func:`load_config` and :func:`add_gateway`
+    share (no flag or environment override applied here)."""
+    file = _Reader(path)
+    file.known_keys(data, _TOP_KEYS, "")
+    gateways: dict[str, GatewayConfig] = {}
+    for name, table in file.table(data.get("gateways", {}), "gateways").items():
+        file.name(name, f"gateways.{name}")
+        gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
+    poll = _poll(file, data.get("poll", {}))
+    theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
+    if "default_gateway" in data:
+        default = file.string(data["default_gateway"], "default_gateway")
+        if default not in gateways:
+            known = ", ".join(gateways) or "none configured"
+            raise file.error("default_gateway", f"a gateway in this file ({known})", default)
+    else:
+        default = next(iter(gateways), ADHOC_GATEWAY)
+    adhoc_credential = _secret_from_env(env, TOKEN_ENV)
+    return AppConfig(
+        gateways=gateways,
+        default_gateway=default,
+        poll=poll,
+        theme=theme,
+        path=path,
+        adhoc_credential=StaticToken(adhoc_credential, hint=TOKEN_ENV)
+        if adhoc_credential is not None
+        else None,
+    )
