@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kling_tui.sim import simulator
-from kling_tui.sim.simulator import CJK_REASON, HOSTILE_REASON, Fault, Simulator
+from kling_tui.sim import payloads
+from kling_tui.sim.payloads import CJK_REASON, HOSTILE_REASON
+from kling_tui.sim.simulator import Fault, Simulator
 from tests.support.clock import FakeClock
 from tests.support.sim import running_simulator
 
@@ -578,16 +579,16 @@ def test_big_payloads_are_built_when_injected_not_while_a_request_waits(
     """Building the bomb took longer than a short client timeout on a busy machine, so the
     client saw a timeout instead of the oversized answer (a flaky CLI test). Once ``inject``
     returns, answering must not build anything."""
-    monkeypatch.setattr(simulator, "_gzip_bomb", None)
-    monkeypatch.setattr(simulator, "_huge_pad", None)
+    monkeypatch.setattr(payloads, "_gzip_bomb", None)
+    monkeypatch.setattr(payloads, "_huge_pad", None)
     task = server.add_task()
     server.inject(fault)
 
     def no_building(*_: object, **__: object) -> None:
         raise AssertionError("payload built while a request waited")
 
-    monkeypatch.setattr(simulator.zlib, "compressobj", no_building)
-    monkeypatch.setattr(simulator, "HUGE_SIZE", -1)  # b"x" * -1 would be an empty padding
+    monkeypatch.setattr(payloads.zlib, "compressobj", no_building)
+    monkeypatch.setattr(payloads, "HUGE_SIZE", -1)  # b"x" * -1 would be an empty padding
     r = client.get(path("relay", "text2video", task.task_id))
     assert r.status_code == 200
     assert len(r.content) >= 20 * 1024 * 1024
@@ -614,7 +615,7 @@ def test_huge_padding_is_sent_without_copying_it(
 
         __radd__ = __add__
 
-    monkeypatch.setattr(simulator, "_huge_pad", NoCopy(b"x" * (20 * 1024 * 1024)))
+    monkeypatch.setattr(payloads, "_huge_pad", NoCopy(b"x" * (20 * 1024 * 1024)))
     task = server.add_task()
     server.inject(Fault.HUGE)
     r = client.get(path("native", "text2video", task.task_id))
