@@ -64,7 +64,8 @@ from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
 from kling_tui.ui.widgets.scrollbars import use_whole_cell_scrollbars
 from kling_tui.ui.widgets.summary import NoteLine, SummaryBar
-from kling_tui.ui.widgets.task_table import TaskTable, layout_for_width
+from kling_tui.ui.widgets.table_layout import layout_for_width
+from kling_tui.ui.widgets.task_table import TaskTable
 
 
 class KlingApp(

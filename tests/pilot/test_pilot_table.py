@@ -159,7 +159,7 @@ async def test_at_200_columns_a_35_character_label_and_a_19_digit_id_show_whole(
 
 
 def test_spare_width_goes_to_the_id_then_the_label_in_steps() -> None:
-    from kling_tui.ui.widgets.task_table import layout_for_width
+    from kling_tui.ui.widgets.table_layout import layout_for_width
 
     assert (layout_for_width(120).label_width, layout_for_width(120).id_width) == (20, 14)
     assert (layout_for_width(80).label_width, layout_for_width(80).id_width) == (16, 12)

@@ -14,7 +14,7 @@ import pytest
 from kling_tui.models import Status
 from kling_tui.ui.view import parse_filter, split_terms
 from kling_tui.ui.widgets.summary import COUNTED
-from kling_tui.ui.widgets.task_table import SHORT_KINDS
+from kling_tui.ui.widgets.table_cells import SHORT_KINDS
 from tests.support.ui_fakes import entry, fetch_error
 
 

@@ -11,13 +11,14 @@ Rules this widget keeps, because a DataTable makes each of them easy to break:
   *index*, so the key is read before and the cursor moved back to it afterwards.
 * Time-dependent cells (elapsed, ETA, last checked) are refreshed on a timer for the rows on
   screen only.
+
+The columns shown at each width are in ``table_layout``, the cells and their signatures in
+``table_cells``; this module is the widget and its DataTable overrides.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -32,223 +33,26 @@ from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
-from kling_tui.ui.format import (
-    DASH,
-    clip,
-    fmt_ago,
-    fmt_span,
-    fmt_video_duration,
-    shorten_middle,
-    truncate_text,
-)
-from kling_tui.ui.view import (
-    EtaEstimator,
-    SortMode,
-    TaskFilter,
-    elapsed_seconds,
-    is_stale,
-    row_state,
-    sort_key,
-)
-from kling_tui.ui.widgets.badge import render_badge
+from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, sort_key
 from kling_tui.ui.widgets.palette import Palette
-from kling_tui.ui.widgets.progress import render_progress
+from kling_tui.ui.widgets.table_cells import (
+    CellSignature,
+    ColumnWidths,
+    RowKeyedText,
+    cell_signature,
+    cell_text,
+)
+from kling_tui.ui.widgets.table_layout import (
+    COLUMN_LABELS,
+    MIN_WIDTHS,
+    TIME_COLUMNS,
+    layout_for_width,
+)
 
-CellSignature = tuple[object, ...]
-
-COLUMN_LABELS: dict[str, str] = {
-    "status": "Status",
-    "progress": "Progress",
-    "duration": "Video",
-    "label": "Label",
-    "id": "Task ID",
-    "kind": "Kind",
-    "gateway": "Gateway",
-    "elapsed": "Elapsed",
-    "eta": "ETA",
-    "checked": "Checked",
-}
-TIME_COLUMNS = ("elapsed", "eta", "checked")
 FIRST_ROWS = 200
 """Rows a rebuild adds before the first frame: more than any screen shows."""
 ROWS_PER_STEP = 1000
 """Rows added per step after that (about 0.1 s of work: keys stay responsive)."""
-SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
-MIN_WIDTHS: dict[str, int] = {"elapsed": len("999d23h"), "eta": len("~23h59m")}
-"""Time columns as wide as their widest value from the start: an ETA going from ``~9s``
-to ``~1m05s`` shifted every column right of it (the Checked column jumped)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TableLayout:
-    """Which columns show and how wide the squeezable ones may get, for one width band.
-
-    ``label_width`` / ``id_width`` are the widths at ``design_width``; a wider table gives
-    its extra columns to them (see ``layout_for_width``).
-    """
-
-    name: str
-    columns: tuple[str, ...]
-    label_width: int
-    id_width: int
-    bar_width: int
-    compact_badge: bool
-    short_kind: bool
-    checked_detail: bool
-    design_width: int = 0
-    """The table width the other columns were fitted to at their widest."""
-
-
-LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
-    # (minimum table width, layout): the first that fits wins
-    (
-        # The widest cells (" stale " badges, "multi-image2video", a gateway name and
-        # "21d08h ago ⚠ bad response") rarely meet in one screen; 40/40 here let a table
-        # of 150 scroll sideways by 40 columns when they did. A 16-character label and a
-        # whole id at 150, more label as the table widens.
-        150,
-        TableLayout(
-            "wide",
-            (
-                "status",
-                "progress",
-                "duration",
-                "label",
-                "id",
-                "kind",
-                "gateway",
-                "elapsed",
-                "eta",
-                "checked",
-            ),
-            16,
-            19,
-            12,
-            False,
-            False,
-            True,
-            design_width=150,
-        ),
-    ),
-    (
-        110,
-        TableLayout(
-            "normal",
-            ("status", "progress", "duration", "label", "id", "kind", "elapsed", "eta", "checked"),
-            # At 120 columns every cell at its widest must fit, stale rows (badge + marker)
-            # and "21d08h ago ⚠" included: a " stale " word and 6 more columns of label
-            # and id pushed the Checked column off screen. Hence ⚠ and 20/14 here.
-            20,
-            14,
-            10,
-            True,
-            True,
-            False,
-            design_width=120,
-        ),
-    ),
-    (
-        0,
-        TableLayout(
-            "narrow",
-            ("status", "progress", "label", "id", "elapsed", "eta"),
-            16,
-            12,
-            6,
-            True,
-            True,
-            False,
-            design_width=80,
-        ),
-    ),
-)
-
-ID_WHOLE = 19
-"""A Kling task id is 18 or 19 digits: spare width goes first to showing it whole."""
-LABEL_MAX = 60
-ID_MAX = 40
-WIDTH_STEP = 5
-"""Spare width is handed out in steps: a resize by a column or two does not rebuild."""
-
-
-GATEWAY_COLUMN = 18
-"""The Gateway column's width (16 and padding): spare width when it is hidden."""
-
-
-def layout_for_width(width: int, *, gateway: bool = True) -> TableLayout:
-    """The layout for a table this wide, its spare columns given to the id and the label.
-
-    ``gateway``: whether the Gateway column shows (only with several gateways); when
-    the layout has one but it is hidden, its width is spare too.
-
-    Widths change only here (on a resize), never on an update: the cells are cut to them
-    once when rendered, so a poll costs the same at any width.
-    """
-    layout = next((lay for minimum, lay in LAYOUTS if width >= minimum), LAYOUTS[-1][1])
-    spare = width - layout.design_width
-    if not gateway and "gateway" in layout.columns:
-        spare += GATEWAY_COLUMN
-    spare = max(0, spare) // WIDTH_STEP * WIDTH_STEP
-    id_width, label_width = layout.id_width, layout.label_width
-    for cap, is_id in ((ID_WHOLE, True), (LABEL_MAX, False), (ID_MAX, True)):
-        if is_id:
-            grow = min(spare, max(0, cap - id_width))
-            id_width += grow
-        else:
-            grow = min(spare, max(0, cap - label_width))
-            label_width += grow
-        spare -= grow
-    if (id_width, label_width) == (layout.id_width, layout.label_width):
-        return layout
-    return replace(layout, label_width=label_width, id_width=id_width)
-
-
-class RowKeyedText(Text):
-    """The status cell, carrying its row key.
-
-    ``DataTable.sort`` hands the key function cell values only, never the row key; sorting
-    by the task's own attributes (added time, status rank) needs to know which task a row is.
-    """
-
-    def __init__(self, text: Text, row_key: str) -> None:
-        super().__init__()
-        self.append_text(text)
-        self.row_key = row_key
-
-
-def _signature(text: Text) -> CellSignature:
-    """What a cell looks like, cheaply comparable: plain text, base style and spans."""
-    return (text.plain, text.style, tuple(text.spans))
-
-
-class _ColumnWidths:
-    """How many shown cells of each column have each width.
-
-    A column is as wide as its widest cell; kept this way it grows *and shrinks* as cells
-    change without measuring any cell again. (DataTable re-measures the whole column when a
-    cell narrows: 100 ms per update at 10,000 rows; never shrinking instead let a passing
-    wide value push the table past the screen edge.)
-    """
-
-    def __init__(self) -> None:
-        self._counts: dict[str, Counter[int]] = {}
-
-    def clear(self) -> None:
-        self._counts.clear()
-
-    def add(self, column: str, width: int) -> None:
-        self._counts.setdefault(column, Counter())[width] += 1
-
-    def remove(self, column: str, width: int) -> None:
-        counts = self._counts.get(column)
-        if counts is not None:
-            counts[width] -= 1
-            if counts[width] <= 0:
-                del counts[width]
-
-    def widest(self, column: str) -> int:
-        counts = self._counts.get(column)
-        return max(counts) if counts else 0
 
 
 class TaskTable(DataTable[Text]):
@@ -297,7 +101,7 @@ class TaskTable(DataTable[Text]):
         self._positions: dict[str, int] = {}
         self._sticky: str | None = None
         self._placed: str | None = None
-        self._widths = _ColumnWidths()
+        self._widths = ColumnWidths()
         self._pending: list[str] = []
         """Keys still to be added after a rebuild, in order (see _load_more)."""
         self._loading = 0
@@ -338,55 +142,6 @@ class TaskTable(DataTable[Text]):
 
     # -- rendering -----------------------------------------------------------------------
 
-    def _cell_text(self, column: str, entry: WatchEntry, now: datetime) -> Text:
-        layout = self.layout_spec
-        palette = self.palette
-        snap = entry.snapshot
-        muted = palette.muted_style
-        if column == "status":
-            return render_badge(
-                row_state(entry), is_stale(entry), palette, compact=layout.compact_badge
-            )
-        if column == "progress":
-            return render_progress(snap, palette, width=layout.bar_width)
-        if column == "duration":
-            if snap is None or not snap.videos:
-                return Text(DASH, style=muted)
-            text = Text(fmt_video_duration(snap.videos[0].duration))
-            if len(snap.videos) > 1:
-                text.append(f" ×{len(snap.videos)}", style=muted)
-            return text
-        if column == "label":
-            if not entry.label:
-                return Text(DASH, style=muted)
-            return truncate_text(Text(clip(entry.label, 200)), layout.label_width)
-        if column == "id":
-            return Text(shorten_middle(clip(entry.task_id, 200), layout.id_width))
-        if column == "kind":
-            kind = clip(entry.kind, 40)
-            return Text(SHORT_KINDS.get(kind, kind) if layout.short_kind else kind)
-        if column == "gateway":
-            return truncate_text(Text(clip(entry.gateway, 60)), 16)
-        if column == "elapsed":
-            return Text(fmt_span(elapsed_seconds(entry, now)))
-        if column == "eta":
-            seconds = self.eta.eta_seconds(entry, now)
-            if seconds is None:
-                return Text(DASH, style=muted)
-            return Text("~" + fmt_span(seconds))
-        if column == "checked":
-            text = Text(
-                fmt_ago(entry.last_checked, now), style=muted if entry.last_error is None else ""
-            )
-            error = entry.last_error
-            if error is not None:
-                warn = palette.badge_fg("stale" if snap is not None else "error", bold=True)
-                text.append(" ⚠", style=warn)
-                if layout.checked_detail:
-                    text.append(f" {error.type.value.replace('_', ' ')}", style=warn)
-            return text
-        raise KeyError(column)
-
     def _columns(self) -> tuple[str, ...]:
         columns = self.layout_spec.columns
         if not self.show_gateway:
@@ -397,9 +152,10 @@ class TaskTable(DataTable[Text]):
         cells: list[Text] = []
         signatures: dict[str, CellSignature] = {}
         widths = self._widths
+        layout, palette, eta = self.layout_spec, self.palette, self.eta
         for column in self._columns():
-            text = self._cell_text(column, entry, now)
-            signatures[column] = _signature(text)
+            text = cell_text(column, entry, now, layout, palette, eta)
+            signatures[column] = cell_signature(text)
             widths.add(column, text.cell_len)
             cells.append(RowKeyedText(text, key) if column == "status" else text)
         self._cells[key] = signatures
@@ -411,14 +167,15 @@ class TaskTable(DataTable[Text]):
         """Send only the changed cells of one shown row to the DataTable. Returns how many."""
         cached = self._cells[key]
         changed = 0
+        layout, palette, eta = self.layout_spec, self.palette, self.eta
         for column in columns:
             if column not in cached:
                 continue
-            text = self._cell_text(column, entry, now)
-            signature = _signature(text)
+            text = cell_text(column, entry, now, layout, palette, eta)
+            new = cell_signature(text)
             old = cached[column]
-            if old != signature:
-                cached[column] = signature
+            if old != new:
+                cached[column] = new
                 old_width, width = cell_len(old[0]), text.cell_len  # type: ignore[arg-type]
                 if old_width != width:
                     self._widths.remove(column, old_width)
