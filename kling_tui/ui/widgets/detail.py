@@ -38,6 +38,10 @@ RAW_DISPLAY_LIMIT = 64 * 1024
 """The raw answer is capped by the normaliser; cap again so a wrapping Static stays fast."""
 
 
+_Field = Callable[..., None]
+"""``field(name, value, *, style="")``: one ``name<TAB>value`` line of the body."""
+
+
 class DetailPane(VerticalScroll):
     """Shows one task. ``show(entry)`` redraws; ``show_raw`` toggles the raw JSON."""
 
@@ -163,6 +167,8 @@ class DetailPane(VerticalScroll):
         return text
 
     def render_body(self, entry: WatchEntry | None) -> Text:
+        """The selected task as ``name<TAB>value`` lines: what an operator needs first
+        (state, progress, why it failed, the videos), then identity and times."""
         if entry is None:
             return Text("No task selected.", style=Style(italic=True))
         now = self._now()
@@ -179,7 +185,6 @@ class DetailPane(VerticalScroll):
                 text.append(value, style=style)
             text.append("\n")
 
-        snap = entry.snapshot
         title = Text()
         title.append_text(render_badge(row_state(entry), is_stale(entry), palette))
         title.append("  ")
@@ -189,6 +194,16 @@ class DetailPane(VerticalScroll):
         text.append("\n")
 
         # What an operator needs first: state, progress, why it failed, the videos.
+        self._state_fields(field, entry, now)
+        self._error_fields(field, entry, now)
+        self._video_fields(field, entry, label_style)
+        self._identity_fields(field, entry, now)
+        text.rstrip()
+        return text
+
+    def _state_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
+        """Status (with the server's own word), progress, elapsed, ETA, message."""
+        snap = entry.snapshot
         if snap is not None:
             status = snap.status_label
             if snap.status_raw and snap.status_raw != snap.status.value:
@@ -205,6 +220,11 @@ class DetailPane(VerticalScroll):
                 field("message", snap.message)
         else:
             field("status", "not checked yet" if entry.last_error is None else "no answer yet")
+
+    def _error_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
+        """The last failed fetch: type, HTTP status, code, when, text, Retry-After."""
+        snap = entry.snapshot
+        palette = self.palette
         error = entry.last_error
         if error is not None:
             colour = palette.badge_color("stale" if snap is not None else "error")
@@ -224,6 +244,11 @@ class DetailPane(VerticalScroll):
             field("error text", clip(error.message, 2000), style=Style(color=colour))
             if error.retry_after is not None:
                 field("retry after", fmt_span(error.retry_after))
+
+    def _video_fields(self, field: _Field, entry: WatchEntry, label_style: Style) -> None:
+        """One line per video: duration, URL (and why it will not open), id."""
+        snap = entry.snapshot
+        palette = self.palette
         videos = snap.videos if snap is not None else ()
         if not videos:
             field("videos", DASH)
@@ -241,7 +266,9 @@ class DetailPane(VerticalScroll):
                 line.append(f"  id {video.id}", style=label_style)
             field("video" if len(videos) == 1 else f"video {index}", line)
 
-        # Identity and times.
+    def _identity_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
+        """Task id, kind, gateway and its origin, label, external id, times."""
+        snap = entry.snapshot
         field("task id", clip(entry.task_id, 300))
         field("kind", clip(entry.kind, 60))
         origin = self._origins.get(entry.gateway)
@@ -263,8 +290,6 @@ class DetailPane(VerticalScroll):
         field("last checked", checked)
         if snap is not None:
             field("last answer", f"{fmt_time(snap.fetched_at)}  ({fmt_ago(snap.fetched_at, now)})")
-        text.rstrip()
-        return text
 
     def set_origins(self, origins: Mapping[str, str]) -> None:
         """Gateway name -> origin, shown beside a task's gateway (a gateway set up live)."""
