@@ -179,6 +179,12 @@ MAX_KEPT_DEPTH = 32
 three levels; 5,000 levels would overflow the stack of whatever walks or writes them)."""
 
 
+def _past_int64(value: Any) -> bool:
+    """An integer (not a bool) TOML cannot hold: the one test of :func:`check_kept` and
+    :func:`show`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value not in INT64
+
+
 def check_kept(value: Any, what: str) -> None:
     """Keys kept as they are (unknown ones) must be writable again: no integer past 64 bits,
     no nesting past :data:`MAX_KEPT_DEPTH`. Walks only the unknown keys, which are few;
@@ -186,7 +192,7 @@ def check_kept(value: Any, what: str) -> None:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool) and item not in INT64:
+        if _past_int64(item):
             raise EntryInvalid(
                 f"not valid TOML: {what} holds an integer over 64 bits ({item.bit_length()} bits)"
             )
@@ -200,7 +206,7 @@ def check_kept(value: Any, what: str) -> None:
 
 def show(value: Any) -> str:
     """A short, escaped rendering of a bad value for an error message."""
-    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+    if _past_int64(value):
         return f"an integer of {value.bit_length()} bits"
     if isinstance(value, dict):
         keys = ", ".join(str(k) for k in value) or "no keys"
