@@ -13,13 +13,26 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from kling_tui.kinds import Kind
 
-class Kind(StrEnum):
-    """Task kinds; the value is the path segment the gateways use."""
-
-    TEXT2VIDEO = "text2video"
-    IMAGE2VIDEO = "image2video"
-    MULTI_IMAGE2VIDEO = "multi-image2video"
+__all__ = [
+    "ERROR_POLICY",
+    "RETRY_AFTER_CAP",
+    "ErrorPolicy",
+    "ErrorType",
+    "FetchError",
+    "FetchResult",
+    "GatewayState",
+    "Image",
+    "Kind",
+    "Status",
+    "TaskKey",
+    "TaskSnapshot",
+    "Video",
+    "WatchEntry",
+    "snapshot_json",
+    "utcnow",
+]
 
 
 class Status(StrEnum):
@@ -134,6 +147,17 @@ class Video:
     id: str | None
     url: str | None
     duration: float | None  # seconds
+    watermark_url: str | None = None
+    """The watermarked copy (``task_result.videos[].watermark_url``), when watermarking was on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One result image of an image task (``task_result.images[]``). ``url`` as for ``Video``."""
+
+    index: int | None
+    url: str | None
+    watermark_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +177,22 @@ class TaskSnapshot:
     fetched_at: datetime
     raw: str | None = field(default=None, compare=False, repr=False)
     """The answer's body as text (cleaned, capped), for the detail pane's raw toggle."""
+    images: tuple[Image, ...] = ()
+    """Results of an image task (kinds whose ``Media`` is ``IMAGE``)."""
+    parent_video: Video | None = None
+    """The video an extend / lip-sync task worked on (``task_info.parent_video``)."""
+    final_unit_deduction: float | None = None
+    """What the task cost, in Kling units (the answer sends a string; kept as a number)."""
+    kling_task_id: str | None = None
+    """Kling's own id when the answer's ``task_id`` is another one (a relay's ``task_…``
+    id, with Kling's id only inside the relay's copy of the upstream answer)."""
+
+    @property
+    def result_urls(self) -> tuple[str, ...]:
+        """Every result URL (videos, then images) in order: what open / copy act on."""
+        urls = [v.url for v in self.videos if v.url]
+        urls.extend(i.url for i in self.images if i.url)
+        return tuple(urls)
 
     @property
     def status_label(self) -> str:
@@ -188,6 +228,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _video_json(v: Video) -> dict[str, Any]:
+    return {"id": v.id, "url": v.url, "duration": v.duration, "watermark_url": v.watermark_url}
+
+
 def snapshot_json(
     task_id: str,
     kind: str,
@@ -202,9 +246,15 @@ def snapshot_json(
         "status": s.status.value if s else None,
         "status_raw": s.status_raw if s else None,
         "progress": s.progress if s else None,
-        "videos": [{"id": v.id, "url": v.url, "duration": v.duration} for v in s.videos]
+        "videos": [_video_json(v) for v in s.videos] if s else [],
+        "images": [
+            {"index": i.index, "url": i.url, "watermark_url": i.watermark_url} for i in s.images
+        ]
         if s
         else [],
+        "parent_video": _video_json(s.parent_video) if s and s.parent_video else None,
+        "final_unit_deduction": s.final_unit_deduction if s else None,
+        "kling_task_id": s.kling_task_id if s else None,
         "message": s.message if s else None,
         "external_task_id": s.external_task_id if s else None,
         "created_at": _iso(s.created_at) if s else None,
@@ -253,6 +303,18 @@ class WatchEntry:
     @property
     def status(self) -> Status | None:
         return self.snapshot.status if self.snapshot else None
+
+    @property
+    def known_ids(self) -> tuple[str, ...]:
+        """Every id this task is known by: the one the operator added first, then the
+        answer's own id, Kling's id and the caller's external id, as far as known."""
+        ids = [self.task_id]
+        s = self.snapshot
+        if s is not None:
+            for other in (s.task_id, s.kling_task_id, s.external_task_id):
+                if other and other not in ids:
+                    ids.append(other)
+        return tuple(ids)
 
     @property
     def finished(self) -> bool:

@@ -10,9 +10,22 @@ from typing import NoReturn
 from kling_tui import __version__
 from kling_tui.cli.output import OUTPUT_LIMIT
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.models import Kind
+from kling_tui.kinds import KIND_SPECS, Kind, parse_kind
 
-KINDS = [k.value for k in Kind]
+_KIND_HELP = "task kind: " + ", ".join(s.short for s in KIND_SPECS.values()) + " (default t2v)"
+
+
+def _kind(text: str) -> str:
+    """``--kind``: a stored name, a short label (``lip``) or a path (``images/generations``)."""
+    found = parse_kind(text)
+    if found is None:
+        shorts = ", ".join(spec.short for spec in KIND_SPECS.values())
+        raise argparse.ArgumentTypeError(
+            f"unknown kind {clean_text(text, 60)!r}: use one of {shorts} (or the full name)"
+        )
+    return found.value
+
+
 WAIT_TIMEOUT_MAX = 86400.0
 """``wait --timeout``: at most a day; a longer wait is a job for the dashboard."""
 STATUS_TIMEOUT_MAX = 600.0
@@ -95,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="query tasks now and print their status")
     _common(p)
-    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument(
+        "--kind", type=_kind, default=Kind.TEXT2VIDEO.value, metavar="KIND", help=_KIND_HELP
+    )
     p.add_argument(
         "--timeout",
         type=_seconds(STATUS_TIMEOUT_MAX),
@@ -107,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", help="add task ids to the watch list ('-' reads stdin)")
     _common(p)
-    p.add_argument("--kind", choices=KINDS, default=Kind.TEXT2VIDEO.value)
+    p.add_argument(
+        "--kind", type=_kind, default=Kind.TEXT2VIDEO.value, metavar="KIND", help=_KIND_HELP
+    )
     p.add_argument("--label", metavar="TEXT")
     p.add_argument("ids", nargs="+", metavar="ID")
 

@@ -41,6 +41,7 @@ from kling_tui.gateway.normalize import normalize
 from kling_tui.gateway.sanitize import ELLIPSIS, clean_text, redact
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
+from kling_tui.kinds import kind_spec
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -153,7 +154,10 @@ class Fetcher:
         base = check_base_url(gateway.base_url)
         prefix = check_path_prefix(gateway.path_prefix)
         prefix = "" if prefix == "/" else prefix
-        return f"{base}{prefix}/videos/{kind}/{percent_encode_id(clean)}"
+        spec = kind_spec(kind)
+        if spec is None:  # kinds come checked from the store and argv: this is a bug
+            raise ValueError(f"unknown task kind {kind!r}")
+        return f"{base}{prefix}/{spec.path}/{percent_encode_id(clean)}"
 
     def credential_refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> str | None:
         """Why ``gateway``'s credential must not be sent to its ``base_url``, or ``None``.

@@ -26,10 +26,11 @@ from kling_tui.gateway.fields import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LI
 from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
+from kling_tui.kinds import KIND_SPECS, parse_kind
 from kling_tui.models import (
     ErrorType,
     FetchError,
-    Kind,
+    Image,
     Status,
     TaskSnapshot,
     Video,
@@ -48,7 +49,10 @@ HEADER = (
     '# Format: see the README, section "The watch list".\n\n'
 )
 
-_KINDS: dict[str, str] = {k.value: k.value for k in Kind}
+_KIND_NAMES = ", ".join(k.value for k in KIND_SPECS)
+MAX_UNITS = 1e9
+"""``last.final_unit_deduction`` (a task's cost in Kling units) is kept only in 0..1e9."""
+MAX_IMAGES = 64
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 _ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
 ENTRY_KEYS = frozenset(
@@ -65,6 +69,10 @@ _LAST_KEYS = frozenset(
         "updated_at",
         "fetched_at",
         "videos",
+        "images",
+        "parent_video",
+        "final_unit_deduction",
+        "kling_task_id",
     }
 )
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
@@ -94,6 +102,19 @@ def _strip_userinfo(url: str) -> str:
     return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{tail}"
 
 
+def _video_table(v: Video) -> dict[str, Any]:
+    video: dict[str, Any] = {}
+    if v.id is not None:
+        video["id"] = v.id
+    if v.url is not None:
+        video["url"] = v.url
+    if v.duration is not None:
+        video["duration"] = v.duration
+    if v.watermark_url is not None:
+        video["watermark_url"] = v.watermark_url
+    return video
+
+
 def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
     last: dict[str, Any] = {"status": s.status.value, "status_raw": s.status_raw}
     if s.progress is not None:
@@ -107,17 +128,25 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
         last["updated_at"] = _utc(s.updated_at)
     last["fetched_at"] = _utc(s.fetched_at)
     if s.videos:
-        videos = []
-        for v in s.videos:
-            video: dict[str, Any] = {}
-            if v.id is not None:
-                video["id"] = v.id
-            if v.url is not None:
-                video["url"] = v.url
-            if v.duration is not None:
-                video["duration"] = v.duration
-            videos.append(video)
-        last["videos"] = videos
+        last["videos"] = [_video_table(v) for v in s.videos]
+    if s.images:
+        images = []
+        for i in s.images:
+            image: dict[str, Any] = {}
+            if i.index is not None:
+                image["index"] = i.index
+            if i.url is not None:
+                image["url"] = i.url
+            if i.watermark_url is not None:
+                image["watermark_url"] = i.watermark_url
+            images.append(image)
+        last["images"] = images
+    if s.parent_video is not None:
+        last["parent_video"] = _video_table(s.parent_video)
+    if s.final_unit_deduction is not None:
+        last["final_unit_deduction"] = s.final_unit_deduction
+    if s.kling_task_id is not None:
+        last["kling_task_id"] = s.kling_task_id
     if unknown and isinstance(unknown, dict):
         for k, v in unknown.items():
             if k not in _LAST_KEYS:
@@ -310,13 +339,13 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     for v in raw_videos:
         if not isinstance(v, dict):
             raise EntryInvalid(f"last.videos must hold tables, got {show(v)}")
-        videos.append(
-            Video(
-                id=_opt_clean(v, "id", "video id", ID_LIMIT),
-                url=_opt_clean(v, "url", "video url", URL_LIMIT),
-                duration=_opt_num(v, "duration", "video duration"),
-            )
-        )
+        videos.append(_video_from(v, "video"))
+    parent = last.get("parent_video")
+    if parent is not None and not isinstance(parent, dict):
+        raise EntryInvalid(f"last.parent_video must be a table, got {show(parent)}")
+    cost = _opt_num(last, "final_unit_deduction", "last.final_unit_deduction")
+    if cost is not None and not 0 <= cost <= MAX_UNITS:
+        raise EntryInvalid(f"last.final_unit_deduction must be in 0..{MAX_UNITS:.0e}, got {cost}")
     status_raw = last.get("status_raw", word)
     message = last.get("message", "")
     return TaskSnapshot(
@@ -331,7 +360,42 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         created_at=_opt_dt(last, "created_at", "last.created_at"),
         updated_at=_opt_dt(last, "updated_at", "last.updated_at"),
         fetched_at=_dt(fetched, "last.fetched_at"),
+        images=_images_from(last.get("images", ())),
+        parent_video=_video_from(parent, "parent video") if parent is not None else None,
+        final_unit_deduction=cost,
+        kling_task_id=_opt_clean(last, "kling_task_id", "last.kling_task_id", ID_LIMIT),
     )
+
+
+def _video_from(v: dict[str, Any], what: str) -> Video:
+    return Video(
+        id=_opt_clean(v, "id", f"{what} id", ID_LIMIT),
+        url=_opt_clean(v, "url", f"{what} url", URL_LIMIT),
+        duration=_opt_num(v, "duration", f"{what} duration"),
+        watermark_url=_opt_clean(v, "watermark_url", f"{what} watermark_url", URL_LIMIT),
+    )
+
+
+def _images_from(raw: Any) -> tuple[Image, ...]:
+    if not isinstance(raw, list | tuple):
+        raise EntryInvalid(f"last.images must be an array of tables, got {show(raw)}")
+    if len(raw) > MAX_IMAGES:
+        raise EntryInvalid(f"last.images holds {len(raw)} images, over {MAX_IMAGES}")
+    images = []
+    for i in raw:
+        if not isinstance(i, dict):
+            raise EntryInvalid(f"last.images must hold tables, got {show(i)}")
+        index = i.get("index")
+        if index is not None and (type(index) is not int or not 0 <= index <= 1000):
+            raise EntryInvalid(f"image index must be an integer in 0..1000, got {show(index)}")
+        images.append(
+            Image(
+                index=index,
+                url=_opt_clean(i, "url", "image url", URL_LIMIT),
+                watermark_url=_opt_clean(i, "watermark_url", "image watermark_url", URL_LIMIT),
+            )
+        )
+    return tuple(images)
 
 
 def _error_from(err: Any) -> FetchError:
@@ -367,10 +431,12 @@ def _check_id(raw: Any) -> str:
 
 
 def _check_kind(kind: Any) -> str:
-    checked = _KINDS.get(kind) if type(kind) is str else None
+    """A stored kind name; a hand edit may write a short label or path (``lip``), which is
+    stored as the kind's name on the next save."""
+    checked = parse_kind(kind) if type(kind) is str else None
     if checked is None:
-        raise EntryInvalid(f"kind must be one of {', '.join(_KINDS)}, got {show(kind)}")
-    return checked
+        raise EntryInvalid(f"kind must be one of {_KIND_NAMES}, got {show(kind)}")
+    return checked.value
 
 
 def read_entry(table: Any) -> WatchEntry:

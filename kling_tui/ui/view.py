@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kling_tui.kinds import KIND_ALIASES as KIND_ALIASES_BY_KIND
+from kling_tui.kinds import KIND_SPECS
 from kling_tui.models import Status, WatchEntry
 from kling_tui.polling.eta import EtaEstimator
 
@@ -105,23 +107,13 @@ FILTER_KEYS: dict[str, str] = {
 }
 """Filter keys as typed -> the field they filter on."""
 
-KIND_ALIASES: dict[str, str] = {
-    "text2video": "text2video",
-    "t2v": "text2video",
-    "image2video": "image2video",
-    "i2v": "image2video",
-    "multi-image2video": "multi-image2video",
-    "multi-i2v": "multi-image2video",
-    "multi_image2video": "multi-image2video",
-    "multi_i2v": "multi-image2video",
-    "mi2v": "multi-image2video",
-}
+KIND_ALIASES: dict[str, str] = {name: kind.value for name, kind in KIND_ALIASES_BY_KIND.items()}
 """Every kind as the table shows it (long and short) -> the stored kind."""
 
 _VALUE_WORDS: dict[str, str] = {
     "status": "status: submitted in_progress succeeded failed unknown pending error stale "
     "active finished",
-    "kind": "kind: t2v i2v multi-i2v (or text2video image2video multi-image2video)",
+    "kind": "kind: " + " ".join(spec.short for spec in KIND_SPECS.values()) + " (or the full name)",
     "gateway": "gw: a gateway name, or its start",
 }
 _KEY_WORDS = "filters: status:, kind:, gw: and plain words"

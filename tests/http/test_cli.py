@@ -31,6 +31,11 @@ JSON_KEYS = {
     "created_at",
     "updated_at",
     "error",
+    # issue 12: image results, the parent video, the task's cost and Kling's own id
+    "images",
+    "parent_video",
+    "final_unit_deduction",
+    "kling_task_id",
 }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from kling_tui.kinds import KIND_SPECS
 from kling_tui.models import WatchEntry
 from kling_tui.ui.format import (
     DASH,
@@ -30,7 +31,7 @@ from kling_tui.ui.widgets.progress import render_progress
 from kling_tui.ui.widgets.table_layout import TableLayout
 
 CellSignature = tuple[object, ...]
-SHORT_KINDS = {"text2video": "t2v", "image2video": "i2v", "multi-image2video": "multi-i2v"}
+SHORT_KINDS = {spec.kind.value: spec.short for spec in KIND_SPECS.values()}
 
 
 class RowKeyedText(Text):
