@@ -186,6 +186,9 @@ class TaskSnapshot:
     kling_task_id: str | None = None
     """Kling's own id when the answer's ``task_id`` is another one (a relay's ``task_…``
     id, with Kling's id only inside the relay's copy of the upstream answer)."""
+    model: str | None = None
+    """The model that renders the task (``kling-v2-1``...), when the answer names it: render
+    times are learned per kind and model."""
 
     @property
     def result_urls(self) -> tuple[str, ...]:
@@ -255,6 +258,7 @@ def snapshot_json(
         "parent_video": _video_json(s.parent_video) if s and s.parent_video else None,
         "final_unit_deduction": s.final_unit_deduction if s else None,
         "kling_task_id": s.kling_task_id if s else None,
+        "model": s.model if s else None,
         "message": s.message if s else None,
         "external_task_id": s.external_task_id if s else None,
         "created_at": _iso(s.created_at) if s else None,

@@ -73,6 +73,7 @@ _LAST_KEYS = frozenset(
         "parent_video",
         "final_unit_deduction",
         "kling_task_id",
+        "model",
     }
 )
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
@@ -147,6 +148,8 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
         last["final_unit_deduction"] = s.final_unit_deduction
     if s.kling_task_id is not None:
         last["kling_task_id"] = s.kling_task_id
+    if s.model is not None:
+        last["model"] = s.model
     if unknown and isinstance(unknown, dict):
         for k, v in unknown.items():
             if k not in _LAST_KEYS:
@@ -364,6 +367,7 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         parent_video=_video_from(parent, "parent video") if parent is not None else None,
         final_unit_deduction=cost,
         kling_task_id=_opt_clean(last, "kling_task_id", "last.kling_task_id", ID_LIMIT),
+        model=_opt_clean(last, "model", "last.model", WORD_LIMIT),
     )
 
 

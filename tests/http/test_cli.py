@@ -36,6 +36,7 @@ JSON_KEYS = {
     "parent_video",
     "final_unit_deduction",
     "kling_task_id",
+    "model",
 }
 
 

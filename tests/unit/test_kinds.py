@@ -86,6 +86,7 @@ def _snap() -> TaskSnapshot:
         parent_video=Video("p1", "https://cdn.example/p.mp4", 10.0),
         final_unit_deduction=2.5,
         kling_task_id="860123456789012345678",
+        model="kling-v2-1",
     )
 
 
