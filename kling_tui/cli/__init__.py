@@ -5,6 +5,7 @@
     kling-tui add | rm | ls                       edit / show the watch list
     kling-tui watch --once [--json]               poll every unfinished task once, save, print
     kling-tui wait [--timeout S] [--json] [ID...] block until tasks finish (exit 0/1/3)
+    kling-tui import FILE | [--kind K...] ...     watch tasks from a file or the gateway's lists
 
 Exit status: 0 success, 1 a fetch or a task failed, 2 usage or configuration error,
 3 ``wait`` timed out. Everything here composes the core modules; nothing parses HTTP or TOML.
@@ -20,6 +21,7 @@ from typing import TextIO
 
 from kling_tui.cli.dashboard import _dashboard
 from kling_tui.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, UsageError
+from kling_tui.cli.importing import _import
 from kling_tui.cli.output import _safe
 from kling_tui.cli.parser import build_parser
 from kling_tui.cli.tasks import _add, _ls, _rm, _status, _watch
@@ -57,6 +59,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return asyncio.run(_watch(args, out))
             case "wait":
                 return asyncio.run(_wait(args, out))
+            case "import":
+                return _import(args, out)
             case _:
                 return _dashboard(args)
     except (ConfigError, WatchListError) as exc:

@@ -158,4 +158,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("ids", nargs="*", metavar="ID")
+
+    _import_parser(sub)
     return parser
+
+
+IMPORT_LIMIT_MAX = 100_000
+"""``import --limit``: the most tasks one import adds (ten times the largest list measured)."""
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= IMPORT_LIMIT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {IMPORT_LIMIT_MAX}, got {clean_text(text, 40)!r}"
+        )
+    return value
+
+
+def _since(text: str):  # -> datetime
+    from kling_tui.importing.since import SinceError, parse_since
+
+    try:
+        return parse_since(text)
+    except SinceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _import_parser(sub) -> None:  # sub: argparse._SubParsersAction
+    p = sub.add_parser(
+        "import",
+        help="watch tasks from a CSV / JSON-lines FILE, or from the gateway's own lists",
+    )
+    _common(p)
+    p.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="CSV or JSON lines with task_id or external_task_id ('-' reads stdin); "
+        "without it: read the gateway's task lists",
+    )
+    kinds = p.add_mutually_exclusive_group()
+    kinds.add_argument(
+        "--kind",
+        type=_kind,
+        action="append",
+        metavar="KIND",
+        help="a kind to list (repeatable); with FILE, the kind of rows that name none",
+    )
+    kinds.add_argument("--all-kinds", action="store_true", help="list every kind")
+    p.add_argument(
+        "--since",
+        type=_since,
+        metavar="AGE|DATE",
+        help="only tasks created since: 90m, 24h, 7d, or a date (2026-11-30, UTC)",
+    )
+    p.add_argument(
+        "--limit", type=_limit, metavar="N", help=f"at most N tasks (1-{IMPORT_LIMIT_MAX})"
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kling_tui.config.errors import ConfigError, NoGatewayError
-from kling_tui.config.names import DEFAULT_THEME, RELAY_PREFIX, TOKEN_ENV
+from kling_tui.config.names import ACCESS_TOKEN_ENV, DEFAULT_THEME, RELAY_PREFIX, TOKEN_ENV
 from kling_tui.gateway.auth import Credential
 
 # Every numeric setting and its accepted range (inclusive), checked at load. Documented in
@@ -22,6 +22,8 @@ CONCURRENCY_RANGE = (1, 64)
 """gateways.*.max_concurrency (requests in flight per gateway)."""
 RETRIES_RANGE = (0, 10)
 """gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
+USER_ID_RANGE = (1, 2**31 - 1)
+"""gateways.*.user_id: a new-api user id (the ``New-Api-User`` header of the task log)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class GatewayConfig:
     max_concurrency: int = 8
     max_retries: int = 3
     auth_hint: str = TOKEN_ENV
+    task_log: bool = False
+    """A new-api relay whose user task log (``/api/task/self``) ``import`` reads."""
+    task_log_token: Credential | None = None
+    """The user's access token for the task log (not the API key); None when not set."""
+    task_log_hint: str = ACCESS_TOKEN_ENV
+    """Where that token comes from (a variable name or ``access_token in FILE``)."""
+    user_id: int | None = None
+    """The relay user id sent as ``New-Api-User`` (current new-api versions ask for it)."""
 
     @property
     def origin(self) -> str:

@@ -12,6 +12,8 @@ BASE_URL_ENV = "KLING_TUI_BASE_URL"
 TOKEN_ENV = "KLING_API_KEY"
 ACCESS_KEY_ENV = "KLING_ACCESS_KEY"
 SECRET_KEY_ENV = "KLING_SECRET_KEY"
+ACCESS_TOKEN_ENV = "KLING_RELAY_ACCESS_TOKEN"
+"""A new-api relay's user access token (its task log, ``task_log = true``), not the API key."""
 
 ADHOC_GATEWAY = "default"
 """Name of the gateway made from ``--base-url`` when no gateway is named explicitly."""
@@ -26,7 +28,8 @@ _TOP_KEYS = ("default_gateway", "theme", "gateways", "poll")
 _POLL_KEYS = ("interval", "max_interval", "bell")
 _TOKEN_KEYS = ("token", "token_env")
 _JWT_KEYS = ("access_key", "secret_key", "access_key_env", "secret_key_env")
-_SECRET_KEYS = ("token", "access_key", "secret_key")
+_TASK_LOG_KEYS = ("task_log", "access_token", "access_token_env", "user_id")
+_SECRET_KEYS = ("token", "access_key", "secret_key", "access_token")
 _GATEWAY_KEYS = (
     "base_url",
     "path_prefix",
@@ -36,4 +39,5 @@ _GATEWAY_KEYS = (
     "connect_timeout",
     "max_concurrency",
     "max_retries",
+    *_TASK_LOG_KEYS,
 )

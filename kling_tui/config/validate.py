@@ -14,6 +14,7 @@ from kling_tui.config.model import (
     INTERVAL_RANGE,
     RETRIES_RANGE,
     TIMEOUT_RANGE,
+    USER_ID_RANGE,
     AppConfig,
     GatewayConfig,
     PollConfig,
@@ -25,6 +26,7 @@ from kling_tui.config.names import (
     _TOKEN_KEYS,
     _TOP_KEYS,
     ACCESS_KEY_ENV,
+    ACCESS_TOKEN_ENV,
     ADHOC_GATEWAY,
     DEFAULT_THEME,
     NATIVE_PREFIX,
@@ -140,6 +142,15 @@ def _gateway(
     def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
         return reader.integer(table[key], prefix + key, bounds) if key in table else default
 
+    task_log = (
+        reader.boolean(table["task_log"], prefix + "task_log") if "task_log" in table else False
+    )
+    log_token, log_hint = None, ACCESS_TOKEN_ENV
+    if task_log:
+        secret, log_hint = _resolve_secret(
+            reader, env, table, prefix, "access_token", "access_token_env", ACCESS_TOKEN_ENV
+        )
+        log_token = StaticToken(secret, hint=log_hint) if secret is not None else None
     return GatewayConfig(
         name=name,
         base_url=base_url,
@@ -150,6 +161,10 @@ def _gateway(
         max_concurrency=whole("max_concurrency", defaults.max_concurrency, CONCURRENCY_RANGE),
         max_retries=whole("max_retries", defaults.max_retries, RETRIES_RANGE),
         auth_hint=hint,
+        task_log=task_log,
+        task_log_token=log_token,
+        task_log_hint=log_hint,
+        user_id=whole("user_id", 0, USER_ID_RANGE) or None,
     )
 
 

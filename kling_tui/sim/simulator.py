@@ -51,6 +51,7 @@ from kling_tui.sim.payloads import (
     huge_padding,
 )
 from kling_tui.sim.server import Handler, Server
+from kling_tui.sim.tasklog import TASK_LOG_PATH, answer_task_log
 from kling_tui.sim.tasks import Outcome, Phase, SimTask, demo_task_specs, phase_at
 
 __all__ = ["KINDS", "NATIVE_PREFIX", "RELAY_PREFIX", "Fault", "SimTask", "Simulator"]
@@ -72,8 +73,13 @@ class Simulator:
         retry_after: float = 1.0,
         slow_seconds: float = 3.0,
         port: int = 0,
+        access_tokens: dict[str, int] | None = None,
     ) -> None:
         self.tokens = frozenset(tokens)
+        self.access_tokens = dict(access_tokens or {"demo-access-token": 1})
+        """The relay's user access tokens (its task log) -> the user id each belongs to."""
+        self.task_log_envelope = "current"
+        """``"current"`` (``data.items``, ``New-Api-User`` checked) or ``"old"`` (a list)."""
         self.access_key = access_key
         self.secret_key = secret_key
         self.clock = clock
@@ -310,6 +316,10 @@ class Simulator:
         path, _, query = h.path.partition("?")
         if path.startswith("/files/"):
             self._serve_file(h, path)
+            return
+        if path == TASK_LOG_PATH:
+            if not self._faulted(h, Route(True, None, ())):
+                answer_task_log(self, h, query)
             return
         route = parse_route(path, query)
         if route is None:

@@ -1,0 +1,114 @@
+"""From what an import found to the watch list, and the one summary every front end shows.
+
+``kling-tui import`` (file or gateway) and the dashboard's ``I`` key end here: rows become
+candidates (:func:`rows_to_candidates`), the plan (:mod:`~kling_tui.importing.plan`) is
+applied through the one store (:func:`apply_to_store`; the dashboard uses the poller's add
+path instead), and :class:`ImportSummary` words the outcome ("42 new tasks, 3 already
+watched").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kling_tui.gateway.sanitize import clean_text
+from kling_tui.importing.plan import Candidate, ImportPlan
+from kling_tui.importing.rows import ImportRow, RowProblem
+from kling_tui.store.watchlist import WatchList
+
+__all__ = ["ImportSummary", "apply_to_store", "rows_to_candidates"]
+
+EXTERNAL_NOT_SUPPORTED = (
+    "external_task_id is not yet supported by import (give the task_id, or add it with "
+    "kling-tui add)"
+)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What one import did. ``refused`` counts file rows refused; ``failures`` the list pages
+    (or task-log pages) that failed, each as one cleaned line."""
+
+    new: int = 0
+    already: int = 0
+    merged: int = 0
+    refused: int = 0
+    problems: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Everything found was imported: no refused row, no failed page."""
+        return not self.refused and not self.failures
+
+    def line(self, *, with_refused: bool = False) -> str:
+        """``42 new tasks, 3 already watched`` (``, 1 refused`` / ``, 2 pages failed``)."""
+        parts = [_plural(self.new, "new task"), f"{self.already} already watched"]
+        if with_refused or self.refused:
+            parts.append(f"{self.refused} refused")
+        if self.failures:
+            parts.append(_plural(len(self.failures), "page") + " failed")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "already_watched": self.already,
+            "merged": self.merged,
+            "refused": self.refused,
+            "problems": list(self.problems),
+            "failed_pages": list(self.failures),
+            "requests": self.requests,
+        }
+
+
+def rows_to_candidates(
+    rows: Iterable[ImportRow],
+    *,
+    default_kind: str,
+    default_gateway: str,
+    gateways: Mapping[str, object],
+) -> tuple[list[Candidate], list[RowProblem]]:
+    """File rows as candidates, with the command's defaults for what a row does not say.
+
+    A gateway a row names must be configured (a typo would otherwise watch a task no query
+    can reach). External ids are refused for now, each with its line.
+    """
+    found: list[Candidate] = []
+    problems: list[RowProblem] = []
+    for row in rows:
+        gateway = row.gateway or default_gateway
+        if gateway not in gateways and gateway != default_gateway:
+            known = ", ".join(sorted(gateways)) or "none configured"
+            problems.append(
+                RowProblem(row.line, f"unknown gateway {clean_text(gateway, 64)!r} ({known})")
+            )
+            continue
+        if row.external:
+            problems.append(RowProblem(row.line, EXTERNAL_NOT_SUPPORTED))
+            continue
+        found.append(Candidate(row.task_id, row.kind or default_kind, gateway, row.label))
+    return found, problems
+
+
+def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
+    """Add the plan's new entries (one write) and merge its newer snapshots (one write).
+
+    Returns (added, merged). The store re-reads the file under its lock first, so a task
+    another process added meanwhile is reported by ``add`` as a duplicate, not added twice.
+    """
+    added = len(store.add(plan.new).added) if plan.new else 0
+    if plan.merges:
+        updated = []
+        for entry, snap in plan.merges:
+            moved = replace(entry, snapshot=snap, last_checked=snap.fetched_at, last_error=None)
+            updated.append(moved)
+        store.update(updated)
+    return added, len(plan.merges)

@@ -1,0 +1,113 @@
+"""What an import changes: which tasks are new, which are watched already, what is merged.
+
+Pure: it looks at the watched entries and the tasks found (in a file, or in the gateway's
+lists and task log) and says what to do; the command and the dashboard then do it through
+the one store (``WatchList.add`` / ``update``) or the poller's add path.
+
+A task is *already watched* when any id it is known by (``WatchEntry.known_ids``: the id the
+operator added, the answer's own id, Kling's id, the external id) matches, on the same
+gateway. Nothing about an already-watched task changes, except that a newer snapshot from
+the import replaces an older one (never a finished task's by an unfinished one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kling_tui.models import TaskSnapshot, WatchEntry
+
+__all__ = ["Candidate", "ImportPlan", "is_newer", "plan_import"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One task an import found: how it would be watched, and what is known of it yet."""
+
+    task_id: str
+    kind: str
+    gateway: str
+    label: str | None = None
+    snapshot: TaskSnapshot | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        ids = [self.task_id]
+        s = self.snapshot
+        if s is not None:
+            for other in (s.task_id, s.kling_task_id, s.external_task_id):
+                if other and other not in ids:
+                    ids.append(other)
+        return tuple(ids)
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    """``new``: entries to add; ``merges``: (watched entry, newer snapshot); ``already``:
+    how many candidates were watched already (or repeated), merged ones included."""
+
+    new: list[WatchEntry] = field(default_factory=list)
+    merges: list[tuple[WatchEntry, TaskSnapshot]] = field(default_factory=list)
+    already: int = 0
+
+
+def _moment(s: TaskSnapshot) -> datetime:
+    return s.updated_at or s.fetched_at
+
+
+def is_newer(found: TaskSnapshot, known: TaskSnapshot | None) -> bool:
+    """Whether ``found`` should replace ``known``: it changed later, and it does not take a
+    finished task back to unfinished (a relay's record lags Kling's answer)."""
+    if known is None:
+        return True
+    if known.status.terminal and not found.status.terminal:
+        return False
+    if found.status.terminal and not known.status.terminal:
+        return True
+    if _moment(found) != _moment(known):
+        return _moment(found) > _moment(known)
+    return found.fetched_at > known.fetched_at and found != known
+
+
+def plan_import(
+    watched: Iterable[WatchEntry], found: Iterable[Candidate], *, now: datetime
+) -> ImportPlan:
+    """Split ``found`` into new entries (added at ``now``) and already-watched tasks."""
+    index: dict[tuple[str, str], WatchEntry] = {}
+    for entry in watched:
+        for task_id in entry.known_ids:
+            index.setdefault((entry.gateway, task_id), entry)
+    plan = ImportPlan()
+    merged: dict[int, int] = {}
+    fresh: set[int] = set()  # id() of the new entries: a repeat of one is not a merge
+    for cand in found:
+        match = next((index[k] for i in cand.ids if (k := (cand.gateway, i)) in index), None)
+        if match is None:
+            entry = WatchEntry(
+                task_id=cand.task_id,
+                kind=cand.kind,
+                gateway=cand.gateway,
+                added_at=now,
+                label=cand.label,
+                snapshot=cand.snapshot,
+                last_checked=cand.snapshot.fetched_at if cand.snapshot else None,
+            )
+            plan.new.append(entry)
+            fresh.add(id(entry))
+            for task_id in cand.ids:
+                index.setdefault((cand.gateway, task_id), entry)
+            continue
+        plan.already += 1
+        snap = cand.snapshot
+        if snap is None or id(match) in fresh:
+            continue
+        at = merged.get(id(match))
+        current = plan.merges[at][1] if at is not None else match.snapshot
+        if is_newer(snap, current):
+            if at is None:
+                merged[id(match)] = len(plan.merges)
+                plan.merges.append((match, snap))
+            else:
+                plan.merges[at] = (match, snap)
+    return plan
