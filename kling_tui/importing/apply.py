@@ -14,11 +14,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kling_tui.gateway.sanitize import clean_text
+from kling_tui.importing.harvest import Harvest
 from kling_tui.importing.plan import Candidate, ImportPlan
 from kling_tui.importing.rows import ImportRow, RowProblem
 from kling_tui.store.watchlist import WatchList
 
-__all__ = ["ImportSummary", "apply_to_store", "rows_to_candidates"]
+__all__ = [
+    "ImportSummary",
+    "apply_to_store",
+    "harvest_summary",
+    "rows_to_candidates",
+]
 
 EXTERNAL_NOT_SUPPORTED = (
     "external_task_id is not yet supported by import (give the task_id, or add it with "
@@ -112,3 +118,15 @@ def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
             updated.append(moved)
         store.update(updated)
     return added, len(plan.merges)
+
+
+def harvest_summary(harvested: Harvest, plan: ImportPlan, added: int, merged: int) -> ImportSummary:
+    """The summary of a gateway import: a planned entry the store found watched meanwhile
+    (another process added it) counts as already watched."""
+    return ImportSummary(
+        new=added,
+        already=plan.already + len(plan.new) - added,
+        merged=merged,
+        failures=list(harvested.failures),
+        requests=harvested.pages,
+    )

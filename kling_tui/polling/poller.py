@@ -287,6 +287,29 @@ class Poller:
         self._poke()
         return result
 
+    def merge_snapshots(self, found: Iterable[tuple[TaskKey, TaskSnapshot]]) -> int:
+        """Newer snapshots of watched tasks (an import read them in a list): each is taken
+        like a poll's answer (schedule, ``PollUpdate``, the next batched save). Tasks not
+        tracked, or polled meanwhile to something at least as new, are left alone; returns
+        how many were taken. The caller decided they are newer (``importing.plan``)."""
+        taken = 0
+        for key, snap in found:
+            entry = self._entries.get(key)
+            if entry is None or (entry.snapshot is not None and entry.snapshot == snap):
+                continue
+            previous = entry.status
+            state = self.scheduler.task_state(key)
+            if state is not None and not state.in_flight:  # a poll in flight records its own
+                self.scheduler.record(key, self._clock(), snap)
+            apply_result(entry, snap)
+            self._note_finished(entry)
+            self._dirty.add(key)
+            self._publish(PollUpdate(entry, previous, stale=False))
+            taken += 1
+        if taken:
+            self._update_state()
+        return taken
+
     def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
         """Remove tasks (persisted at once); returns them, last state included, for undo."""
         wanted = [k for k in keys if k in self._entries]

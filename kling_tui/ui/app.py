@@ -20,6 +20,7 @@ Where each concern lives (``KlingApp`` is composed of one mixin per concern):
 
 * ``bindings``: the keys (``APP_BINDINGS``) and what each action does (``ACTION_HELP``);
 * ``task_actions``: add / set up a gateway / remove / undo / open / copy / refresh;
+* ``importer``: the gateway import (``I``) in a background worker;
 * ``poller_feed``: the poll loop worker, event batching, applying batches, finish toasts;
 * ``chrome``: header, alert line, empty and first-run notice, the clock tick;
 * ``theming``: loading, switching and remembering themes;
@@ -54,6 +55,7 @@ from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.importer import ImportMixin
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.poller_feed import PollerFeedMixin
 from kling_tui.ui.task_actions import BrowserOpener, TaskActionsMixin, default_opener
@@ -69,7 +71,13 @@ from kling_tui.ui.widgets.task_table import TaskTable
 
 
 class KlingApp(
-    TaskActionsMixin, PollerFeedMixin, ChromeMixin, ThemesMixin, CommandsMixin, App[int]
+    TaskActionsMixin,
+    ImportMixin,
+    PollerFeedMixin,
+    ChromeMixin,
+    ThemesMixin,
+    CommandsMixin,
+    App[int],
 ):
     """Watches Kling tasks. See the module docstring for the moving parts."""
 

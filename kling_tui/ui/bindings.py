@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 ACTION_HELP: dict[str, str] = {
     # action -> what it does (help screen and command palette)
     "add_tasks": "Add tasks: paste one id or many, choose kind, gateway and label",
+    "import_tasks": "Import tasks: every task the default gateway lists (or its task log)",
     "setup_gateway": "Set up a gateway: base URL, prefix, token variable",
     "remove_task": "Remove the selected task from the watch list (asks first)",
     "undo_remove": "Undo the last removal",
@@ -31,6 +32,7 @@ ACTION_HELP: dict[str, str] = {
 
 APP_BINDINGS: list[BindingType] = [
     Binding("a", "add_tasks", "Add", id="add"),
+    Binding("I", "import_tasks", "Import", id="import", show=False),
     Binding("n", "setup_gateway", "New gateway", id="setup-gateway", show=False),
     Binding("d", "remove_task", "Remove", id="remove"),
     Binding("u", "undo_remove", "Undo", id="undo", show=False),

@@ -95,8 +95,12 @@ class ChromeMixin:
                 message.append(" — fix the key in the config, then press R to retry.")
             alert.update(message)
             alert.add_class("-show")
+            alert.remove_class("-info")
+        elif self._import_progress is not None:
+            alert.update(Text(clean_text(self._import_progress, limit=200)))
+            alert.add_class("-show", "-info")
         else:
-            alert.remove_class("-show")
+            alert.remove_class("-show", "-info")
         empty = self.empty_notice
         if table.total_count == 0:
             empty.update(self._first_run_text() if self._no_gateway() else self._empty_text())

@@ -1,0 +1,168 @@
+"""Read the gateway's own lists: every task of the chosen kinds, and the relay's task log.
+
+``kling-tui import`` without a file, and the dashboard's ``I`` key, call :func:`harvest`. It
+walks each kind's native list endpoint (one per kind, ``pageSize`` 500, newest first) until
+a short page, ``--since`` or ``--limit``, and on a new-api relay configured with
+``task_log = true`` the user's task log (``/api/task/self``, paged). Every page goes through
+the one fetcher (:mod:`kling_tui.gateway.listing`, :mod:`kling_tui.gateway.tasklog`) and the
+one normalizer, so what comes back is the snapshots a single query would have given.
+
+A page that fails is reported and the walk goes on with the next kind. A rate limit is
+honoured: the fetcher waits out a short Retry-After itself; a longer one is waited here
+(up to ``RETRY_AFTER_CAP``), once per page, before that kind is given up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from kling_tui.config import GatewayConfig
+from kling_tui.gateway.listing import is_native
+from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage
+from kling_tui.kinds import KIND_SPECS
+from kling_tui.models import RETRY_AFTER_CAP, ErrorType, TaskSnapshot
+
+if TYPE_CHECKING:
+    from kling_tui.gateway.fetcher import Fetcher
+
+__all__ = ["Harvest", "NothingToList", "choose_kinds", "default_kinds", "harvest"]
+
+MAX_PAGES = 1000
+"""The native API's last ``pageNum``."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class Harvest:
+    """What the walk found: snapshots newest first per source, failed pages (one line
+    each), and how many pages were asked for."""
+
+    snapshots: list[TaskSnapshot] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+def default_kinds(gateway: GatewayConfig) -> list[str]:
+    """The kinds listed when none is named: every kind on the native API; none on a relay
+    (it has no list endpoints: its task log is read instead, when configured)."""
+    if is_native(gateway):
+        return [k.value for k in KIND_SPECS]
+    return []
+
+
+class NothingToList(ValueError):
+    """A relay without a task log and no kind named: nothing to read (the message says how)."""
+
+
+def choose_kinds(
+    gateway: GatewayConfig, kinds: Sequence[str] | None = None, all_kinds: bool = False
+) -> list[str]:
+    """The kinds to list: those named, every kind, or the gateway's :func:`default_kinds`.
+    Raises :class:`NothingToList` for a relay with neither a kind named nor a task log."""
+    if all_kinds:
+        return [k.value for k in KIND_SPECS]
+    if kinds:
+        return list(dict.fromkeys(kinds))
+    found = default_kinds(gateway)
+    if not found and not gateway.task_log:
+        raise NothingToList(
+            f"gateway {gateway.name} is a relay (path_prefix {gateway.path_prefix}): relays "
+            "have no list endpoints. Set task_log = true with access_token_env and user_id "
+            "in its config table to import from its task log, or name --kind to try anyway"
+        )
+    return found
+
+
+class _Walk:
+    """One harvest's state: the running total against ``--limit`` and the report."""
+
+    def __init__(
+        self,
+        since: datetime | None,
+        limit: int | None,
+        progress: Progress,
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        self.since = since
+        self.limit = limit
+        self.progress = progress
+        self.sleep = sleep
+        self.out = Harvest()
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and len(self.out.snapshots) >= self.limit
+
+    def take(self, snapshots: Sequence[TaskSnapshot]) -> bool:
+        """Keep the page's tasks created since ``since``; False once past it (or the limit)."""
+        for snap in snapshots:
+            if self.full:
+                return False
+            if self.since is not None and snap.created_at is not None:
+                if snap.created_at < self.since:
+                    return False  # newest first: every task after this one is older
+            self.out.snapshots.append(snap)
+        return not self.full
+
+    async def page(self, what: str, n: int, get: Callable[[], Awaitable[ListPage]]) -> ListPage:
+        """One page, with one more try after a long rate limit; a failure is recorded."""
+        self.progress(f"importing {what} page {n}...")
+        for waited in (False, True):
+            page = await get()
+            self.out.pages += 1
+            error = page.error
+            if error is None:
+                return page
+            if error.type is ErrorType.RATE_LIMITED and not waited:
+                pause = min(error.retry_after or 1.0, RETRY_AFTER_CAP)
+                self.progress(f"rate limited on {what} page {n}: waiting {pause:g} s...")
+                await self.sleep(pause)
+                continue
+            break
+        self.out.failures.append(f"{what} page {n}: {page.error.message}")
+        return page
+
+
+async def harvest(
+    fetcher: Fetcher,
+    gateway: GatewayConfig,
+    *,
+    kinds: Sequence[str],
+    task_log: bool,
+    since: datetime | None = None,
+    limit: int | None = None,
+    progress: Progress = lambda _: None,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> Harvest:
+    """Walk the lists of ``kinds`` on ``gateway`` (and its task log when ``task_log``)."""
+    walk = _Walk(since, limit, progress, sleep)
+    for kind in kinds:
+        if walk.full:
+            break
+        for n in range(1, MAX_PAGES + 1):
+
+            def get(n: int = n, kind: str = kind) -> Awaitable[ListPage]:
+                return fetcher.fetch_page(gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS)
+
+            page = await walk.page(kind, n, get)
+            if page.error is not None or not walk.take(page.snapshots) or not page.full:
+                break
+    if task_log and not walk.full:
+        from kling_tui.gateway.tasklog import TASK_LOG_PAGE_SIZE, fetch_task_log_page
+
+        for n in range(1, MAX_PAGES + 1):
+
+            def get_log(n: int = n) -> Awaitable[ListPage]:
+                return fetch_task_log_page(
+                    fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
+                )
+
+            page = await walk.page("task log", n, get_log)
+            if page.error is not None or not walk.take(page.snapshots) or not page.full:
+                break
+    return walk.out
