@@ -53,6 +53,9 @@ class GatewayConfig:
     """Where that token comes from (a variable name or ``access_token in FILE``)."""
     user_id: int | None = None
     """The relay user id sent as ``New-Api-User`` (current new-api versions ask for it)."""
+    list_refresh: bool | None = None
+    """``list_refresh`` in the file: None (not set) lets list-based refresh run on a native
+    gateway (prefix ``/v1``); False turns it off; relays never list (``gateway.listing``)."""
 
     @property
     def origin(self) -> str:

@@ -40,4 +40,5 @@ _GATEWAY_KEYS = (
     "max_concurrency",
     "max_retries",
     *_TASK_LOG_KEYS,
+    "list_refresh",
 )
