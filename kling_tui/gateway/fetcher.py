@@ -408,16 +408,19 @@ class Fetcher:
         return result, True
 
     async def _exchange(
-        self, url: str, gateway: GatewayConfig, max_body: int
+        self, url: str, gateway: GatewayConfig, max_body: int, *, auth: httpx.Auth | None = None
     ) -> _Answer | tuple[FetchError, bool]:
         """One GET with the gateway's client, bounded in time and size; a redirect is an
-        error. The flag of an error is False when a retry cannot help (``_unreachable``)."""
+        error. The flag of an error is False when a retry cannot help (``_unreachable``).
+        ``auth`` replaces the gateway's bearer for this request (the relay's task log is read
+        with the user's access token, :mod:`kling_tui.gateway.tasklog`)."""
         client, limit = self._client(gateway)
         origin = gateway.origin
+        how = {} if auth is None else {"auth": auth}
         async with limit:
             try:
                 async with asyncio.timeout(gateway.timeout):
-                    async with client.stream("GET", url) as response:
+                    async with client.stream("GET", url, **how) as response:
                         body = await self._read_capped(response, max_body)
                         status, headers = response.status_code, response.headers
             except _BodyTooLarge:
@@ -512,19 +515,22 @@ class Fetcher:
         return clean_text(self._redact(said, gateway), 300)  # may quote what the server sent
 
     def _secrets(self, gateway: GatewayConfig) -> list[str]:
-        """Every value of this gateway's credential that must never be shown or stored:
-        static token, access and secret keys, the JWTs sent (longest first)."""
-        credential = gateway.credential
-        if credential is None:
-            return []
+        """Every value of this gateway's credentials that must never be shown or stored:
+        static token, access and secret keys, the JWTs sent, the task log's access token
+        (longest first)."""
         found: list[Secret] = []
-        try:
-            listed = getattr(credential, "secrets", None)
-            if callable(listed):
-                found.extend(listed())
-            found.append(credential.bearer())
-        except Exception:  # a credential that cannot sign has nothing to leak
-            pass
+        for credential in (gateway.credential, gateway.task_log_token):
+            if credential is None:
+                continue
+            try:
+                listed = getattr(credential, "secrets", None)
+                if callable(listed):
+                    found.extend(listed())
+                found.append(credential.bearer())
+            except Exception:  # a credential that cannot sign has nothing to leak
+                pass
+        if not found:
+            return []
         auth = self._auths.get((gateway.name, gateway.base_url, gateway.path_prefix))
         if auth is not None:
             found.extend(auth.sent)

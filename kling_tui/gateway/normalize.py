@@ -43,6 +43,7 @@ from kling_tui.gateway.errors import (
 )
 from kling_tui.gateway.fields import (
     SERVER_TEXT_LIMIT,
+    WORD_LIMIT,
     CallContext,
     header_value,
     read_id,
@@ -50,9 +51,17 @@ from kling_tui.gateway.fields import (
 )
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.shapes import shape_b, shape_d, shape_relay
+from kling_tui.kinds import Kind
 from kling_tui.models import ErrorType, FetchError, TaskSnapshot, utcnow
 
-__all__ = ["MAX_PAGE_ITEMS", "ListPage", "normalize", "normalize_list"]
+__all__ = [
+    "MAX_PAGE_ITEMS",
+    "TASK_LOG_ACTIONS",
+    "ListPage",
+    "normalize",
+    "normalize_list",
+    "normalize_task_log",
+]
 
 MAX_PAGE_ITEMS = 500
 """The most task objects one list page is read for (the native API's largest ``pageSize``)."""
@@ -218,6 +227,102 @@ def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
         return shape_b(ctx, item, raw)
     except Exception:  # one hostile item must not spoil the page
+        return None
+
+
+# -- the relay's task log -------------------------------------------------------------------
+
+TASK_LOG_ACTIONS: dict[str, Kind] = {
+    "textgenerate": Kind.TEXT2VIDEO,
+    "generate": Kind.IMAGE2VIDEO,
+}
+"""A new-api TaskDto's ``action`` -> the kind (compared in lower case); records of other
+actions (another vendor's tasks in the same log) are not Kling video tasks: skipped."""
+
+
+def normalize_task_log(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    page_num: int = 1,
+    page_size: int = 100,
+    origin: str = "",
+    credential_hint: str = "KLING_RELAY_ACCESS_TOKEN",
+    now: datetime | None = None,
+) -> ListPage:
+    """One page of a new-api relay's task log (``/api/task/self``) as a :class:`ListPage`.
+
+    ``{success, message, data: {items: [TaskDto...], total, page, page_size}}`` on current
+    versions, ``data`` the array itself on older ones. Each TaskDto is the relay record a
+    status query answers (shape A, read by ``shape_relay``), its kind from ``action`` and
+    its model from ``properties.upstream_model_name``. Never raises.
+    """
+    fetched_at = now if now is not None else utcnow()
+    try:
+        sc = status_code if type(status_code) is int else int(status_code)
+        ctx = CallContext(sc, headers, "", "task-log", origin, credential_hint, fetched_at)
+        return _normalize_task_log(ctx, body, page_num, page_size)
+    except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
+        error = FetchError(
+            ErrorType.BAD_RESPONSE,
+            f"{clean_text(origin, 300) or 'the gateway'} sent a task log kling-tui could not "
+            f"read ({type(exc).__name__}); please report it",
+            at=fetched_at,
+        )
+        return ListPage("task-log", page_num, page_size, error=error)
+
+
+def _normalize_task_log(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> ListPage:
+    payload = _read_payload(ctx, body)
+    if not isinstance(payload, FetchError) and payload.get("success") is False:
+        payload = error_from_payload(ctx, payload)
+    if isinstance(payload, FetchError):
+        return ListPage(ctx.kind, page_num, page_size, error=payload)
+    data = payload.get("data")
+    if isinstance(data, dict):
+        data = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), None)
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        error = ctx.error(
+            ErrorType.BAD_RESPONSE,
+            f"{ctx.where} answered the task log with {type(data).__name__}, not a task list",
+        )
+        return ListPage(ctx.kind, page_num, page_size, error=error)
+    contexts = {
+        kind: CallContext(ctx.sc, ctx.headers, "", kind.value, "", "", ctx.now)
+        for kind in set(TASK_LOG_ACTIONS.values())
+    }
+    snapshots: list[TaskSnapshot] = []
+    unreadable = max(0, len(data) - MAX_PAGE_ITEMS)
+    for item in data[:MAX_PAGE_ITEMS]:
+        snap = _task_log_item(contexts, item)
+        if snap is None:
+            unreadable += 1
+        else:
+            snapshots.append(snap)
+    return ListPage(ctx.kind, page_num, page_size, tuple(snapshots), unreadable)
+
+
+def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot | None:
+    """One TaskDto read like a relay record; None: unreadable or not a Kling video task."""
+    if not isinstance(item, dict) or "status" not in item:
+        return None
+    action = item.get("action")
+    kind = TASK_LOG_ACTIONS.get(action.strip().lower()) if isinstance(action, str) else None
+    if kind is None or read_id(item.get("task_id")) is None:
+        return None
+    try:
+        raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        snap = shape_relay(contexts[kind], item, raw)
+        if snap.model is None:
+            props = item.get("properties")
+            model = props.get("upstream_model_name") if isinstance(props, dict) else None
+            if isinstance(model, str) and model.strip():
+                snap = replace(snap, model=read_text(model.strip(), WORD_LIMIT))
+        return snap
+    except Exception:  # one hostile record must not spoil the page
         return None
 
 

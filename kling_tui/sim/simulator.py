@@ -337,7 +337,7 @@ class Simulator:
             self._serve_file(h, path)
             return
         if path == TASK_LOG_PATH:
-            if not self._faulted(h, Route(True, None, ())):
+            if not self._faulted(h, Route(True, None, ()), listing=True):
                 answer_task_log(self, h, query)
             return
         route = parse_route(path, query)
