@@ -17,10 +17,8 @@ from kling_tui.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from kling_tui.cli.importing import print_summary
 from kling_tui.cli.output import _safe
 from kling_tui.cli.resolve import _load_config, _require_tokens, _selected_gateway, _store
-from kling_tui.importing.apply import apply_to_store, harvest_summary
-from kling_tui.importing.harvest import NothingToList, choose_kinds, harvest
-from kling_tui.importing.plan import Candidate, plan_import
-from kling_tui.models import utcnow
+from kling_tui.importing.apply import import_from_gateway
+from kling_tui.importing.harvest import NothingToList, choose_kinds
 
 
 async def import_gateway(args: argparse.Namespace, out: TextIO) -> int:
@@ -40,18 +38,14 @@ async def import_gateway(args: argparse.Namespace, out: TextIO) -> int:
         print(_safe(text), file=sys.stderr, flush=True)
 
     async with Fetcher(config) as fetcher:
-        harvested = await harvest(
+        summary = await import_from_gateway(
             fetcher,
             gateway,
+            store,
             kinds=kinds,
-            task_log=gateway.task_log,
             since=args.since,
             limit=args.limit,
             progress=progress,
         )
-    found = [Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots]
-    plan = plan_import(store.entries, found, now=utcnow())
-    added, merged = apply_to_store(store, plan)
-    summary = harvest_summary(harvested, plan, added, merged)
     print_summary(summary, args.json, out, file=False)
     return EXIT_OK if summary.ok else EXIT_FAILED

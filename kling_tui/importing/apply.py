@@ -9,20 +9,27 @@ watched").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from kling_tui.config import GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.importing.harvest import Harvest
-from kling_tui.importing.plan import Candidate, ImportPlan
+from kling_tui.importing.harvest import Harvest, harvest
+from kling_tui.importing.plan import Candidate, ImportPlan, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
+from kling_tui.models import utcnow
 from kling_tui.store.watchlist import WatchList
+
+if TYPE_CHECKING:
+    from kling_tui.gateway.fetcher import Fetcher
 
 __all__ = [
     "ImportSummary",
     "apply_to_store",
     "harvest_summary",
+    "import_from_gateway",
     "rows_to_candidates",
 ]
 
@@ -130,3 +137,30 @@ def harvest_summary(harvested: Harvest, plan: ImportPlan, added: int, merged: in
         failures=list(harvested.failures),
         requests=harvested.pages,
     )
+
+
+async def import_from_gateway(
+    fetcher: Fetcher,
+    gateway: GatewayConfig,
+    store: WatchList,
+    *,
+    kinds: Sequence[str],
+    since: datetime | None = None,
+    limit: int | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> ImportSummary:
+    """``kling-tui import`` without a file: walk the gateway's lists (and its task log when
+    configured), add what is new to ``store``, merge newer data into what it watches."""
+    harvested = await harvest(
+        fetcher,
+        gateway,
+        kinds=kinds,
+        task_log=gateway.task_log,
+        since=since,
+        limit=limit,
+        progress=progress,
+    )
+    found = [Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots]
+    plan = plan_import(store.entries, found, now=utcnow())
+    added, merged = apply_to_store(store, plan)
+    return harvest_summary(harvested, plan, added, merged)

@@ -78,16 +78,23 @@ def choose_kinds(
     return found
 
 
+KINDS_AT_ONCE = 4
+"""Kinds walked side by side (each kind's pages in order): one kind's page is read while
+another's is on the wire. At most the gateway's ``max_concurrency``."""
+
+
 class _Walk:
-    """One harvest's state: the running total against ``--limit`` and the report."""
+    """One source's walk (a kind's list, or the task log): its tasks, failures and pages."""
 
     def __init__(
         self,
+        what: str,
         since: datetime | None,
         limit: int | None,
         progress: Progress,
         sleep: Callable[[float], Awaitable[object]],
     ) -> None:
+        self.what = what
         self.since = since
         self.limit = limit
         self.progress = progress
@@ -109,11 +116,12 @@ class _Walk:
             self.out.snapshots.append(snap)
         return not self.full
 
-    async def page(self, what: str, n: int, get: Callable[[], Awaitable[ListPage]]) -> ListPage:
+    async def page(self, n: int, get: Callable[[int], Awaitable[ListPage]]) -> ListPage:
         """One page, with one more try after a long rate limit; a failure is recorded."""
+        what = self.what
         self.progress(f"importing {what} page {n}...")
         for waited in (False, True):
-            page = await get()
+            page = await get(n)
             self.out.pages += 1
             error = page.error
             if error is None:
@@ -127,6 +135,14 @@ class _Walk:
         self.out.failures.append(f"{what} page {n}: {page.error.message}")
         return page
 
+    async def run(self, get: Callable[[int], Awaitable[ListPage]]) -> Harvest:
+        """Pages 1, 2, ... until a short page, a failure, ``since`` or the limit."""
+        for n in range(1, MAX_PAGES + 1):
+            page = await self.page(n, get)
+            if page.error is not None or not self.take(page.snapshots) or not page.full:
+                break
+        return self.out
+
 
 async def harvest(
     fetcher: Fetcher,
@@ -139,30 +155,35 @@ async def harvest(
     progress: Progress = lambda _: None,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> Harvest:
-    """Walk the lists of ``kinds`` on ``gateway`` (and its task log when ``task_log``)."""
-    walk = _Walk(since, limit, progress, sleep)
-    for kind in kinds:
-        if walk.full:
-            break
-        for n in range(1, MAX_PAGES + 1):
+    """Walk the lists of ``kinds`` on ``gateway`` (and its task log when ``task_log``).
 
-            def get(n: int = n, kind: str = kind) -> Awaitable[ListPage]:
-                return fetcher.fetch_page(gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS)
+    The result is in a fixed order whatever finished first: the kinds as given (each newest
+    first), then the task log; ``limit`` keeps the first that many.
+    """
+    gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
 
-            page = await walk.page(kind, n, get)
-            if page.error is not None or not walk.take(page.snapshots) or not page.full:
-                break
-    if task_log and not walk.full:
+    async def walk_kind(kind: str) -> Harvest:
+        def get(n: int) -> Awaitable[ListPage]:
+            return fetcher.fetch_page(gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS)
+
+        async with gate:
+            return await _Walk(kind, since, limit, progress, sleep).run(get)
+
+    parts = list(await asyncio.gather(*(walk_kind(k) for k in kinds)))
+    if task_log:
         from kling_tui.gateway.tasklog import TASK_LOG_PAGE_SIZE, fetch_task_log_page
 
-        for n in range(1, MAX_PAGES + 1):
+        def get_log(n: int) -> Awaitable[ListPage]:
+            return fetch_task_log_page(
+                fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
+            )
 
-            def get_log(n: int = n) -> Awaitable[ListPage]:
-                return fetch_task_log_page(
-                    fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
-                )
-
-            page = await walk.page("task log", n, get_log)
-            if page.error is not None or not walk.take(page.snapshots) or not page.full:
-                break
-    return walk.out
+        parts.append(await _Walk("task log", since, limit, progress, sleep).run(get_log))
+    out = Harvest()
+    for part in parts:
+        out.snapshots.extend(part.snapshots)
+        out.failures.extend(part.failures)
+        out.pages += part.pages
+    if limit is not None:
+        del out.snapshots[limit:]
+    return out

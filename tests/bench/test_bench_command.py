@@ -25,13 +25,15 @@ KEYS = {
     "idle_cpu_percent",
     "adaptive_requests_ratio",
     "adaptive_delay_ratio",
+    "import_10k_seconds_ratio",
+    "import_10k_requests",
 }
 
 
 pytestmark = pytest.mark.bench  # ~70 s: runs last; `-m "not bench"` skips it
 
 
-def test_quick_json_prints_exactly_the_nine_figures() -> None:
+def test_quick_json_prints_exactly_the_figures() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--json"],
         cwd=ROOT,
@@ -53,3 +55,18 @@ def test_quick_json_prints_exactly_the_nine_figures() -> None:
     assert figures["peak_rss_10k_mb"] > 20
     assert figures["idle_cpu_percent"] < 100
     assert 0 < figures["adaptive_requests_ratio"] < 1.5
+    assert 20 <= figures["import_10k_requests"] <= 30  # 10,000 tasks in pages of 500
+
+
+def test_only_import_measures_the_import_figures_alone() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--json", "--only", "import"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == {"import_10k_seconds_ratio", "import_10k_requests"}
+    assert figures["import_10k_seconds_ratio"] > 0

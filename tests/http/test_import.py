@@ -38,6 +38,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path
         "[gateways.native]\n"
         f'base_url = "{sim.base_url}"\n'
         'access_key_env = "T_AK"\nsecret_key_env = "T_SK"\nmax_retries = 2\n'
+        "max_concurrency = 1\n"  # one kind at a time: a fault hits the first kind's page
         "[gateways.relay]\n"
         f'base_url = "{sim.base_url}"\n'
         'token_env = "T_TOKEN"\ntask_log = true\naccess_token_env = "T_ACCESS"\nuser_id = 1\n'

@@ -1,0 +1,199 @@
+"""Benchmark of ``kling-tui import``: 10,000 tasks from the simulator's native list endpoints.
+
+``import_10k_seconds_ratio``: the whole import (every page through the fetcher and the
+normalizer, the plan, one save of 10,000 new entries with their snapshots) divided by a bare
+httpx loop fetching the same pages one after another. Both sides run against the same
+simulator, in a separate process (as in ``core_bench``), and alternate round by round; the
+median of the per-round ratios is kept. ``import_10k_requests`` is the number of list
+requests the import sent (pages of 500: 10,000 tasks of two kinds are 20 full pages and one
+empty page per kind that says the list has ended).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kling_tui.config import AppConfig, GatewayConfig
+from kling_tui.gateway.auth import Secret, StaticToken
+from kling_tui.gateway.fetcher import Fetcher
+from kling_tui.importing.apply import import_from_gateway
+from kling_tui.kinds import kind_spec
+from kling_tui.store.watchlist import WatchList
+
+TOKEN = "bench-token"
+PREFIX = "/v1"
+KINDS = ("text2video", "image2video")
+PAGE_SIZE = 500
+FIRST_ID = 830_000_000_000_000_000
+
+
+def serve(n: int) -> None:
+    """Child process: a simulator holding ``n`` tasks of ``KINDS`` (finished, running, queued)."""
+    from kling_tui.sim.simulator import Simulator
+
+    sim = Simulator(tokens=(TOKEN,))
+    base = sim.start()
+    for i in range(n):
+        kind = KINDS[i % len(KINDS)]
+        outcome = "fail" if i % 20 == 0 else "succeed"
+        run = (0.0, 1.0, 1e6)[i % 3]  # finished (with a video), rendering, rendering for ever
+        sim.add_task(
+            kind,
+            task_id=str(FIRST_ID + i),
+            outcome=outcome,
+            queue_seconds=0.0,
+            run_seconds=run,
+        )
+    sys.stdout.write(base + "\n")
+    sys.stdout.flush()
+    sys.stdin.read()  # until the parent closes our stdin
+    sim.stop()
+
+
+@contextlib.contextmanager
+def simulator_process(n: int) -> Iterator[str]:
+    """The simulator with ``n`` tasks in a child process; yields its base URL."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve", str(n)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().strip()
+        if not base.startswith("http://"):
+            raise RuntimeError(f"the import benchmark simulator did not start (got {base!r})")
+        time.sleep(0.5)  # let the tasks' run times pass: finished ones have their video
+        yield base
+    finally:
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def bench_gateway(base_url: str) -> tuple[AppConfig, GatewayConfig]:
+    gateway = GatewayConfig(
+        name="bench",
+        base_url=base_url,
+        path_prefix=PREFIX,
+        credential=StaticToken(Secret(TOKEN)),
+        timeout=60.0,
+    )
+    return AppConfig(gateways={"bench": gateway}, default_gateway="bench"), gateway
+
+
+async def bare_round(base_url: str, n: int) -> tuple[float, int]:
+    """The baseline: one AsyncClient fetching the same pages one after another (each kind's
+    full pages and the empty one after them), reading each body and nothing more. Seconds
+    and requests."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    pages = n // len(KINDS) // PAGE_SIZE + 1
+    requests = 0
+    started = time.perf_counter()
+    async with httpx.AsyncClient(headers=headers, timeout=60.0) as client:
+        for kind in KINDS:
+            spec = kind_spec(kind)
+            assert spec is not None
+            for page in range(1, pages + 1):
+                url = f"{base_url}{PREFIX}/{spec.path}?pageNum={page}&pageSize={PAGE_SIZE}"
+                response = await client.get(url)
+                requests += 1
+                if response.status_code != 200 or not response.content:
+                    raise RuntimeError(f"baseline got {response.status_code}")
+    return time.perf_counter() - started, requests
+
+
+async def import_round(base_url: str, directory: Path) -> tuple[float, int, int]:
+    """The project: ``kling-tui import --kind t2v --kind i2v`` into an empty watch list.
+    Seconds (until the watch list is saved), requests and tasks added."""
+    config, gateway = bench_gateway(base_url)
+    store = WatchList(directory / f"import-{time.monotonic_ns()}.toml")
+    store.load()
+    started = time.perf_counter()
+    async with Fetcher(config) as fetcher:
+        summary = await import_from_gateway(fetcher, gateway, store, kinds=KINDS)
+    elapsed = time.perf_counter() - started
+    if summary.failures:
+        raise RuntimeError(f"the import failed: {summary.failures[:2]}")
+    return elapsed, summary.requests, summary.new
+
+
+@dataclass
+class ImportResult:
+    bare_s: float
+    import_s: float
+    ratio: float
+    requests: int
+    bare_requests: int
+    added: int
+
+
+def measure_import(
+    quick: bool, progress: Callable[[str], None] = lambda _: None, n: int = 10_000
+) -> dict[str, Any]:
+    rounds = 3 if quick else 5
+    bare: list[float] = []
+    project: list[float] = []
+    requests = bare_requests = added = 0
+    progress(f"import: {n:,} tasks from the list endpoints, {rounds} rounds")
+    with (
+        simulator_process(n) as base_url,
+        tempfile.TemporaryDirectory(prefix="kling-bench-") as tmp,
+    ):
+        asyncio.run(bare_round(base_url, n))  # warm the server's threads and the page path
+        for _ in range(rounds):
+            seconds, bare_requests = asyncio.run(bare_round(base_url, n))
+            bare.append(seconds)
+            seconds, requests, added = asyncio.run(import_round(base_url, Path(tmp)))
+            project.append(seconds)
+    if added != n:
+        raise RuntimeError(f"the import added {added} tasks, not {n}")
+    ratio = statistics.median([p / b for p, b in zip(project, bare, strict=True)])
+    result = ImportResult(
+        statistics.median(bare), statistics.median(project), ratio, requests, bare_requests, added
+    )
+    return {
+        "import_10k_seconds_ratio": result.ratio,
+        "import_10k_requests": float(result.requests),
+        "details": {
+            "import": {
+                "bare_httpx_s": result.bare_s,
+                "import_s": result.import_s,
+                "requests": result.requests,
+                "bare_requests": result.bare_requests,
+                "tasks_added": result.added,
+            }
+        },
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+    else:
+        import json
+
+        out = measure_import("--quick" in sys.argv, progress=lambda s: print(s, file=sys.stderr))
+        print(json.dumps(out, indent=2))
