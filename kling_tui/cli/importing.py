@@ -19,7 +19,12 @@ from typing import BinaryIO, TextIO
 from kling_tui.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from kling_tui.cli.output import _json_safe, _safe
 from kling_tui.cli.resolve import _load_config, _opt, _selected_gateway, _store
-from kling_tui.importing.apply import ImportSummary, apply_to_store, rows_to_candidates
+from kling_tui.importing.apply import (
+    ImportSummary,
+    apply_to_store,
+    rows_to_candidates,
+    server_of,
+)
 from kling_tui.importing.plan import plan_import
 from kling_tui.importing.rows import MAX_IMPORT_BYTES, ImportFileError, parse_import
 from kling_tui.kinds import Kind
@@ -93,7 +98,7 @@ def _import_file(args: argparse.Namespace, out: TextIO) -> int:
     )
     problems = sorted(parsed.problems + refused, key=lambda p: p.line)
     store = _store(args)
-    plan = plan_import(store.entries, found, now=utcnow())
+    plan = plan_import(store.entries, found, now=utcnow(), server_of=server_of(config))
     added, _ = apply_to_store(store, plan)
     where = "standard input" if name == "-" else name
     summary = ImportSummary(

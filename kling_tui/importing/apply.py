@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kling_tui.config import GatewayConfig
+from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
 from kling_tui.importing.plan import Candidate, ImportPlan, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
-from kling_tui.models import utcnow
+from kling_tui.models import WatchEntry, utcnow
 from kling_tui.store.watchlist import WatchList
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "harvest_summary",
     "import_from_gateway",
     "rows_to_candidates",
+    "server_of",
 ]
 
 EXTERNAL_NOT_SUPPORTED = (
@@ -80,6 +81,23 @@ class ImportSummary:
             "failed_pages": list(self.failures),
             "requests": self.requests,
         }
+
+
+def server_of(config: AppConfig) -> Callable[[WatchEntry | Candidate], str]:
+    """Where a task lives, for :func:`~kling_tui.importing.plan.plan_import`: its gateway's
+    origin (a task added with ``--base-url`` has its own), else the gateway's name."""
+    origins = {name: gw.origin for name, gw in config.gateways.items()}
+
+    def where(item: WatchEntry | Candidate) -> str:
+        base = getattr(item, "base_url", None)
+        if base:
+            try:
+                return config.adhoc_gateway(item.gateway, base).origin
+            except Exception:  # an address the loader let through: the name then
+                return f"gateway {item.gateway}"
+        return origins.get(item.gateway) or f"gateway {item.gateway}"
+
+    return where
 
 
 def rows_to_candidates(
@@ -161,6 +179,6 @@ async def import_from_gateway(
         progress=progress,
     )
     found = [Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots]
-    plan = plan_import(store.entries, found, now=utcnow())
+    plan = plan_import(store.entries, found, now=utcnow(), server_of=server_of(fetcher.config))
     added, merged = apply_to_store(store, plan)
     return harvest_summary(harvested, plan, added, merged)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kling_tui.config import GatewayConfig
+from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.listing import is_native
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage
 from kling_tui.kinds import KIND_SPECS
@@ -29,7 +29,14 @@ from kling_tui.models import RETRY_AFTER_CAP, ErrorType, TaskSnapshot
 if TYPE_CHECKING:
     from kling_tui.gateway.fetcher import Fetcher
 
-__all__ = ["Harvest", "NothingToList", "choose_kinds", "default_kinds", "harvest"]
+__all__ = [
+    "Harvest",
+    "NothingToList",
+    "choose_kinds",
+    "default_kinds",
+    "gateway_to_import",
+    "harvest",
+]
 
 MAX_PAGES = 1000
 """The native API's last ``pageNum``."""
@@ -53,6 +60,19 @@ def default_kinds(gateway: GatewayConfig) -> list[str]:
     if is_native(gateway):
         return [k.value for k in KIND_SPECS]
     return []
+
+
+def gateway_to_import(config: AppConfig) -> GatewayConfig:
+    """The gateway the dashboard's ``I`` reads: the default one when it has something to
+    list (the native API, or a relay with its task log), else the first that has; else the
+    default one (whose import then says what to configure)."""
+    default = config.gateway()
+    if default_kinds(default) or default.task_log:
+        return default
+    for gateway in config.gateways.values():
+        if default_kinds(gateway) or gateway.task_log:
+            return gateway
+    return default
 
 
 class NothingToList(ValueError):

@@ -12,7 +12,7 @@ the import replaces an older one (never a finished task's by an unfinished one).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,18 +71,30 @@ def is_newer(found: TaskSnapshot, known: TaskSnapshot | None) -> bool:
 
 
 def plan_import(
-    watched: Iterable[WatchEntry], found: Iterable[Candidate], *, now: datetime
+    watched: Iterable[WatchEntry],
+    found: Iterable[Candidate],
+    *,
+    now: datetime,
+    server_of: Callable[[WatchEntry | Candidate], str] | None = None,
 ) -> ImportPlan:
-    """Split ``found`` into new entries (added at ``now``) and already-watched tasks."""
+    """Split ``found`` into new entries (added at ``now``) and already-watched tasks.
+
+    ``server_of`` names the server a task lives on (default: its gateway name). The
+    commands pass the gateway's origin, so a task watched through another gateway of the
+    same server (a relay prefix and the native prefix on one host) is not added twice.
+    """
+    where = server_of or (lambda item: item.gateway)
     index: dict[tuple[str, str], WatchEntry] = {}
     for entry in watched:
+        server = where(entry)
         for task_id in entry.known_ids:
-            index.setdefault((entry.gateway, task_id), entry)
+            index.setdefault((server, task_id), entry)
     plan = ImportPlan()
     merged: dict[int, int] = {}
     fresh: set[int] = set()  # id() of the new entries: a repeat of one is not a merge
     for cand in found:
-        match = next((index[k] for i in cand.ids if (k := (cand.gateway, i)) in index), None)
+        server = where(cand)
+        match = next((index[k] for i in cand.ids if (k := (server, i)) in index), None)
         if match is None:
             entry = WatchEntry(
                 task_id=cand.task_id,
@@ -96,7 +108,7 @@ def plan_import(
             plan.new.append(entry)
             fresh.add(id(entry))
             for task_id in cand.ids:
-                index.setdefault((cand.gateway, task_id), entry)
+                index.setdefault((server, task_id), entry)
             continue
         plan.already += 1
         snap = cand.snapshot

@@ -111,6 +111,14 @@ def demo_entries(simulator: Simulator) -> list[WatchEntry]:
     return entries
 
 
+UNWATCHED_DEMO_TASKS = (
+    {"kind": "image-generations", "queue_seconds": 2, "run_seconds": 12},
+    {"kind": "omni-video", "queue_seconds": 3, "run_seconds": 40},
+    {"kind": "text2video", "queue_seconds": 1, "run_seconds": 20},
+)
+"""Tasks the demo gateway has but the watch list does not: what ``I`` (import) finds."""
+
+
 @contextmanager
 def demo_session(clock: Callable[[], float] = time.monotonic) -> Iterator[DemoSession]:
     """Start the simulator and a throw-away watch list; stop and delete both on exit.
@@ -130,6 +138,8 @@ def demo_session(clock: Callable[[], float] = time.monotonic) -> Iterator[DemoSe
             store = WatchList(directory / "watchlist.toml")
             store.load()
             store.add(demo_entries(simulator))
+            for spec in UNWATCHED_DEMO_TASKS:
+                simulator.add_task(**spec)  # type: ignore[arg-type]
             yield DemoSession(simulator, demo_config(simulator.base_url), store, directory)
         finally:
             simulator.stop()

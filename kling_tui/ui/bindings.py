@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 ACTION_HELP: dict[str, str] = {
     # action -> what it does (help screen and command palette)
     "add_tasks": "Add tasks: paste one id or many, choose kind, gateway and label",
-    "import_tasks": "Import tasks: watch every task the default gateway lists",
+    "import_tasks": "Import tasks: watch every task the gateway lists",
     "setup_gateway": "Set up a gateway: base URL, prefix, token variable",
     "remove_task": "Remove the selected task from the watch list (asks first)",
     "undo_remove": "Undo the last removal",

@@ -13,8 +13,8 @@ import logging
 
 from kling_tui.config import ConfigError, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.importing.apply import harvest_summary
-from kling_tui.importing.harvest import NothingToList, choose_kinds, harvest
+from kling_tui.importing.apply import harvest_summary, server_of
+from kling_tui.importing.harvest import NothingToList, choose_kinds, gateway_to_import, harvest
 from kling_tui.importing.plan import Candidate, plan_import
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class ImportMixin:
             self.notify("An import is already running.", markup=False, timeout=3)
             return
         try:
-            gateway = self.config.gateway()
+            gateway = gateway_to_import(self.config)
             kinds = choose_kinds(gateway)
         except (ConfigError, NothingToList) as exc:
             self.notify(
@@ -69,7 +69,9 @@ class ImportMixin:
             found = [
                 Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots
             ]
-            plan = plan_import(self.poller.entries, found, now=self._now())
+            plan = plan_import(
+                self.poller.entries, found, now=self._now(), server_of=server_of(self.config)
+            )
             result = self.poller.add(plan.new) if plan.new else None
             merged = self.poller.merge_snapshots((e.key, s) for e, s in plan.merges)
             added = len(result.added) if result is not None else 0

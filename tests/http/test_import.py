@@ -236,3 +236,19 @@ def test_a_relay_without_a_task_log_is_a_usage_error(
         main(["import", "--gateway", "native", "--kind", "t2v", "--since", "soon"])
     assert exited.value.code == 2
     assert "--since expects an age" in capsys.readouterr().err
+
+
+async def test_kinds_walked_side_by_side_come_back_in_the_order_asked(
+    sim: Simulator, app_config: AppConfig
+) -> None:
+    t2v = [sim.add_task("text2video", queue_seconds=100).task_id for _ in range(3)]
+    i2v = [sim.add_task("image2video", queue_seconds=100).task_id for _ in range(3)]
+    native = app_config.gateway("native")
+    assert native.max_concurrency > 1  # both kinds in flight at once
+    async with Fetcher(app_config) as fetcher:
+        both = await harvest(fetcher, native, kinds=["image2video", "text2video"], task_log=False)
+        capped = await harvest(
+            fetcher, native, kinds=["text2video", "image2video"], task_log=False, limit=4
+        )
+    assert [s.task_id for s in both.snapshots] == i2v[::-1] + t2v[::-1]
+    assert [s.task_id for s in capped.snapshots] == t2v[::-1] + i2v[::-1][:1]
