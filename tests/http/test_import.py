@@ -252,3 +252,14 @@ async def test_kinds_walked_side_by_side_come_back_in_the_order_asked(
         )
     assert [s.task_id for s in both.snapshots] == i2v[::-1] + t2v[::-1]
     assert [s.task_id for s in capped.snapshots] == t2v[::-1] + i2v[::-1][:1]
+
+
+def test_a_task_log_that_quotes_the_access_token_back_is_redacted(
+    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim.add_task("text2video", queue_seconds=100)
+    sim.inject(Fault.REFLECT_401, count=1, lists=True)
+    code, summary = run("--gateway", "relay")
+    assert code == 1 and summary["new"] == 0
+    printed = json.dumps(summary) + capsys.readouterr().err
+    assert ACCESS_TOKEN not in printed and "***" in printed
