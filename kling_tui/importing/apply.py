@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
-from kling_tui.importing.plan import Candidate, ImportPlan, plan_import
+from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, ImportPlan, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
 from kling_tui.models import WatchEntry, utcnow
 from kling_tui.store.watchlist import WatchList
@@ -110,7 +110,8 @@ def rows_to_candidates(
     """File rows as candidates, with the command's defaults for what a row does not say.
 
     A gateway a row names must be configured (a typo would otherwise watch a task no query
-    can reach). External ids are refused for now, each with its line.
+    can reach). External ids are refused, each with its line, until a watch entry can say
+    its id is one (``plan.EXTERNAL_IDS``).
     """
     found: list[Candidate] = []
     problems: list[RowProblem] = []
@@ -122,10 +123,11 @@ def rows_to_candidates(
                 RowProblem(row.line, f"unknown gateway {clean_text(gateway, 64)!r} ({known})")
             )
             continue
-        if row.external:
+        if row.external and not EXTERNAL_IDS:
             problems.append(RowProblem(row.line, EXTERNAL_NOT_SUPPORTED))
             continue
-        found.append(Candidate(row.task_id, row.kind or default_kind, gateway, row.label))
+        kind = row.kind or default_kind
+        found.append(Candidate(row.task_id, kind, gateway, row.label, external=row.external))
     return found, problems
 
 
