@@ -70,9 +70,10 @@ class PollPolicy:
     error_max: float = 300.0
     jitter: float = 0.2
     """Fraction of random spread on error backoff and Retry-After, so clients desynchronise."""
-    list_min_due: int = 4
-    """Fewest due tasks of one (gateway, kind) refreshed by list page rather than one by one
-    (a page is a bigger answer than one task's; see ``polling.lists``)."""
+    list_min_due: int = 2
+    """Fewest due tasks of one (gateway, kind) refreshed by list page rather than one by one.
+    A page is one request, so two due tasks already cost more one by one; raise it to spare
+    bandwidth (a page of 500 tasks is a bigger answer than one task's; ``polling.lists``)."""
     list_max_pages: int = 2
     """Pages one list refresh reads at most; due tasks older than that reach are polled
     one by one."""
