@@ -97,6 +97,11 @@ class ListWalk:
         return [(key, self.error) for key in self.plan.due if key in self.missing]
 
     @property
+    def fallback(self) -> set[TaskKey]:
+        """Due tasks left to single queries: not found, and not failed with the page."""
+        return set() if self.failed_due else set(self.missing)
+
+    @property
     def pages_needed(self) -> int:
         """What the next read of this (gateway, kind) should expect to take: up to the last
         page a due task was on (the ones not found go to single queries from now on)."""

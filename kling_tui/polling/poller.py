@@ -377,7 +377,14 @@ class Poller:
         return entry is not None and entry.base_url is None
 
     async def _list_refresh(self, plan: ListPlan) -> None:
-        """Carry one plan out: read its pages, deliver every watched task found on them."""
+        """Carry one plan of the loop out, then start what is due (its fallbacks too)."""
+        await self._walk(plan)
+        self._update_state()
+        self._next()
+
+    async def _walk(self, plan: ListPlan) -> ListWalk:
+        """Read the plan's pages and deliver every watched task found on them; due tasks
+        not found are back in the scheduler, due now (``ListWalk.fallback``)."""
         assert self._lister is not None
         policy = self.policy
         walk = ListWalk(plan, policy.list_max_pages, policy.list_page_size)
@@ -402,8 +409,18 @@ class Poller:
             if entry is not None and self.scheduler.takes_listed(key):
                 self._deliver(entry, entry.status, error)
         self.scheduler.end_list(walk, self._clock())
-        self._update_state()
-        self._next()
+        return walk
+
+    def _plan_once(self, targets: list[WatchEntry]) -> list[ListPlan]:
+        """``poll_once``'s list plans: its tasks grouped by (gateway, kind) where that lists."""
+        listing = set(self._list_gateways())
+        groups: dict[tuple[str, str], list[TaskKey]] = {}
+        for entry in targets:
+            if entry.gateway in listing and entry.base_url is None:
+                groups.setdefault((entry.gateway, entry.kind), []).append(entry.key)
+        now = self._clock()
+        plans = [self.scheduler.claim_list(g, k, keys, now) for (g, k), keys in groups.items()]
+        return [p for p in plans if p is not None]
 
     def _next(self) -> None:
         """A connection came free: start the next due poll from here, at once. Waiting for
@@ -551,7 +568,11 @@ class Poller:
                 self._stopping = False
 
     async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
-        """Poll every unfinished task (or the given ones) once, save, and return them."""
+        """Poll every unfinished task (or the given ones) once, save, and return them.
+
+        Where many are of one kind on a gateway that lists, a page or two answers for them
+        (``polling.lists``); the rest, and any the pages did not reach, one by one.
+        """
         if keys is None:
             targets = [e for e in self._entries.values() if not e.finished]
         else:
@@ -566,7 +587,11 @@ class Poller:
             self._dirty.add(entry.key)
             self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
 
-        await asyncio.gather(*(one(e) for e in targets))
+        plans = self._plan_once(targets)
+        walks = await asyncio.gather(*(self._walk(plan) for plan in plans))
+        listed = {key for plan in plans for key in plan.due}
+        listed.difference_update(*(walk.fallback for walk in walks))
+        await asyncio.gather(*(one(e) for e in targets if e.key not in listed))
         self._update_state()
         await self.flush()
         return targets

@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kling_tui.models import (
@@ -332,6 +332,30 @@ class Scheduler:
                 if entry[3] not in taken:
                     heapq.heappush(gw.heap, entry)
         return plans
+
+    def claim_list(
+        self, gateway: str, kind: str, keys: Iterable[TaskKey], now: float
+    ) -> ListPlan | None:
+        """A plan for these tasks of one (gateway, kind), due or not (``poll_once``: every
+        task once), when a list is cheaper for them by the same rule as :meth:`plan_lists`;
+        None leaves them all to single queries. The plan's tasks are marked in flight."""
+        self._now = now
+        if (gateway, kind) in self._no_lists:
+            return None
+        free = []
+        for key in keys:
+            task = self._tasks.get(key)
+            if task is not None and not task.in_flight and not task.unlisted:
+                free.append(task)
+        pages = self._list_pages.get((gateway, kind), 1)
+        if len(free) < max(self.policy.list_min_due, pages + 1):
+            return None
+        for task in free:
+            task.in_flight = task.listed = True
+            task.next_due = None
+            task.generation += 1  # its heap entry is stale now
+        self._gateway(gateway).in_flight += 1
+        return ListPlan(gateway, kind, tuple(t.key for t in free), pages)
 
     def takes_listed(self, key: TaskKey) -> bool:
         """Whether a task seen on a list page should be recorded: watched, not finished, and

@@ -157,3 +157,25 @@ async def test_a_gateway_without_lists_goes_back_to_single_queries(
     lists, singles = requests(sim)
     assert lists == ["/v1/videos/text2video"]
     assert sorted(p.rsplit("/", 1)[1] for p in singles[:8]) == sorted(ids)
+
+
+async def test_poll_once_reads_a_page_for_many_tasks_and_queries_the_rest(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
+) -> None:
+    relayed = add_native(sim, "text2video", 3)
+    old = add_native(sim, "text2video", 2)
+    sim_clock.advance(1)
+    add_native(sim, "text2video", 10)  # not watched: the old ones are past one short page
+    sim_clock.advance(1)
+    new = add_native(sim, "text2video", 8)
+    lone = add_native(sim, "image2video", 1)
+    poller, _store, _events = make(tmp_path, app_config, entries(old + new, "text2video"))
+    poller.policy = poller.scheduler.policy = replace(FAST, list_page_size=10, list_max_pages=1)
+    poller.add(entries(lone, "image2video") + entries(relayed, "text2video", "relay"))
+    polled = await poller.poll_once()
+    assert len(polled) == 14
+    assert all(e.snapshot is not None and e.last_error is None for e in polled)
+    lists, singles = requests(sim)
+    assert lists == ["/v1/videos/text2video"]  # one page covers the eight new ones
+    tails = sorted(p.rsplit("/", 1)[1] for p in singles)
+    assert tails == sorted(old + lone + relayed)  # beyond the page, alone, or on a relay
