@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import ErrorType, Status, TaskKey
 from kling_tui.polling.lists import ListWalk
@@ -151,3 +154,60 @@ def test_a_removed_task_in_a_list_does_not_unbalance_the_gateway() -> None:
             s.record(k, 0.0, result)
     s.end_list(walk, 0.0)
     assert len(s.due(100.0, per_gateway_limit={NATIVE: 3})) == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["plan", "due", "found", "fail", "miss", "remove", "add", "tick"]),
+            st.integers(0, 11),
+        ),
+        max_size=60,
+    )
+)
+def test_property_connections_always_balance(ops: list[tuple[str, int]]) -> None:
+    """Whatever mix of list plans, single polls, removals and answers: once every poll and
+    list has ended, every connection of the gateway is free again (and never below zero)."""
+    s = sched()
+    pool = keys(12)
+    now = 0.0
+    for k in pool[:8]:
+        s.add(k, now)
+    walks: list[ListWalk] = []
+    singles: list[TaskKey] = []
+    for op, n in ops:
+        k = pool[n]
+        if op == "plan":
+            for plan in s.plan_lists(now, [NATIVE]):
+                walks.append(ListWalk(plan, 2, 500))
+        elif op == "due":
+            singles += s.due(now, per_gateway_limit={NATIVE: 3})
+        elif op in ("found", "fail", "miss") and walks:
+            walk = walks.pop(n % len(walks))
+            if op == "found":
+                for key, result in walk.take(page(list(walk.plan.due)[: n + 1], 1, 500)):
+                    if s.takes_listed(key):
+                        s.record(key, now, result)
+            elif op == "fail":
+                walk.take(ListPage("text2video", 1, 500, error=err(ErrorType.SERVER)))
+                for key, error in walk.failed_due:
+                    if s.takes_listed(key):
+                        s.record(key, now, error)
+            s.end_list(walk, now)
+        elif op == "remove":
+            s.remove(k)
+        elif op == "add":
+            s.add(k, now)
+        else:
+            now += 3.0
+        gw = s._gateways.get(NATIVE)
+        assert gw is None or gw.in_flight >= 0
+    for walk in walks:
+        s.end_list(walk, now)
+    for key in singles:
+        if key in s:
+            s.record(key, now, snap(Status.IN_PROGRESS, k=key))
+    gw = s._gateways.get(NATIVE)
+    assert gw is None or gw.in_flight == 0
+    assert all(not (t := s.task_state(k)) or not t.in_flight for k in pool)
