@@ -3,7 +3,7 @@
     python bench/run.py            # full run, a few minutes: the figures in the README
     python bench/run.py --quick    # under a minute on 2 cores: fewer rounds, shorter windows
     python bench/run.py --json     # one JSON object with every figure
-    python bench/run.py --only import   # one group: core, dashboard or import
+    python bench/run.py --only import   # one group: core, dashboard, lists or import
 
 Every ratio is measured side by side in the same run (baseline and project alternate and the
 median of each side is kept), so a slow or busy machine slows both sides alike. Progress goes
@@ -31,6 +31,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 import core_bench
 import dashboard_bench
 import import_bench
+import list_bench
 
 GOALS: dict[str, float] = {
     "poll_overhead_ratio": 1.2,
@@ -44,6 +45,8 @@ GOALS: dict[str, float] = {
     "adaptive_delay_ratio": 1.2,
     "import_10k_seconds_ratio": 1.5,
     "import_10k_requests": 25.0,
+    "list_refresh_requests_ratio": 0.05,
+    "list_refresh_delay_ratio": 1.2,
 }
 """Every goal is an upper bound: lower is better for every figure."""
 
@@ -59,6 +62,8 @@ WHAT: dict[str, str] = {
     "adaptive_delay_ratio": "simulated day: finish-to-known delay, scheduler / 5 s",
     "import_10k_seconds_ratio": "import 10,000 tasks from list pages / bare httpx loop",
     "import_10k_requests": "list requests sent by that import (pages of 500)",
+    "list_refresh_requests_ratio": "simulated hour, 1,000 native tasks: requests, lists / per task",
+    "list_refresh_delay_ratio": "simulated hour: finish-to-known delay, lists / per task",
 }
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -75,6 +80,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "peak_rss_10k_mb",
         "idle_cpu_percent",
     ),
+    "lists": ("list_refresh_requests_ratio", "list_refresh_delay_ratio"),
     "import": ("import_10k_seconds_ratio", "import_10k_requests"),
 }
 """Which module measures which figures (``--only GROUP`` runs one module)."""
@@ -141,6 +147,11 @@ def run(quick: bool, only: set[str] | None = None) -> tuple[dict[str, float], di
         ui = dashboard_bench.measure_dashboard(quick, progress=progress)
         details["dashboard"] = ui.pop("details")
         measured.update(ui)
+    if "lists" in wanted:
+        progress("list refresh: simulated hour of 1,000 native tasks")
+        lists = list_bench.figures()
+        details.update(lists.pop("details"))
+        measured.update(lists)
     if "import" in wanted:
         imported = import_bench.measure_import(quick, progress=progress)
         details.update(imported.pop("details"))

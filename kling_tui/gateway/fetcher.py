@@ -156,6 +156,7 @@ class Fetcher:
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
         self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
+        self._list_gateways: dict[str, GatewayConfig | None] = {}
 
     # -- gateways ------------------------------------------------------------------------
 
@@ -164,6 +165,15 @@ class Fetcher:
         if entry.base_url:
             return self.config.adhoc_gateway(entry.gateway, entry.base_url, entry.path_prefix)
         return self.config.gateway(entry.gateway)  # raises ConfigError naming known ones
+
+    def list_gateway(self, name: str) -> GatewayConfig | None:
+        """The configured gateway ``name`` when list-based refresh may run on it (native,
+        ``list_refresh`` not off: :func:`listing.lists_tasks`), else None. Never a relay."""
+        if name not in self._list_gateways:
+            gateway = self.config.gateways.get(name)
+            ok = gateway is not None and listing.lists_tasks(gateway)
+            self._list_gateways[name] = gateway if ok else None
+        return self._list_gateways[name]
 
     def url_for(self, gateway: GatewayConfig, kind: str, task_id: str) -> str:
         """The status URL. The id is validated and percent-encoded into one path segment."""

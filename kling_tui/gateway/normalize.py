@@ -187,7 +187,10 @@ def _normalize_list(ctx: CallContext, body: bytes, page_num: int, page_size: int
         data = []  # no tasks of this kind (some servers say null rather than [])
     if not isinstance(data, list):
         said = read_text(payload.get("message") or payload.get("msg"), SERVER_TEXT_LIMIT)
-        what = "a single task" if isinstance(data, dict) else type(data).__name__
+        if isinstance(data, dict):
+            what = "a single task" if "task_status" in data else "an object without a list"
+        else:
+            what = f"a JSON {type(data).__name__}"
         error = ctx.error(
             ErrorType.BAD_RESPONSE,
             f"{ctx.where} answered the list with {what}, not a task list"

@@ -201,3 +201,20 @@ async def test_a_list_token_goes_only_to_the_gateways_origin(
     assert "is not sent to http://127.0.0.2:9" in moved.error.message
     assert missing.error is not None and "no token" in missing.error.message
     assert sim.request_count == 0
+
+
+async def test_a_fault_for_single_queries_leaves_lists_alone_and_back(
+    sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
+) -> None:
+    ids = add_tasks(sim, sim_clock, "text2video", 2)
+    native = app_config.gateway("native")
+    sim.inject(Fault.SERVER_500, count=-1, lists=False)
+    async with fetcher_for(app_config) as fetcher:
+        page = await fetcher.fetch_page(native, "text2video")
+        single = await fetcher.fetch_id(ids[0], "text2video", native)
+        sim.clear_faults()
+        sim.inject(Fault.HTML_200, count=-1)  # no filter: lists get it too
+        html = await fetcher.fetch_page(native, "text2video")
+    assert page.error is None and len(page.snapshots) == 2
+    assert single.type is ErrorType.SERVER  # type: ignore[union-attr]
+    assert html.error is not None and "HTML" in html.error.message

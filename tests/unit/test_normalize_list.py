@@ -178,6 +178,7 @@ def test_unreadable_answers_fail_the_page_with_a_reason() -> None:
         b"[1, 2]": "not an object",
         page_body("tasks"): "not a task list",
         page_body(task("860000000000000001")): "a single task",
+        page_body({"total": 3}): "an object without a list",
     }
     for body, said in cases.items():
         page = read(body)
