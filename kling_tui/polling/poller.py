@@ -304,23 +304,20 @@ class Poller:
         return result
 
     def merge_snapshots(self, found: Iterable[tuple[TaskKey, TaskSnapshot]]) -> int:
-        """Newer snapshots of watched tasks (an import read them in a list): each is taken
-        like a poll's answer (schedule, ``PollUpdate``, the next batched save). Tasks not
-        tracked, or polled meanwhile to something at least as new, are left alone; returns
-        how many were taken. The caller decided they are newer (``importing.plan``)."""
+        """Newer snapshots of watched tasks (an import read them in a list), each delivered
+        like any answer (``_deliver``: schedule, ``PollUpdate``, the next batched save).
+        Tasks not tracked, polled right now (that answer is on its way), or already holding
+        this very snapshot are left alone; returns how many were taken. The caller decided
+        they are newer (``importing.plan``)."""
         taken = 0
         for key, snap in found:
             entry = self._entries.get(key)
-            if entry is None or (entry.snapshot is not None and entry.snapshot == snap):
+            if entry is None or entry.snapshot == snap:
                 continue
-            previous = entry.status
             state = self.scheduler.task_state(key)
-            if state is not None and not state.in_flight:  # a poll in flight records its own
-                self.scheduler.record(key, self._clock(), snap)
-            apply_result(entry, snap)
-            self._note_finished(entry)
-            self._dirty.add(key)
-            self._publish(PollUpdate(entry, previous, stale=False))
+            if state is not None and state.in_flight:
+                continue
+            self._deliver(entry, entry.status, snap)
             taken += 1
         if taken:
             self._update_state()

@@ -108,3 +108,22 @@ async def test_refresh_all_while_paused_fetches_each_once(tmp_path: Path) -> Non
     await _run_paused(poller, act, first=3, then=3)
     assert sorted(fetcher.fetched) == ["a", "b", "c"]
     assert poller.paused
+
+
+async def test_merge_snapshots_delivers_an_imports_newer_data_and_saves_it(tmp_path: Path) -> None:
+    """Import (key I): a watched task found on a list page gets that snapshot through the
+    poller, as a PollUpdate, saved with the next flush; untracked keys are ignored."""
+    poller = _poller(tmp_path, ["a"], Counting())
+    seen: list[PollUpdate] = []
+    poller.subscribe(lambda e: seen.append(e) if isinstance(e, PollUpdate) else None)
+    done = TaskSnapshot(
+        "a", "text2video", Status.SUCCEEDED, "succeed", 100.0, (), "", None, None, None, utcnow()
+    )
+    key = TaskKey("a", "text2video", "relay")
+    other = TaskKey("zzz", "text2video", "relay")
+    assert poller.merge_snapshots([(key, done), (other, done)]) == 1
+    assert poller.merge_snapshots([(key, done)]) == 0  # the same snapshot again: nothing
+    assert [u.finished_now for u in seen] == [True]
+    assert poller.scheduler.task_state(key).next_due is None  # finished: not polled again
+    await poller.flush()
+    assert WatchList(poller.store.path).load()[0].snapshot == done
