@@ -3,6 +3,7 @@ plan that tells new tasks from watched ones (duplicates, known ids, newer snapsh
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -206,3 +207,42 @@ def test_since_ages_and_dates() -> None:
     assert parse_since("2026-11-29T10:00+02:00") == datetime(2026, 11, 29, 8, tzinfo=UTC)
     with pytest.raises(SinceError, match="expects an age"):
         parse_since("yesterday\x1b[2J")
+
+
+def test_import_file_command_end_to_end(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``kling-tui import FILE``: good rows watched, a repeat counted as already watched, bad
+    rows on stderr with their line, hostile text escaped; the summary line and exit 1."""
+    import io
+
+    from kling_tui.cli import main
+    from kling_tui.store.watchlist import WatchList
+
+    config = tmp_path / "config.toml"
+    config.write_text('[gateways.relay]\nbase_url = "https://relay.example"\n')
+    config.chmod(0o600)
+    watchlist = tmp_path / "watch.toml"
+    monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "task_id,kind,label\n"
+        f"{ID1},i2v,first\n"
+        f"{ID1},i2v,again\n"
+        "bad id,t2v,x\n"
+        f'{ID2},img,"\x1b[2J wipe"\n'
+    )
+    out = io.StringIO()
+    assert main(["import", str(jobs)], out=out) == 1
+    assert out.getvalue() == "2 new tasks, 1 already watched, 1 refused\n"
+    err = capsys.readouterr().err
+    assert f"kling-tui: import: {jobs} line 4: invalid id 'bad id'" in err
+    entries = {e.task_id: e for e in WatchList(watchlist).load()}
+    assert entries[ID1].kind == "image2video" and entries[ID1].label == "first"
+    assert entries[ID2].kind == "image-generations"
+    assert "\x1b" not in (entries[ID2].label or "") and "wipe" in (entries[ID2].label or "")
+    out = io.StringIO()  # again, from stdin, as JSON: nothing new
+    monkeypatch.setattr("sys.stdin", io.StringIO(f'{{"task_id": "{ID1}"}}\n'))
+    assert main(["import", "-", "--json"], out=out) == 0
+    assert json.loads(out.getvalue())["already_watched"] == 1
