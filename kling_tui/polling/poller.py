@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,6 +46,7 @@ from kling_tui.models import (
     TaskSnapshot,
     WatchEntry,
 )
+from kling_tui.polling.eta import RenderTimes, is_stuck
 from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
@@ -110,12 +112,38 @@ PollerEvent = PollUpdate | StateChanged | ListChanged | Notice
 Subscriber = Callable[[PollerEvent], None]
 
 
-def apply_result(entry: WatchEntry, result: FetchResult) -> None:
-    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot."""
+_UNLEARNED = RenderTimes()
+"""Nothing learned: the default render times per media (a fold without a scheduler's)."""
+
+
+def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
+    """Since when the task's state (status and progress) has been what ``new`` says.
+
+    Unchanged from the last answer: since the stored time, or at least since that answer
+    (a list written before this field existed). Moved: since this answer. A task first seen
+    queued has been queued since the server created it (when the answer says so).
+    """
+    old = entry.snapshot
+    if old is not None and old.status == new.status and old.progress == new.progress:
+        since = entry.state_since
+        return since if since is not None else min(old.fetched_at, new.fetched_at)
+    if old is None and new.status is Status.SUBMITTED and new.created_at is not None:
+        return min(new.created_at, new.fetched_at)
+    return new.fetched_at
+
+
+def apply_result(entry: WatchEntry, result: FetchResult, times: RenderTimes | None = None) -> None:
+    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot.
+
+    An answer also moves ``state_since`` (when the state moved) and decides ``stuck`` anew
+    with the learned render ``times`` (``eta.is_stuck``); a failure leaves both as they were.
+    """
     if isinstance(result, TaskSnapshot):
+        entry.state_since = state_since(entry, result)
         entry.snapshot = result
         entry.last_error = None
         entry.last_checked = result.fetched_at
+        entry.stuck = is_stuck(entry, _UNLEARNED if times is None else times, result.fetched_at)
     else:
         entry.last_error = result
         entry.last_checked = result.at
@@ -334,7 +362,7 @@ class Poller:
             self._next()
             return
         self.scheduler.record(key, self._clock(), result)
-        apply_result(entry, result)
+        apply_result(entry, result, self.scheduler.times)
         self._note_finished(entry)
         self._dirty.add(key)
         self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
@@ -483,7 +511,7 @@ class Poller:
             previous = entry.status
             result = await self.fetcher.fetch(entry)
             self.scheduler.record(entry.key, self._clock(), result)
-            apply_result(entry, result)
+            apply_result(entry, result, self.scheduler.times)
             self._note_finished(entry)
             self._dirty.add(entry.key)
             self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
