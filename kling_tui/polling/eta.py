@@ -154,7 +154,14 @@ class RenderTimes:
         if not ordered:
             return DEFAULT_TIMES[media_of(kind)][phase]
         last = len(ordered) - 1
-        return Typical(ordered[int(0.5 * last)], ordered[int(0.9 * last)])
+        # The p90 rounds up: with few durations it leans long, so a task is not called
+        # stuck on the strength of a handful of quick renders.
+        return Typical(ordered[int(0.5 * last)], ordered[math.ceil(0.9 * last)])
+
+
+UNLEARNED = RenderTimes()
+"""Nothing learned, never learned into: :data:`DEFAULT_TIMES` only (``ls`` and any fold
+without a scheduler's learned times)."""
 
 
 def phase_of(status: Status) -> Phase:

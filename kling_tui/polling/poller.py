@@ -46,7 +46,7 @@ from kling_tui.models import (
     TaskSnapshot,
     WatchEntry,
 )
-from kling_tui.polling.eta import RenderTimes, is_stuck
+from kling_tui.polling.eta import UNLEARNED, RenderTimes, is_stuck
 from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
@@ -112,10 +112,6 @@ PollerEvent = PollUpdate | StateChanged | ListChanged | Notice
 Subscriber = Callable[[PollerEvent], None]
 
 
-_UNLEARNED = RenderTimes()
-"""Nothing learned: the default render times per media (a fold without a scheduler's)."""
-
-
 def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
     """Since when the task's state (status and progress) has been what ``new`` says.
 
@@ -143,7 +139,7 @@ def apply_result(entry: WatchEntry, result: FetchResult, times: RenderTimes | No
         entry.snapshot = result
         entry.last_error = None
         entry.last_checked = result.fetched_at
-        entry.stuck = is_stuck(entry, _UNLEARNED if times is None else times, result.fetched_at)
+        entry.stuck = is_stuck(entry, UNLEARNED if times is None else times, result.fetched_at)
     else:
         entry.last_error = result
         entry.last_checked = result.at
@@ -243,6 +239,9 @@ class Poller:
         self._gateway_counts[key.gateway] += 1
         self._note_finished(entry)
         snap = entry.snapshot
+        if snap is not None and entry.state_since is not None:
+            # Stuck as of its last answer, so a restart shows it before the first poll.
+            entry.stuck = is_stuck(entry, self.scheduler.times, snap.fetched_at)
         self.scheduler.add(
             key,
             self._clock(),
