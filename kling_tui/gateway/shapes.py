@@ -129,7 +129,7 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         updated_at=updated,
         fetched_at=ctx.now,
         raw=_raw(body),
-        progress_synthetic=progress in RELAY_PROGRESS_STEPS,
+        progress_synthetic=not status.terminal and progress in RELAY_PROGRESS_STEPS,
     )
 
 

@@ -182,6 +182,8 @@ class Simulator:
         """
         if outcome not in ("succeed", "fail"):
             raise ValueError(f"outcome must be 'succeed' or 'fail', not {outcome!r}")
+        if stuck_at is not None and not 0 <= stuck_at <= 99:
+            raise ValueError(f"stuck_at must be a percentage in 0..99, not {stuck_at!r}")
         with self._lock:
             if task_id is None:
                 task_id = str(next(self._next_id))

@@ -237,6 +237,8 @@ def test_a_relay_records_step_percentages_are_synthetic() -> None:
     for step in ("0%", "10%", "20%", "30%"):
         assert _normalized(_relay(step)).progress_synthetic, step
     assert not _normalized(_relay("45%")).progress_synthetic, "a fork with real percentages"
+    done = _relay("100%").replace(b"IN_PROGRESS", b"SUCCESS")
+    assert not _normalized(done).progress_synthetic, "finished: nothing left to estimate"
     native = b'{"code":0,"data":{"task_id":"t-1","task_status":"processing"}}'
     assert not _normalized(native).progress_synthetic
 
