@@ -192,6 +192,8 @@ def is_stuck(entry: WatchEntry, times: RenderTimes, now: datetime) -> bool:
     if snap is None or since is None or snap.status.terminal:
         return False
     still = (now - since).total_seconds()
+    if still <= STUCK_MIN_SECONDS:  # the common case, without looking up learned times
+        return False
     return still > stuck_after(times, entry.kind, snap.model, snap.status)
 
 
