@@ -22,7 +22,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kling_tui.gateway.fields import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
+from kling_tui.gateway.fields import (
+    ID_LIMIT,
+    MAX_ITEMS,
+    MAX_UNITS,
+    MESSAGE_LIMIT,
+    URL_LIMIT,
+    WORD_LIMIT,
+)
 from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
@@ -50,9 +57,8 @@ HEADER = (
 )
 
 _KIND_NAMES = ", ".join(k.value for k in KIND_SPECS)
-MAX_UNITS = 1e9
-"""``last.final_unit_deduction`` (a task's cost in Kling units) is kept only in 0..1e9."""
-MAX_IMAGES = 64
+MAX_IMAGES = MAX_ITEMS
+"""``last.images`` and ``last.final_unit_deduction`` use the normalizer's caps (fields.py)."""
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 _ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
 ENTRY_KEYS = frozenset(

@@ -319,8 +319,14 @@ def test_error_fixture(name: str, fixtures_dir: Path) -> None:
 
 # -- content type, sniffing, unreadable bodies --------------------------------------------
 
+# issue 12: an HTML page where a task was asked names the kind the gateway does not serve
 HTML_HINT = (
-    "https://relay.test answered an HTML page, not JSON: is the base URL / path prefix right?"
+    "https://relay.test answered an HTML page, not JSON: this gateway does not serve text to"
+    " video (or is the base URL / path prefix wrong?)"
+)
+NOT_SERVED = (
+    "this gateway does not serve text to video: https://relay.test answered 404 for its path;"
+    " watch the task on a gateway that serves it, or check the path prefix"
 )
 
 
@@ -353,7 +359,10 @@ def test_html_error_page_from_a_cdn_is_a_server_error(status: int) -> None:
 def test_html_404_is_not_found_with_a_path_hint() -> None:
     result = err(HTML_PAGE, 404, headers={"content-type": "text/html"})
     assert result.type is ErrorType.NOT_FOUND
-    assert result.message == NF + " (an HTML page, not JSON: is the base URL / path prefix right?)"
+    # issue 12: a 404 that is not about the task means the kind's path is not served
+    assert result.message == (
+        NOT_SERVED + " (an HTML page, not JSON: is the base URL / path prefix right?)"
+    )
 
 
 @pytest.mark.parametrize("body", [b"", b"   \n\t ", b" " * 200])
@@ -594,7 +603,7 @@ def test_native_1100_on_429_is_not_a_rate_limit() -> None:
             "payment required on https://relay.test (402): " + ACCOUNT_TAIL,
         ),
         (403, ErrorType.AUTH, "token rejected by https://relay.test (403): check KLING_API_KEY"),
-        (404, ErrorType.NOT_FOUND, NF),
+        (404, ErrorType.NOT_FOUND, NOT_SERVED),  # issue 12: "does not serve", not "not found"
         (408, ErrorType.SERVER, "server error on https://relay.test (408): retry later"),
         (429, ErrorType.RATE_LIMITED, "rate limited by https://relay.test (429)"),
         (500, ErrorType.SERVER, "server error on https://relay.test (500): retry later"),
@@ -1195,7 +1204,9 @@ def test_relay_failure_message_and_timeout() -> None:
         relay({"task_id": "t", "status": "FAILURE", "fail_reason": "任务超时（1440分钟）"})
     )
     assert result.status is Status.FAILED
-    assert result.message == "任务超时（1440分钟）"
+    # issue 12: the relay's 24-hour timeout is said in words; its own text stays in raw
+    assert result.message == "timed out on the relay (refunded)"
+    assert result.raw is not None and "任务超时（1440分钟）" in result.raw
 
 
 def test_relay_failure_message_falls_back_to_inner_reason() -> None:
