@@ -7,12 +7,16 @@ checked is what the dashboard and the CLI will see.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.kinds import KIND_SPECS, Kind, Media
@@ -237,3 +241,35 @@ def test_token_is_not_needed_for_files(sim: Simulator) -> None:
             f"/v1/images/generations/{task.task_id}", headers={"Authorization": f"Bearer {TOKEN}"}
         )
         assert body.status_code == 200
+
+
+# -- the headless commands on image tasks ----------------------------------------------------
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KLING_API_KEY", TOKEN)
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(tmp_path / "watch.toml"))
+
+
+def test_status_table_and_json_for_an_image_task(
+    cli_env: None, sim: Simulator, sim_clock: FakeClock
+) -> None:
+    task = sim.add_task("image-generations", images=2, final_unit_deduction="4", relay_id=True)
+    sim_clock.advance(10)
+    base = ("status", "--base-url", sim.base_url, "--path-prefix", "/v1", "--kind", "img")
+    code, out = cli(*base, task.task_id)
+    assert code == 0, out
+    row = out.splitlines()[1]
+    assert "succeeded" in row and "2 img" in row
+    assert f"/files/{task.task_id}-0.png" in row  # the first image, like a video's URL
+    code, out = cli(*base, "--json", task.task_id)
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert [i["index"] for i in record["images"]] == [0, 1]
+    assert record["final_unit_deduction"] == 4.0
+    assert record["videos"] == []
