@@ -26,6 +26,8 @@ WORD_LIMIT = 100
 """Cap for a status word (``status_raw``), an error code and a model name."""
 MAX_ITEMS = 64
 """Cap for the result videos and images of one snapshot."""
+MAX_IMAGE_INDEX = 1000
+"""An image's ``index`` is kept only in 0..1000 (a task makes a handful of images)."""
 MAX_UNITS = 1e9
 """A task's cost (``final_unit_deduction``, Kling units) is kept only in 0..1e9: a real task
 costs a few to a few hundred units; a figure outside is a broken answer, kept as None."""
@@ -184,10 +186,10 @@ def read_units(value: Any) -> float | None:
 
 
 def read_index(value: Any) -> int | None:
-    """An image's ``index``: a JSON integer or a short digit string, 0..MAX_ITEMS*16."""
+    """An image's ``index``: a JSON integer or a short digit string, 0..MAX_IMAGE_INDEX."""
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 6:
         value = int(value.strip())
-    if type(value) is int and 0 <= value <= MAX_ITEMS * 16:
+    if type(value) is int and 0 <= value <= MAX_IMAGE_INDEX:
         return value
     return None
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from kling_tui.gateway.fields import (
     ID_LIMIT,
+    MAX_IMAGE_INDEX,
     MAX_ITEMS,
     MAX_UNITS,
     MESSAGE_LIMIT,
@@ -396,8 +397,10 @@ def _images_from(raw: Any) -> tuple[Image, ...]:
         if not isinstance(i, dict):
             raise EntryInvalid(f"last.images must hold tables, got {show(i)}")
         index = i.get("index")
-        if index is not None and (type(index) is not int or not 0 <= index <= 1000):
-            raise EntryInvalid(f"image index must be an integer in 0..1000, got {show(index)}")
+        if index is not None and (type(index) is not int or not 0 <= index <= MAX_IMAGE_INDEX):
+            raise EntryInvalid(
+                f"image index must be an integer in 0..{MAX_IMAGE_INDEX}, got {show(index)}"
+            )
         images.append(
             Image(
                 index=index,
