@@ -255,9 +255,18 @@ def kind_title(kind: str) -> str:
     return spec.title if spec is not None else clean_text(kind, 60)
 
 
+NOT_SERVED = "this gateway does not serve"
+"""The words every "kind not served" error carries (``is_not_served`` looks for them)."""
+
+
 def not_served_words(ctx: CallContext) -> str:
     """``this gateway does not serve {title}``: what a refused kind path means."""
-    return f"this gateway does not serve {kind_title(ctx.kind)}"
+    return f"{NOT_SERVED} {kind_title(ctx.kind)}"
+
+
+def is_not_served(error: FetchError) -> bool:
+    """True for an error that says the gateway does not serve the task's kind."""
+    return error.message.startswith(NOT_SERVED) or f": {NOT_SERVED} " in error.message
 
 
 def _not_served(ctx: CallContext, code: str | None, detail: str) -> FetchError:

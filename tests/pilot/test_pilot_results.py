@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from kling_tui.models import Image, Status, Video, WatchEntry
+from kling_tui.models import ErrorType, Image, Status, Video, WatchEntry
 from kling_tui.ui.screens.videos import VideoChooserScreen
 from tests.pilot.test_pilot_keys import key, record_notes
-from tests.support.ui_fakes import Opener, entry, wait_for
+from tests.support.ui_fakes import Opener, entry, fetch_error, wait_for
 
 IMG_A = "https://cdn.example.com/images/a.png"
 IMG_B = "https://cdn.example.com/images/b.png"
@@ -109,3 +109,22 @@ async def test_open_and_copy_act_on_images(make_app: Any) -> None:
         await pilot.press("2")
         await pilot.pause()
         assert app.clipboard == IMG_B
+
+
+async def test_open_on_a_kind_the_gateway_does_not_serve_says_so(make_app: Any) -> None:
+    error = fetch_error(
+        ErrorType.NOT_FOUND,
+        "this gateway does not serve lip sync: http://relay.test answered 404 for its path; "
+        "watch the task on a gateway that serves it, or check the path prefix",
+        status_code=404,
+    )
+    item = entry("lip-1", None, kind="advanced-lip-sync", error=error)
+    app = make_app([item])
+    async with app.run_test(size=(120, 40)) as pilot:
+        notes = record_notes(app)
+        select(app, "lip-1", "advanced-lip-sync")
+        await pilot.press("o")
+        assert notes[-1] == (
+            "No video URL for lip-1: the gateway main does not serve lip sync (HTTP 404).",
+            "warning",
+        )
