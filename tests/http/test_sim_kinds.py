@@ -273,3 +273,47 @@ def test_status_table_and_json_for_an_image_task(
     assert [i["index"] for i in record["images"]] == [0, 1]
     assert record["final_unit_deduction"] == 4.0
     assert record["videos"] == []
+
+
+# -- the wire itself (independent of the normalizer) -----------------------------------------
+
+
+def get_json(sim: Simulator, path: str) -> dict[str, object]:
+    answer = httpx.get(
+        sim.base_url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5.0
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert isinstance(body, dict)
+    return body
+
+
+def test_wire_shapes_of_the_new_fields(sim: Simulator, sim_clock: FakeClock) -> None:
+    img = sim.add_task("omni-image", images=2, final_unit_deduction="3.5", watermark=True)
+    lip = sim.add_task("advanced-lip-sync", relay_id="task_" + "k" * 32)
+    sim.relay_kinds = frozenset({*sim.relay_kinds, "advanced-lip-sync"})
+    stuck = sim.add_task("text2video", queue_seconds=10**6)
+    sim_clock.advance(RELAY_TIMEOUT_SECONDS + 5)
+    data = get_json(sim, f"/v1/images/omni-image/{img.task_id}")["data"]
+    assert isinstance(data, dict)
+    assert data["final_unit_deduction"] == "3.5"
+    assert data["task_result"] == {
+        "images": [
+            {
+                "index": n,
+                "url": f"{sim.base_url}/files/{img.task_id}-{n}.png",
+                "watermark_url": f"{sim.base_url}/files/{img.task_id}-{n}-wm.png",
+            }
+            for n in range(2)
+        ]
+    }
+    record = get_json(sim, f"/kling/v1/videos/advanced-lip-sync/{lip.relay_id}")["data"]
+    assert isinstance(record, dict)
+    assert record["task_id"] == lip.relay_id
+    inner = record["data"]["data"]  # type: ignore[index]
+    assert inner["task_id"] == lip.task_id
+    assert set(inner["task_info"]["parent_video"]) == {"id", "url", "duration"}
+    timed_out = get_json(sim, f"/kling/v1/videos/text2video/{stuck.task_id}")["data"]
+    assert isinstance(timed_out, dict)
+    assert (timed_out["status"], timed_out["fail_reason"]) == ("FAILURE", "任务超时（1440分钟）")
+    assert timed_out["data"]["data"]["task_status"] == "submitted"  # type: ignore[index]
