@@ -101,6 +101,8 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
     status_raw, status = _status(rec.get("status"))
     progress = 100.0 if status is Status.SUCCEEDED else read_progress(rec.get("progress"))
     native = _inner_native(rec.get("data"))
+    # The native answer, also behind relays behind this relay: results, parent, cost, id.
+    deep = native if native is not None else _behind_relays(rec)
 
     fail_reason = rec.get("fail_reason")
     reason_is_url = is_http_url(fail_reason)
@@ -113,8 +115,8 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
     videos: tuple[Video, ...] = ()
     images: tuple[Image, ...] = ()
     if status in _VIDEO_STATUSES:
-        if native is not None:
-            images = _images(dig(native, "task_result", "images"))
+        if deep is not None:
+            images = _images(dig(deep, "task_result", "images"))
         videos = _relay_videos(rec, native, 0)
         if not images and videos and _makes_images(ctx.kind):
             # An image task's only URL (``result_url``) is its image, not a video.
@@ -142,7 +144,7 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         updated = max(moments) if moments else None
 
     task_id = read_id(rec.get("task_id")) or queried_id(ctx)
-    kling_id = read_id(native.get("task_id")) if native is not None else None
+    kling_id = read_id(deep.get("task_id")) if deep is not None else None
     properties = rec.get("properties")
     return TaskSnapshot(
         task_id=task_id,
@@ -158,14 +160,14 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         fetched_at=ctx.now,
         raw=_raw(body),
         images=images,
-        parent_video=_parent(native) if native is not None else None,
+        parent_video=_parent(deep) if deep is not None else None,
         final_unit_deduction=read_units(
-            (native or rec).get("final_unit_deduction", rec.get("final_unit_deduction"))
+            (deep or rec).get("final_unit_deduction", rec.get("final_unit_deduction"))
         ),
         # A 2026 relay answers with its own ``task_…`` id; Kling's is only in its copy.
         kling_task_id=kling_id if kling_id != task_id else None,
         model=_model(
-            native,
+            deep,
             dig(properties, "upstream_model_name"),
             dig(properties, "origin_model_name"),
             rec,
@@ -205,6 +207,21 @@ def _inner_native(inner: Any) -> dict[str, Any] | None:
         d = inner.get("data")
         if isinstance(d, dict) and ("task_status" in d or "task_result" in d):
             return d
+    return None
+
+
+def _behind_relays(rec: dict[str, Any]) -> dict[str, Any] | None:
+    """The native task behind relays behind ``rec`` (each one's ``data.data`` is the next
+    relay's record), at most MAX_RELAY_DEPTH deep; None when there is none."""
+    for _ in range(MAX_RELAY_DEPTH):
+        inner = rec.get("data")
+        nested = inner.get("data") if isinstance(inner, dict) else None
+        if not isinstance(nested, dict) or "status" not in nested:
+            return None
+        found = _inner_native(nested.get("data"))
+        if found is not None:
+            return found
+        rec = nested
     return None
 
 

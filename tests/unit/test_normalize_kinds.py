@@ -232,6 +232,17 @@ def test_relay_era_2026_id_carries_klings_id_inside() -> None:
     assert result.kling_task_id == KLING_ID
 
 
+def test_relay_behind_relay_still_gives_images_cost_and_klings_id() -> None:
+    inner = {"task_id": "task_" + "b" * 32, "status": "SUCCESS"}
+    inner["data"] = native(native_task(Kind.IMAGE))
+    outer = {"task_id": RELAY_ID, "status": "SUCCESS", "data": relay(inner)}
+    result = snap(relay(outer), kind="img")
+    assert result.task_id == RELAY_ID
+    assert result.kling_task_id == KLING_ID
+    assert [i.index for i in result.images] == [0, 1]
+    assert result.final_unit_deduction == 10.0
+
+
 def test_relay_era_2025_id_is_klings_own() -> None:
     record = {"task_id": KLING_ID, "status": "IN_PROGRESS"}
     record["data"] = native(native_task(Kind.TEXT2VIDEO, "processing"))
