@@ -48,8 +48,10 @@ def _row(
         status = snap.status_label
         progress = f"{snap.progress:.0f}%" if snap.progress is not None else "-"
         durations = [f"{v.duration:g}s" for v in snap.videos if v.duration is not None]
+        if snap.images:  # an image task: how many images, under DURATION
+            durations.append(f"{len(snap.images)} img")
         duration = ",".join(durations) or "-"
-        urls = [v.url for v in snap.videos if v.url]
+        urls = snap.result_urls
         detail = urls[0] if urls else snap.message
     else:
         status, progress, duration, detail = "-", "-", "-", ""

@@ -22,7 +22,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kling_tui.gateway.fields import ID_LIMIT, MESSAGE_LIMIT, URL_LIMIT, WORD_LIMIT
+from kling_tui.gateway.fields import (
+    ID_LIMIT,
+    MAX_IMAGE_INDEX,
+    MAX_ITEMS,
+    MAX_UNITS,
+    MESSAGE_LIMIT,
+    URL_LIMIT,
+    WORD_LIMIT,
+)
 from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
@@ -50,12 +58,11 @@ HEADER = (
 )
 
 _KIND_NAMES = ", ".join(k.value for k in KIND_SPECS)
-MAX_UNITS = 1e9
-"""``last.final_unit_deduction`` (a task's cost in Kling units) is kept only in 0..1e9."""
-MAX_IMAGES = 64
 EARLIEST_STATE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 """``last.state_since`` is kept in EARLIEST_STATE_SINCE..``last.fetched_at`` (a later one is
 read as ``fetched_at``: the state cannot have been seen before it was fetched)."""
+MAX_IMAGES = MAX_ITEMS
+"""``last.images`` and ``last.final_unit_deduction`` use the normalizer's caps (fields.py)."""
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 _ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
 ENTRY_KEYS = frozenset(
@@ -418,8 +425,10 @@ def _images_from(raw: Any) -> tuple[Image, ...]:
         if not isinstance(i, dict):
             raise EntryInvalid(f"last.images must hold tables, got {show(i)}")
         index = i.get("index")
-        if index is not None and (type(index) is not int or not 0 <= index <= 1000):
-            raise EntryInvalid(f"image index must be an integer in 0..1000, got {show(index)}")
+        if index is not None and (type(index) is not int or not 0 <= index <= MAX_IMAGE_INDEX):
+            raise EntryInvalid(
+                f"image index must be an integer in 0..{MAX_IMAGE_INDEX}, got {show(index)}"
+            )
         images.append(
             Image(
                 index=index,
