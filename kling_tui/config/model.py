@@ -43,6 +43,9 @@ class GatewayConfig:
     max_concurrency: int = 8
     max_retries: int = 3
     auth_hint: str = TOKEN_ENV
+    list_refresh: bool | None = None
+    """``list_refresh`` in the file: None (not set) lets list-based refresh run on a native
+    gateway (prefix ``/v1``); False turns it off; relays never list (``gateway.listing``)."""
 
     @property
     def origin(self) -> str:

@@ -36,4 +36,5 @@ _GATEWAY_KEYS = (
     "connect_timeout",
     "max_concurrency",
     "max_retries",
+    "list_refresh",
 )

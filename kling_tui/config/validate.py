@@ -140,11 +140,23 @@ def _gateway(
     def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
         return reader.integer(table[key], prefix + key, bounds) if key in table else default
 
+    list_refresh: bool | None = None
+    if "list_refresh" in table:
+        list_refresh = reader.boolean(table["list_refresh"], prefix + "list_refresh")
+        if list_refresh and path_prefix != NATIVE_PREFIX:
+            raise reader.error(
+                prefix + "list_refresh",
+                f"false, or left out, on a relay: list endpoints exist on the native API "
+                f"(path_prefix {NATIVE_PREFIX}) only, and this gateway's path_prefix is "
+                f"{path_prefix}",
+                list_refresh,
+            )
     return GatewayConfig(
         name=name,
         base_url=base_url,
         path_prefix=path_prefix,
         credential=credential,
+        list_refresh=list_refresh,
         timeout=num("timeout", defaults.timeout),
         connect_timeout=num("connect_timeout", defaults.connect_timeout),
         max_concurrency=whole("max_concurrency", defaults.max_concurrency, CONCURRENCY_RANGE),

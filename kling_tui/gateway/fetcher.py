@@ -27,17 +27,19 @@ import random
 import socket
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 import httpx
 
 from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
+from kling_tui.gateway import listing
 from kling_tui.gateway.auth import Credential, Secret
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
-from kling_tui.gateway.normalize import normalize
+from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
 from kling_tui.gateway.sanitize import ELLIPSIS, clean_text, redact
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
@@ -57,6 +59,22 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024
 
 class _BodyTooLarge(Exception):
     """Raised internally when an answer passes the size cap."""
+
+
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A response read within the caps, not yet normalized."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def _as_error(result: FetchResult) -> FetchError | None:
+    return result if isinstance(result, FetchError) else None
 
 
 def _unreachable(exc: BaseException) -> str | None:
@@ -118,6 +136,7 @@ class Fetcher:
         config: AppConfig,
         *,
         max_body: int = DEFAULT_MAX_BODY,
+        max_list_body: int = listing.DEFAULT_MAX_LIST_BODY,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], object] = asyncio.sleep,
@@ -128,6 +147,8 @@ class Fetcher:
         self.trusted = trusted if trusted is not None else TrustedOrigins()
         """Ad-hoc origins the operator recorded (``add --base-url``): see credential_refusal."""
         self.max_body = max_body
+        self.max_list_body = max_list_body
+        """The size cap of one list page (500 task objects), see :mod:`listing`."""
         self.retry = retry or RetryPolicy()
         self._rng = rng or random.Random()
         self._sleep = sleep
@@ -135,6 +156,7 @@ class Fetcher:
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
         self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
+        self._list_gateways: dict[str, GatewayConfig | None] = {}
 
     # -- gateways ------------------------------------------------------------------------
 
@@ -143,6 +165,15 @@ class Fetcher:
         if entry.base_url:
             return self.config.adhoc_gateway(entry.gateway, entry.base_url, entry.path_prefix)
         return self.config.gateway(entry.gateway)  # raises ConfigError naming known ones
+
+    def list_gateway(self, name: str) -> GatewayConfig | None:
+        """The configured gateway ``name`` when list-based refresh may run on it (native,
+        ``list_refresh`` not off: :func:`listing.lists_tasks`), else None. Never a relay."""
+        if name not in self._list_gateways:
+            gateway = self.config.gateways.get(name)
+            ok = gateway is not None and listing.lists_tasks(gateway)
+            self._list_gateways[name] = gateway if ok else None
+        return self._list_gateways[name]
 
     def url_for(self, gateway: GatewayConfig, kind: str, task_id: str) -> str:
         """The status URL. The id is validated and percent-encoded into one path segment."""
@@ -262,12 +293,45 @@ class Fetcher:
         except InvalidTaskId as exc:
             return FetchError(ErrorType.INVALID_ID, str(exc), at=self._now())
         except UrlRuleError as exc:
-            return FetchError(
-                ErrorType.BAD_RESPONSE,
-                f"cannot query {task_id}: gateway {gateway.name}'s base_url or path_prefix "
-                f"is not valid: expected {exc.expected}",
-                at=self._now(),
-            )
+            return self._bad_url(gateway, f"cannot query {task_id}", exc)
+        refused = self._refusal(gateway, task_id, kind)
+        if refused is not None:
+            return refused
+        attempts: list[FetchResult] = []
+
+        def attempt() -> Awaitable[tuple[FetchResult, bool]]:
+            return self._attempt(url, task_id, kind, gateway)
+
+        return await self._bounded(gateway, attempt, _as_error, attempts, timeout)
+
+    async def fetch_page(
+        self,
+        gateway: GatewayConfig,
+        kind: str,
+        *,
+        page_num: int = 1,
+        page_size: int = MAX_PAGE_ITEMS,
+        timeout: float | None = None,
+    ) -> ListPage:
+        """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
+
+        Never raises for anything the network or server does; the same client, origin rule,
+        retries and redaction as :meth:`fetch_id`.
+        """
+        return await listing.fetch_page(
+            self, gateway, kind, page_num=page_num, page_size=page_size, timeout=timeout
+        )
+
+    def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
+        return FetchError(
+            ErrorType.BAD_RESPONSE,
+            f"{what}: gateway {gateway.name}'s base_url or path_prefix "
+            f"is not valid: expected {exc.expected}",
+            at=self._now(),
+        )
+
+    def _refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> FetchError | None:
+        """The error to answer instead of sending anything: no token, or not to this origin."""
         refused = self.credential_refusal(gateway, task_id, kind)
         if refused is not None:
             return FetchError(ErrorType.AUTH, refused, at=self._now())
@@ -277,12 +341,22 @@ class Fetcher:
                 f"no token for {gateway.origin}: set {gateway.credential_hint}",
                 at=self._now(),
             )
-        attempts: list[FetchResult] = []
+        return None
+
+    async def _bounded(
+        self,
+        gateway: GatewayConfig,
+        attempt: Callable[[], Awaitable[tuple[_R, bool]]],
+        error_of: Callable[[_R], FetchError | None],
+        attempts: list[_R],
+        timeout: float | None,
+    ) -> _R | FetchError:
+        """:meth:`_with_retries`, the whole of it bounded by ``timeout`` when one is given."""
         try:
             if timeout is None:
-                return await self._fetch_with_retries(url, task_id, kind, gateway, attempts)
+                return await self._with_retries(gateway, attempt, error_of, attempts)
             async with asyncio.timeout(timeout):
-                return await self._fetch_with_retries(url, task_id, kind, gateway, attempts)
+                return await self._with_retries(gateway, attempt, error_of, attempts)
         except TimeoutError:
             if attempts:  # out of time while backing off: the real cause is the last answer
                 return attempts[-1]
@@ -292,31 +366,35 @@ class Fetcher:
                 at=self._now(),
             )
 
-    async def _fetch_with_retries(
+    async def _with_retries(
         self,
-        url: str,
-        task_id: str,
-        kind: str,
         gateway: GatewayConfig,
-        attempts: list[FetchResult],
-    ) -> FetchResult:
-        """Retry what a retry can fix; every attempt's result is appended to ``attempts``."""
+        attempt: Callable[[], Awaitable[tuple[_R, bool]]],
+        error_of: Callable[[_R], FetchError | None],
+        attempts: list[_R],
+    ) -> _R:
+        """Retry what a retry can fix; every attempt's result is appended to ``attempts``.
+
+        One loop for a task query and a list page: ``error_of`` says whether (and why) an
+        attempt's result failed.
+        """
         tries = max(0, gateway.max_retries) + 1
-        for attempt in range(tries):
-            result, retry = await self._attempt(url, task_id, kind, gateway)
+        for n in range(tries):
+            result, retry = await attempt()
             attempts.append(result)
-            if not retry or not isinstance(result, FetchError):
+            error = error_of(result)
+            if not retry or error is None:
                 return result
-            if not result.type.policy.retried_by_fetcher:
+            if not error.type.policy.retried_by_fetcher:
                 return result
-            if attempt == tries - 1:
+            if n == tries - 1:
                 break
-            delay = min(self.retry.max_delay, self.retry.base_delay * 2**attempt)
+            delay = min(self.retry.max_delay, self.retry.base_delay * 2**n)
             delay *= 0.5 + self._rng.random()  # jitter around the exponential step
-            if result.retry_after is not None:
-                if result.retry_after > self.retry.max_inline_wait:
+            if error.retry_after is not None:
+                if error.retry_after > self.retry.max_inline_wait:
                     return result  # the scheduler blocks the gateway for that long
-                delay = max(delay, result.retry_after)
+                delay = max(delay, error.retry_after)
             await self._sleep(delay)
         return attempts[-1]
 
@@ -324,18 +402,38 @@ class Fetcher:
         self, url: str, task_id: str, kind: str, gateway: GatewayConfig
     ) -> tuple[FetchResult, bool]:
         """One request; the flag is False when a retry cannot help (see ``_unreachable``)."""
+        got = await self._exchange(url, gateway, self.max_body)
+        if not isinstance(got, _Answer):
+            return got
+        result = normalize(
+            got.status,
+            got.headers,
+            got.body,
+            task_id=task_id,
+            kind=kind,
+            origin=gateway.origin,
+            credential_hint=gateway.credential_hint,
+            now=self._now(),
+        )
+        return result, True
+
+    async def _exchange(
+        self, url: str, gateway: GatewayConfig, max_body: int
+    ) -> _Answer | tuple[FetchError, bool]:
+        """One GET with the gateway's client, bounded in time and size; a redirect is an
+        error. The flag of an error is False when a retry cannot help (``_unreachable``)."""
         client, limit = self._client(gateway)
         origin = gateway.origin
         async with limit:
             try:
                 async with asyncio.timeout(gateway.timeout):
                     async with client.stream("GET", url) as response:
-                        body = await self._read_capped(response)
+                        body = await self._read_capped(response, max_body)
                         status, headers = response.status_code, response.headers
             except _BodyTooLarge:
                 return FetchError(
                     ErrorType.BAD_RESPONSE,
-                    f"{origin} sent an answer larger than {self.max_body // 1024} KiB: refused",
+                    f"{origin} sent an answer larger than {max_body // 1024} KiB: refused",
                     at=self._now(),
                 ), True
             except (TimeoutError, httpx.TimeoutException):
@@ -368,26 +466,16 @@ class Fetcher:
                 status_code=status,
                 at=self._now(),
             ), True
-        result = normalize(
-            status,
-            headers,
-            body,
-            task_id=task_id,
-            kind=kind,
-            origin=origin,
-            credential_hint=gateway.credential_hint,
-            now=self._now(),
-        )
-        return result, True
+        return _Answer(status, headers, body)
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
+    async def _read_capped(self, response: httpx.Response, max_body: int) -> bytes:
         """Read at most ``max_body`` bytes, inflating gzip/deflate with a bounded decompressor."""
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         declared = response.headers.get("content-length")
         if (
             declared
             and declared.isdigit()
-            and int(declared) > self.max_body
+            and int(declared) > max_body
             and encoding
             in (
                 "identity",
@@ -397,32 +485,32 @@ class Fetcher:
             raise _BodyTooLarge
         chunks = response.aiter_raw()
         if encoding in ("identity", ""):
-            return await self._collect(chunks)
+            return await self._collect(chunks, max_body)
         if encoding in ("gzip", "x-gzip", "deflate"):
-            return await self._inflate(chunks, gzip=encoding != "deflate")
+            return await self._inflate(chunks, max_body, gzip=encoding != "deflate")
         raise ValueError(f"answer compressed with unsupported encoding {encoding[:40]!r}")
 
-    async def _collect(self, chunks: AsyncIterator[bytes]) -> bytes:
+    async def _collect(self, chunks: AsyncIterator[bytes], max_body: int) -> bytes:
         buf = bytearray()
         async for chunk in chunks:
             buf += chunk
-            if len(buf) > self.max_body:
+            if len(buf) > max_body:
                 raise _BodyTooLarge
         return bytes(buf)
 
-    async def _inflate(self, chunks: AsyncIterator[bytes], *, gzip: bool) -> bytes:
+    async def _inflate(self, chunks: AsyncIterator[bytes], max_body: int, *, gzip: bool) -> bytes:
         inflater = zlib.decompressobj(wbits=31 if gzip else 15)
         out = bytearray()
         async for chunk in chunks:
             data = chunk
             while data:
-                room = self.max_body + 1 - len(out)
+                room = max_body + 1 - len(out)
                 out += inflater.decompress(data, room)
-                if len(out) > self.max_body:
+                if len(out) > max_body:
                     raise _BodyTooLarge
                 data = inflater.unconsumed_tail
         out += inflater.flush()
-        if len(out) > self.max_body:
+        if len(out) > max_body:
             raise _BodyTooLarge
         return bytes(out)
 
@@ -456,6 +544,19 @@ class Fetcher:
         """No secret leaves this module inside a message (used before a message is capped)."""
         secrets = self._secrets(gateway)
         return redact(text, secrets) if secrets else text
+
+    def _scrub_error(self, error: FetchError, gateway: GatewayConfig) -> FetchError:
+        scrubbed = self._scrub(error, gateway)
+        assert isinstance(scrubbed, FetchError)
+        return scrubbed
+
+    def _scrub_page(self, page: ListPage, gateway: GatewayConfig) -> ListPage:
+        """:meth:`_scrub` for every snapshot of a list page, and its error."""
+        if not self._secrets(gateway):
+            return page
+        snapshots = tuple(self._scrub(s, gateway) for s in page.snapshots)
+        error = None if page.error is None else self._scrub_error(page.error, gateway)
+        return replace(page, snapshots=snapshots, error=error)  # type: ignore[arg-type]
 
     def _scrub(self, result: FetchResult, gateway: GatewayConfig) -> FetchResult:
         """The one place server text loses the gateway's secrets, before anyone stores or

@@ -19,6 +19,10 @@ the shape, :mod:`~kling_tui.gateway.shapes` reads each shape into a snapshot,
 :mod:`~kling_tui.gateway.errors` maps error answers to a typed error, and
 :mod:`~kling_tui.gateway.fields` reads single fields (and holds the caps).
 
+A native list page (``data`` = an array of the same task objects) is read by
+:func:`normalize_list` with the same body and error reading, each item as shape B; an item
+that cannot be read is counted, not fatal.
+
 It is also on the hot path (every poll of thousands of tasks), so it parses the body once,
 looks each field up once, and skips work nobody will use (no raw text for errors).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,12 +42,21 @@ from kling_tui.gateway.errors import (
     not_served_words,
     server_detail,
 )
-from kling_tui.gateway.fields import SERVER_TEXT_LIMIT, CallContext, header_value, read_text
+from kling_tui.gateway.fields import (
+    SERVER_TEXT_LIMIT,
+    CallContext,
+    header_value,
+    read_id,
+    read_text,
+)
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.shapes import shape_b, shape_d, shape_relay
 from kling_tui.models import ErrorType, FetchError, TaskSnapshot, utcnow
 
-__all__ = ["normalize"]
+__all__ = ["MAX_PAGE_ITEMS", "ListPage", "normalize", "normalize_list"]
+
+MAX_PAGE_ITEMS = 500
+"""The most task objects one list page is read for (the native API's largest ``pageSize``)."""
 
 
 def normalize(
@@ -83,10 +97,150 @@ def normalize(
         return FetchError(ErrorType.BAD_RESPONSE, message, status_code=code, at=fetched_at)
 
 
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a native list endpoint, read.
+
+    ``snapshots`` are the task objects that could be read (each exactly as a single query of
+    that task would read it); ``unreadable`` counts the items that could not (not an object,
+    no task id or status, past :data:`MAX_PAGE_ITEMS`): a bad item never spoils the page.
+    ``error`` is set when the whole page failed (then there are no snapshots).
+    """
+
+    kind: str
+    page_num: int
+    page_size: int
+    snapshots: tuple[TaskSnapshot, ...] = ()
+    unreadable: int = 0
+    error: FetchError | None = None
+
+    @property
+    def items(self) -> int:
+        """How many items the page held, read or not."""
+        return len(self.snapshots) + self.unreadable
+
+    @property
+    def full(self) -> bool:
+        """A full page: the next one may hold older tasks (an error or a short page: no)."""
+        return self.error is None and self.items >= self.page_size
+
+
+def normalize_list(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    kind: str,
+    page_num: int = 1,
+    page_size: int = MAX_PAGE_ITEMS,
+    origin: str = "",
+    credential_hint: str = "KLING_API_KEY",
+    now: datetime | None = None,
+) -> ListPage:
+    """Turn one list-page answer (``data`` = an array of native task objects) into a
+    :class:`ListPage`. Envelope errors are read as :func:`normalize` reads them.
+
+    Never raises: an answer this code did not foresee is a page with ``BAD_RESPONSE``.
+    """
+    fetched_at = now if now is not None else utcnow()
+    try:
+        sc = status_code if type(status_code) is int else int(status_code)
+        ctx = CallContext(sc, headers, "", kind, origin, credential_hint, fetched_at)
+        return _normalize_list(ctx, body, page_num, page_size)
+    except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
+        try:
+            where = clean_text(origin, 300) if origin else "the gateway"
+        except Exception:
+            where = "the gateway"
+        error = FetchError(
+            ErrorType.BAD_RESPONSE,
+            f"{where} sent a list kling-tui could not read ({type(exc).__name__}); "
+            "please report it",
+            at=fetched_at,
+        )
+        return ListPage(str(kind), page_num, page_size, error=error)
+
+
+_LIST_KEYS = ("items", "list", "tasks", "records", "data")
+"""Where a tolerant reader also finds the array when ``data`` is an object around it."""
+
+
+def _normalize_list(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> ListPage:
+    payload = _read_payload(ctx, body)
+    if not isinstance(payload, FetchError) and "code" in payload:
+        if not is_success_code(payload["code"]):
+            payload = error_from_payload(ctx, payload)
+    if isinstance(payload, FetchError):
+        return ListPage(ctx.kind, page_num, page_size, error=_list_error(ctx, payload))
+    data = payload.get("data")
+    if isinstance(data, dict) and "task_status" not in data:
+        data = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), data)
+    if data is None:
+        data = []  # no tasks of this kind (some servers say null rather than [])
+    if not isinstance(data, list):
+        said = read_text(payload.get("message") or payload.get("msg"), SERVER_TEXT_LIMIT)
+        if isinstance(data, dict):
+            what = "a single task" if "task_status" in data else "an object without a list"
+        else:
+            what = f"a JSON {type(data).__name__}"
+        error = ctx.error(
+            ErrorType.BAD_RESPONSE,
+            f"{ctx.where} answered the list with {what}, not a task list"
+            f"{server_detail(None, said)}",
+        )
+        return ListPage(ctx.kind, page_num, page_size, error=error)
+    snapshots: list[TaskSnapshot] = []
+    unreadable = max(0, len(data) - MAX_PAGE_ITEMS)
+    for item in data[:MAX_PAGE_ITEMS]:
+        snap = _list_item(ctx, item)
+        if snap is None:
+            unreadable += 1
+        else:
+            snapshots.append(snap)
+    return ListPage(ctx.kind, page_num, page_size, tuple(snapshots), unreadable)
+
+
+def _list_error(ctx: CallContext, error: FetchError) -> FetchError:
+    """A list's "not found" is about the endpoint, not a task: say so (a relay has none)."""
+    if error.type is not ErrorType.NOT_FOUND:
+        return error
+    return replace(
+        error,
+        type=ErrorType.BAD_RESPONSE,
+        message=f"{ctx.where} has no list endpoint for {clean_text(ctx.kind, 100)} "
+        f"({ctx.sc}): only the native API (path prefix /v1) lists tasks",
+    )
+
+
+def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
+    """One task object of a list, read like a single answer's ``data``; None: unreadable."""
+    if not isinstance(item, dict) or "task_status" not in item:
+        return None
+    if read_id(item.get("task_id")) is None:
+        return None  # a task without an id cannot be matched to anything
+    try:
+        raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        return shape_b(ctx, item, raw)
+    except Exception:  # one hostile item must not spoil the page
+        return None
+
+
 # -- body ---------------------------------------------------------------------------------
 
 
 def _normalize(ctx: CallContext, body: bytes) -> TaskSnapshot | FetchError:
+    payload = _read_payload(ctx, body)
+    if isinstance(payload, FetchError):
+        return payload
+    return _from_payload(ctx, payload, body)
+
+
+def _read_payload(ctx: CallContext, body: bytes) -> dict[str, Any] | FetchError:
+    """The JSON object of a 2xx answer, or the typed error the answer amounts to.
+
+    Shared by the single query and the list page: both read the body, an error status and
+    an unreadable body the same way.
+    """
     if isinstance(body, str):
         body = body.encode("utf-8", "surrogatepass")
     elif not isinstance(body, bytes):
@@ -139,7 +293,7 @@ def _normalize(ctx: CallContext, body: bytes) -> TaskSnapshot | FetchError:
         return ctx.error(
             ErrorType.BAD_RESPONSE, f"{ctx.where} answered a JSON {what}, not an object"
         )
-    return _from_payload(ctx, payload, body)
+    return payload
 
 
 def _from_payload(ctx: CallContext, p: dict[str, Any], body: bytes) -> TaskSnapshot | FetchError:

@@ -30,13 +30,15 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kling_tui.bulk import collector_paused
+from kling_tui.config import GatewayConfig
+from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import (
     ErrorType,
     FetchError,
@@ -47,6 +49,7 @@ from kling_tui.models import (
     WatchEntry,
 )
 from kling_tui.polling.eta import UNLEARNED, RenderTimes, is_stuck
+from kling_tui.polling.lists import ListPlan, ListWalk
 from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
@@ -57,6 +60,17 @@ class TaskFetcher(Protocol):
     """What the poller needs of a fetcher (the real one: ``kling_tui.gateway.fetcher.Fetcher``)."""
 
     async def fetch(self, entry: WatchEntry) -> FetchResult: ...
+
+
+@runtime_checkable
+class TaskLister(Protocol):
+    """What list-based refresh needs of a fetcher besides ``fetch`` (the real one has it)."""
+
+    def list_gateway(self, name: str) -> GatewayConfig | None: ...
+
+    async def fetch_page(
+        self, gateway: GatewayConfig, kind: str, *, page_num: int = 1, page_size: int = 500
+    ) -> ListPage: ...
 
 
 class PollerState(StrEnum):
@@ -165,6 +179,8 @@ class Poller:
         """``scope`` limits the poller to some tasks (``wait ID...``); others are left alone."""
         self.store = store
         self.fetcher = fetcher
+        self._lister = fetcher if isinstance(fetcher, TaskLister) else None
+        """The fetcher when it can read list pages: list-based refresh (``polling.lists``)."""
         self.policy = policy or PollPolicy()
         self.scheduler = Scheduler(self.policy)
         self._clock = clock
@@ -360,13 +376,78 @@ class Poller:
             # it, and this answer must not reschedule a task added again meanwhile.
             self._next()
             return
-        self.scheduler.record(key, self._clock(), result)
-        apply_result(entry, result, self.scheduler.times)
-        self._note_finished(entry)
-        self._dirty.add(key)
-        self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+        self._deliver(entry, previous, result)
         self._update_state()
         self._next()
+
+    def _deliver(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
+        """The one way an answer reaches a task, single or from a list page: scheduler,
+        entry, the next save, subscribers."""
+        self.scheduler.record(entry.key, self._clock(), result)
+        apply_result(entry, result, self.scheduler.times)
+        self._note_finished(entry)
+        self._dirty.add(entry.key)
+        self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+
+    # -- list-based refresh (polling.lists) ----------------------------------------------
+
+    def _list_gateways(self) -> list[str]:
+        """The watched gateways that list (native, list_refresh not off; never a relay)."""
+        lister = self._lister
+        if lister is None:
+            return []
+        return [g for g in self._gateway_counts if lister.list_gateway(g) is not None]
+
+    def _listable(self, key: TaskKey) -> bool:
+        """A task with its own base URL lives elsewhere than its gateway's list."""
+        entry = self._entries.get(key)
+        return entry is not None and entry.base_url is None
+
+    async def _list_refresh(self, plan: ListPlan) -> None:
+        """Carry one plan of the loop out, then start what is due (its fallbacks too)."""
+        await self._walk(plan)
+        self._update_state()
+        self._next()
+
+    async def _walk(self, plan: ListPlan) -> ListWalk:
+        """Read the plan's pages and deliver every watched task found on them; due tasks
+        not found are back in the scheduler, due now (``ListWalk.fallback``)."""
+        assert self._lister is not None
+        policy = self.policy
+        walk = ListWalk(plan, policy.list_max_pages, policy.list_page_size)
+        gateway = self._lister.list_gateway(plan.gateway)
+        try:
+            while gateway is not None and (num := walk.next_page()) is not None:
+                page = await self._lister.fetch_page(
+                    gateway, plan.kind, page_num=num, page_size=walk.page_size
+                )
+                for key, snapshot in walk.take(page):
+                    entry = self._entries.get(key)
+                    if entry is not None and self.scheduler.takes_listed(key):
+                        self._deliver(entry, entry.status, snapshot)
+        except asyncio.CancelledError:
+            self.scheduler.end_list(walk, self._clock())  # due again when polling resumes
+            raise
+        except Exception as exc:  # the fetcher promises not to raise; keep polling if it does
+            log.exception("list refresh of %s on %s failed unexpectedly", plan.kind, plan.gateway)
+            walk.error = FetchError(ErrorType.NETWORK, f"unexpected error: {type(exc).__name__}")
+        for key, error in walk.failed_due:
+            entry = self._entries.get(key)
+            if entry is not None and self.scheduler.takes_listed(key):
+                self._deliver(entry, entry.status, error)
+        self.scheduler.end_list(walk, self._clock())
+        return walk
+
+    def _plan_once(self, targets: list[WatchEntry]) -> list[ListPlan]:
+        """``poll_once``'s list plans: its tasks grouped by (gateway, kind) where that lists."""
+        listing = set(self._list_gateways())
+        groups: dict[tuple[str, str], list[TaskKey]] = {}
+        for entry in targets:
+            if entry.gateway in listing and entry.base_url is None:
+                groups.setdefault((entry.gateway, entry.kind), []).append(entry.key)
+        now = self._clock()
+        plans = [self.scheduler.claim_list(g, k, keys, now) for (g, k), keys in groups.items()]
+        return [p for p in plans if p is not None]
 
     def _next(self) -> None:
         """A connection came free: start the next due poll from here, at once. Waiting for
@@ -390,19 +471,33 @@ class Poller:
             self._poke()
 
     def _dispatch(self) -> int:
-        """Start every due poll (bounded per gateway). Returns how many started.
+        """Start every due poll (bounded per gateway). Returns how many single polls started.
 
-        While paused, only the refreshes asked for meanwhile start.
+        On a gateway that lists, groups of due tasks of one kind are refreshed by list page
+        first (``Scheduler.plan_lists``), the rest one by one. While paused, only the
+        refreshes asked for meanwhile start (one by one).
         """
         if self._paused:
             keys = self._claim_forced()
         else:
-            keys = self.scheduler.due(self._clock(), per_gateway_limit=self._limit_for())
+            limits = self._limit_for()
+            listing = self._list_gateways()
+            plans = (
+                self.scheduler.plan_lists(self._clock(), listing, self._listable, limits)
+                if listing
+                else []
+            )
+            for plan in plans:
+                self._start(self._list_refresh(plan))
+            keys = self.scheduler.due(self._clock(), per_gateway_limit=limits)
         for key in keys:
-            task = asyncio.create_task(self._poll_one(key))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._start(self._poll_one(key))
         return len(keys)
+
+    def _start(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
 
     def _claim_forced(self) -> list[TaskKey]:
         """The paused-time refreshes that can start now; O(started) however many wait."""
@@ -500,7 +595,11 @@ class Poller:
                 self._stopping = False
 
     async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
-        """Poll every unfinished task (or the given ones) once, save, and return them."""
+        """Poll every unfinished task (or the given ones) once, save, and return them.
+
+        Where many are of one kind on a gateway that lists, a page or two answers for them
+        (``polling.lists``); the rest, and any the pages did not reach, one by one.
+        """
         if keys is None:
             targets = [e for e in self._entries.values() if not e.finished]
         else:
@@ -515,7 +614,11 @@ class Poller:
             self._dirty.add(entry.key)
             self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
 
-        await asyncio.gather(*(one(e) for e in targets))
+        plans = self._plan_once(targets)
+        walks = await asyncio.gather(*(self._walk(plan) for plan in plans))
+        listed = {key for plan in plans for key in plan.due}
+        listed.difference_update(*(walk.fallback for walk in walks))
+        await asyncio.gather(*(one(e) for e in targets if e.key not in listed))
         self._update_state()
         await self.flush()
         return targets

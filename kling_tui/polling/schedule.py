@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kling_tui.models import (
@@ -42,6 +42,7 @@ from kling_tui.models import (
     TaskKey,
 )
 from kling_tui.polling.eta import Phase, RenderTimes, reads_synthetic, seconds_left
+from kling_tui.polling.lists import ListPlan, ListWalk
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,15 @@ class PollPolicy:
     error_max: float = 300.0
     jitter: float = 0.2
     """Fraction of random spread on error backoff and Retry-After, so clients desynchronise."""
+    list_min_due: int = 2
+    """Fewest due tasks of one (gateway, kind) refreshed by list page rather than one by one.
+    A page is one request, so two due tasks already cost more one by one; raise it to spare
+    bandwidth (a page of 500 tasks is a bigger answer than one task's; ``polling.lists``)."""
+    list_max_pages: int = 2
+    """Pages one list refresh reads at most; due tasks older than that reach are polled
+    one by one."""
+    list_page_size: int = 500
+    """Tasks per list page (the native API's largest)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +104,10 @@ class TaskSchedule:
     """The model the answers name, for learning render times per kind and model."""
     real_progress: bool = False
     """A percentage off a relay's synthetic steps was seen: progress is a real rate."""
+    listed: bool = False
+    """In flight as part of a list refresh (which holds one connection for all its tasks)."""
+    unlisted: bool = False
+    """Not found in the list pages read: older than they reach, polled one by one."""
 
 
 @dataclass(slots=True)
@@ -120,6 +134,10 @@ class Scheduler:
         """Learned queue and render times: the scheduler learns them, the screen reads them."""
         self._seq = 0
         self._now = 0.0
+        self._list_pages: dict[tuple[str, str], int] = {}
+        """Pages the last list refresh of a (gateway, kind) needed: the cost of the next."""
+        self._no_lists: set[tuple[str, str]] = set()
+        """(gateway, kind) pairs whose list answered that there is none: single queries."""
 
     # -- membership ----------------------------------------------------------------------
 
@@ -154,7 +172,7 @@ class Scheduler:
         if task is None:
             return
         self._erroring.discard(key)
-        if task.in_flight:
+        if task.in_flight and not task.listed:
             self._gateway(key.gateway).in_flight -= 1
         task.generation += 1  # its heap entries are stale now
 
@@ -264,6 +282,118 @@ class Scheduler:
         gw.in_flight += 1
         return "claimed"
 
+    # -- list-based refresh (see polling.lists) -------------------------------------------
+
+    def plan_lists(
+        self,
+        now: float,
+        gateways: Collection[str],
+        listable: Callable[[TaskKey], bool] | None = None,
+        per_gateway_limit: Mapping[str, int] | None = None,
+    ) -> list[ListPlan]:
+        """Groups of due tasks cheaper to refresh by list page than one by one.
+
+        Only on ``gateways`` (those that list: never a relay), only tasks ``listable`` says
+        may be (the poller leaves out a task with its own base URL), never one already found
+        beyond the pages' reach. A group is taken when it has at least ``list_min_due`` due
+        tasks and more than the pages it is expected to take; its tasks are marked in flight
+        and the list holds one connection of the gateway. The rest stay due for :meth:`due`.
+        """
+        self._now = now
+        p = self.policy
+        plans: list[ListPlan] = []
+        for name in gateways:
+            gw = self._gateways.get(name)
+            if gw is None or gw.blocked_until > now:
+                continue
+            limit = None if per_gateway_limit is None else per_gateway_limit.get(name)
+            if limit is not None and gw.in_flight >= limit:
+                continue
+            popped: list[tuple[float, int, int, TaskKey]] = []
+            groups: dict[str, list[TaskKey]] = {}
+            while True:
+                top = self._clean_top(gw)
+                if top is None or top[0] > now:
+                    break
+                popped.append(heapq.heappop(gw.heap))
+                key = top[3]
+                if self._tasks[key].unlisted or (name, key.kind) in self._no_lists:
+                    continue
+                if listable is None or listable(key):
+                    groups.setdefault(key.kind, []).append(key)
+            taken: set[TaskKey] = set()
+            for kind, keys in groups.items():
+                if limit is not None and gw.in_flight >= limit:
+                    break
+                pages = self._list_pages.get((name, kind), 1)
+                if len(keys) < max(p.list_min_due, pages + 1):
+                    continue
+                for key in keys:
+                    task = self._tasks[key]
+                    task.in_flight = task.listed = True
+                    task.next_due = None
+                gw.in_flight += 1
+                taken.update(keys)
+                plans.append(ListPlan(name, kind, tuple(keys), pages))
+            for entry in popped:
+                if entry[3] not in taken:
+                    heapq.heappush(gw.heap, entry)
+        return plans
+
+    def claim_list(
+        self, gateway: str, kind: str, keys: Iterable[TaskKey], now: float
+    ) -> ListPlan | None:
+        """A plan for these tasks of one (gateway, kind), due or not (``poll_once``: every
+        task once), when a list is cheaper for them by the same rule as :meth:`plan_lists`;
+        None leaves them all to single queries. The plan's tasks are marked in flight."""
+        self._now = now
+        if (gateway, kind) in self._no_lists:
+            return None
+        free = []
+        for key in keys:
+            task = self._tasks.get(key)
+            if task is not None and not task.in_flight and not task.unlisted:
+                free.append(task)
+        pages = self._list_pages.get((gateway, kind), 1)
+        if len(free) < max(self.policy.list_min_due, pages + 1):
+            return None
+        for task in free:
+            task.in_flight = task.listed = True
+            task.next_due = None
+            task.generation += 1  # its heap entry is stale now
+        self._gateway(gateway).in_flight += 1
+        return ListPlan(gateway, kind, tuple(t.key for t in free), pages)
+
+    def takes_listed(self, key: TaskKey) -> bool:
+        """Whether a task seen on a list page should be recorded: watched, not finished, and
+        not being polled on its own right now (that answer is on its way)."""
+        task = self._tasks.get(key)
+        if task is None:
+            return False
+        if task.in_flight:
+            return task.listed
+        return task.last_status is None or not task.last_status.terminal
+
+    def end_list(self, walk: ListWalk, now: float) -> None:
+        """A list refresh ended: free its connection, learn the pages it took; due tasks it
+        neither found nor failed go back to single queries, due now."""
+        self._now = now
+        plan = walk.plan
+        pair = (plan.gateway, plan.kind)
+        self._gateway(plan.gateway).in_flight -= 1
+        if walk.lists_unavailable:
+            self._no_lists.add(pair)
+        elif walk.error is None:
+            self._list_pages[pair] = walk.pages_needed
+        for key in plan.due:
+            task = self._tasks.get(key)
+            if task is None or not (task.in_flight and task.listed):
+                continue  # recorded (found, or failed with the page), or removed meanwhile
+            task.in_flight = task.listed = False
+            if walk.error is None and walk.pages_read:
+                task.unlisted = True  # older than the pages reach
+            self._push(task, now)
+
     def next_wake(
         self, now: float, per_gateway_limit: Mapping[str, int] | None = None
     ) -> float | None:
@@ -309,9 +439,16 @@ class Scheduler:
         task = self._tasks.get(key)
         if task is None or not task.in_flight:
             return
-        task.in_flight = False
-        self._gateway(key.gateway).in_flight -= 1
+        self._land(task)
         self._push(task, now)
+
+    def _land(self, task: TaskSchedule) -> None:
+        """No longer in flight; its connection is free unless a list refresh holds it."""
+        task.in_flight = False
+        if task.listed:
+            task.listed = False
+        else:
+            self._gateway(task.key.gateway).in_flight -= 1
 
     def record(self, key: TaskKey, now: float, result: FetchResult) -> None:
         """Take one answer into account and schedule the task's next poll."""
@@ -321,8 +458,7 @@ class Scheduler:
             return
         gw = self._gateway(key.gateway)
         if task.in_flight:
-            task.in_flight = False
-            gw.in_flight -= 1
+            self._land(task)
         if isinstance(result, FetchError):
             self._record_error(task, gw, now, result)
             return

@@ -79,6 +79,8 @@ class Injected:
     fault: Fault
     remaining: int  # -1: until clear_faults()
     task_id: str | None
+    lists: bool | None = None
+    """True: list-page requests only; False: never them; None: any request."""
 
 
 def answer_fault(sim: Simulator, h: Handler, route: Route, fault: Fault) -> None:

@@ -49,6 +49,7 @@ from kling_tui.sim.envelopes import (
     unauthorized,
 )
 from kling_tui.sim.faults import Fault, Injected, answer_fault
+from kling_tui.sim.listing import answer_list, parse_list
 from kling_tui.sim.payloads import (
     DASHBOARD_HTML,
     HTML,
@@ -129,6 +130,8 @@ class Simulator:
         self.authorization: list[str | None] = []
         """Each request's ``Authorization`` header (None: none sent), in ``requests`` order:
         tests check that a token never reaches a host it must not."""
+        self.list_requests = 0
+        """List-page requests received, faulted ones too (benchmarks compare request counts)."""
         self.errors: list[str] = []
         """Unexpected exceptions raised while answering (a simulator bug); never printed."""
         self._port = port
@@ -283,6 +286,12 @@ class Simulator:
         """A varied set for ``--demo``: every kind, both outcomes, a few seconds to ~1 min."""
         return [self.add_task(**spec) for spec in demo_task_specs()]
 
+    def tasks_of_kind(self, kind: str) -> list[SimTask]:
+        """Every task of ``kind``, newest first (the later added first among equals)."""
+        with self._lock:
+            mine = [t for t in reversed(self._tasks.values()) if t.kind == kind]
+        return sorted(mine, key=lambda t: -t.created)
+
     def task(self, task_or_external_id: str) -> SimTask | None:
         """The task with this id, external id or relay id, if any."""
         with self._lock:
@@ -290,11 +299,19 @@ class Simulator:
 
     # -- faults
 
-    def inject(self, fault: Fault | str, *, count: int = 1, task_id: str | None = None) -> None:
+    def inject(
+        self,
+        fault: Fault | str,
+        *,
+        count: int = 1,
+        task_id: str | None = None,
+        lists: bool | None = None,
+    ) -> None:
         """The next ``count`` matching task requests get ``fault`` (-1: until ``clear_faults``).
 
-        With ``task_id`` only requests for that task (by either of its ids) match. Faults are
-        consumed in the order injected, before authentication is checked.
+        With ``task_id`` only requests for that task (by either of its ids) match; with
+        ``lists`` True only list-page requests, False only the others (None: any). Faults
+        are consumed in the order injected, before authentication is checked.
         """
         fault = Fault(fault)
         if count < -1:
@@ -309,7 +326,7 @@ class Simulator:
         elif fault is Fault.HUGE:
             huge_padding()
         with self._lock:
-            self._faults.append(Injected(fault, count, task_id))
+            self._faults.append(Injected(fault, count, task_id, lists))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -363,10 +380,12 @@ class Simulator:
         with self._lock:
             return self._resolve(ids)
 
-    def _take_fault(self, route: Route) -> Fault | None:
+    def _take_fault(self, route: Route, listing: bool = False) -> Fault | None:
         with self._lock:
             asked = self._resolve(route.ids)
             for index, injected in enumerate(self._faults):
+                if injected.lists is not None and injected.lists is not listing:
+                    continue
                 if injected.task_id is not None and injected.task_id not in route.ids:
                     wanted = self._resolve((injected.task_id,))
                     if wanted is None or wanted is not asked:
@@ -393,7 +412,11 @@ class Simulator:
         if route is None:
             h._send(404, invalid_url_body(path))
             return
-        if self._faulted(h, route):
+        listed = None if route.relay else parse_list(path, query)
+        if listed is not None:
+            with self._lock:
+                self.list_requests += 1
+        if self._faulted(h, route, listing=listed is not None):
             return
         if route.relay and route.kind not in self.relay_kinds:
             self._refuse_kind(h, path)  # the relay's router answers before any auth
@@ -401,6 +424,9 @@ class Simulator:
         refused = self._authorized(h.headers.get("Authorization"))
         if refused:
             unauthorized(h, route.relay, refused)
+            return
+        if listed is not None:
+            answer_list(self, h, listed)
             return
         if route.kind not in KINDS:
             not_found(h, False)
@@ -439,12 +465,12 @@ class Simulator:
         else:
             h._send(404, b"not found", "text/plain")
 
-    def _faulted(self, h: Handler, route: Route) -> bool:
+    def _faulted(self, h: Handler, route: Route, *, listing: bool = False) -> bool:
         """Answer the next injected fault matching ``route``; True when that answered it.
 
         SLOW only delays: the normal answer follows, unless ``stop()`` cuts the wait short.
         """
-        fault = self._take_fault(route)
+        fault = self._take_fault(route, listing)
         if fault is None:
             return False
         if fault is Fault.SLOW:

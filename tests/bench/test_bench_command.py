@@ -25,13 +25,15 @@ KEYS = {
     "idle_cpu_percent",
     "adaptive_requests_ratio",
     "adaptive_delay_ratio",
+    "list_refresh_requests_ratio",
+    "list_refresh_delay_ratio",
 }
 
 
 pytestmark = pytest.mark.bench  # ~70 s: runs last; `-m "not bench"` skips it
 
 
-def test_quick_json_prints_exactly_the_nine_figures() -> None:
+def test_quick_json_prints_exactly_every_figure() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--json"],
         cwd=ROOT,
@@ -53,3 +55,5 @@ def test_quick_json_prints_exactly_the_nine_figures() -> None:
     assert figures["peak_rss_10k_mb"] > 20
     assert figures["idle_cpu_percent"] < 100
     assert 0 < figures["adaptive_requests_ratio"] < 1.5
+    assert 0 < figures["list_refresh_requests_ratio"] < 1.0
+    assert 0 < figures["list_refresh_delay_ratio"] < 5.0
