@@ -6,7 +6,8 @@ import json
 from typing import TextIO
 
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.models import FetchError, TaskSnapshot, WatchEntry, snapshot_json
+from kling_tui.models import FetchError, TaskSnapshot, WatchEntry, snapshot_json, utcnow
+from kling_tui.polling.eta import UNLEARNED, is_stuck
 
 OUTPUT_LIMIT = 10_000
 """Cap of one printed field (a message is at most a few KiB; a URL 4 KiB)."""
@@ -47,8 +48,10 @@ def _row(
         status = snap.status_label
         progress = f"{snap.progress:.0f}%" if snap.progress is not None else "-"
         durations = [f"{v.duration:g}s" for v in snap.videos if v.duration is not None]
+        if snap.images:  # an image task: how many images, under DURATION
+            durations.append(f"{len(snap.images)} img")
         duration = ",".join(durations) or "-"
-        urls = [v.url for v in snap.videos if v.url]
+        urls = snap.result_urls
         detail = urls[0] if urls else snap.message
     else:
         status, progress, duration, detail = "-", "-", "-", ""
@@ -74,6 +77,9 @@ def _record(entry: WatchEntry) -> dict[str, object]:
     record["gateway"] = entry.gateway
     record["label"] = entry.label
     record["stale"] = entry.last_error is not None and entry.snapshot is not None
+    # As the last poll decided it; ``ls`` (no poll) decides it now from the stored
+    # ``state_since`` and the default render times.
+    record["stuck"] = entry.stuck or is_stuck(entry, UNLEARNED, utcnow())
     record["last_checked"] = entry.last_checked.isoformat() if entry.last_checked else None
     return record
 

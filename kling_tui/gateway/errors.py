@@ -8,6 +8,14 @@ origin, ``{sc}`` the HTTP status, ``{detail}`` the server's own words, see ``ser
 * account: ``{reason} on {o} ({sc}): top up / check account; retrying will not help{detail}``;
   code 1304: ``{o} refused this machine's IP address ({sc}): fix the IP allow-list …``
 * not_found: ``task {id} not found on {o} for kind {kind}: check the id and the kind{detail}``
+  for a task-not-found answer (``task_not_exist``, Kling's 1202/1203, a 404 that says the
+  task is not there); any other 404 is the gateway's router refusing the kind's path:
+  ``this gateway does not serve {title}: {o} answered 404 for its path; …{detail}``
+  (``title`` from ``KindSpec``). That is NOT_FOUND too: polling again will never make the
+  relay serve the kind, so the task stops and the operator moves it (``ERROR_POLICY``).
+  An HTML page with 200 (a relay's web dashboard catching the path) says the same words
+  but stays BAD_RESPONSE (see ``normalize``): a proxy's passing HTML page looks the same,
+  and BAD_RESPONSE keeps polling with backoff, which costs little if the kind is unserved.
 * rate_limited: ``rate limited by {o} ({sc})[: retry in N s]{detail}``
 * server: ``server error on {o} ({sc}){detail}: retry later``
 * bad_response: various, e.g. ``{o} answered an HTML page, not JSON: is the base URL /
@@ -31,6 +39,7 @@ from kling_tui.gateway.fields import (
     read_text,
 )
 from kling_tui.gateway.sanitize import clean_text
+from kling_tui.kinds import kind_spec
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -46,6 +55,9 @@ _ACCOUNT_WORDS = (
     "billing",
     "payment required",
 )
+_TASK_GONE_WORDS = ("not exist", "not_exist", "not found", "not_found", "不存在", "no such task")
+"""With "task" in the text: a 404 about the task, not about the path (Go's ``404 page not
+found`` and new-api's ``Invalid URL (GET …)`` are about the path)."""
 _AUTH_WORDS = (
     "令牌",
     "token",
@@ -148,7 +160,9 @@ def classify(
             return _account(ctx, "quota or balance exhausted", code_str, detail)
         return _auth(ctx, code_str, detail)
     if sc == 404:
-        return _not_found(ctx, code_str, detail)
+        if "task" in hay and any(w in hay for w in _TASK_GONE_WORDS):
+            return _not_found(ctx, code_str, detail)
+        return _not_served(ctx, code_str, detail)
     if sc == 429:
         if account_words:
             return _account(ctx, "quota or balance exhausted", code_str, detail)
@@ -231,6 +245,35 @@ def _not_found(ctx: CallContext, code: str | None, detail: str) -> FetchError:
         ErrorType.NOT_FOUND,
         f"task {queried_id(ctx)} not found on {ctx.where} for kind {clean_text(ctx.kind, 60)}: "
         f"check the id and the kind{detail}",
+        code,
+    )
+
+
+def kind_title(kind: str) -> str:
+    """A kind as people say it (``lip sync``), for messages; an unknown name as given."""
+    spec = kind_spec(kind)
+    return spec.title if spec is not None else clean_text(kind, 60)
+
+
+NOT_SERVED = "this gateway does not serve"
+"""The words every "kind not served" error carries (``is_not_served`` looks for them)."""
+
+
+def not_served_words(ctx: CallContext) -> str:
+    """``this gateway does not serve {title}``: what a refused kind path means."""
+    return f"{NOT_SERVED} {kind_title(ctx.kind)}"
+
+
+def is_not_served(error: FetchError) -> bool:
+    """True for an error that says the gateway does not serve the task's kind."""
+    return error.message.startswith(NOT_SERVED) or f": {NOT_SERVED} " in error.message
+
+
+def _not_served(ctx: CallContext, code: str | None, detail: str) -> FetchError:
+    return ctx.error(
+        ErrorType.NOT_FOUND,
+        f"{not_served_words(ctx)}: {ctx.where} answered {ctx.sc} for its path; watch the task "
+        f"on a gateway that serves it, or check the path prefix{detail}",
         code,
     )
 

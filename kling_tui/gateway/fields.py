@@ -23,7 +23,14 @@ SERVER_TEXT_LIMIT = 1000
 URL_LIMIT = 4096
 ID_LIMIT = 256
 WORD_LIMIT = 100
-"""Cap for a status word (``status_raw``) and an error code."""
+"""Cap for a status word (``status_raw``), an error code and a model name."""
+MAX_ITEMS = 64
+"""Cap for the result videos and images of one snapshot."""
+MAX_IMAGE_INDEX = 1000
+"""An image's ``index`` is kept only in 0..1000 (a task makes a handful of images)."""
+MAX_UNITS = 1e9
+"""A task's cost (``final_unit_deduction``, Kling units) is kept only in 0..1e9: a real task
+costs a few to a few hundred units; a figure outside is a broken answer, kept as None."""
 _MS_THRESHOLD = 10**11
 """A timestamp above this is milliseconds (10^11 s is the year 5138; 10^11 ms is 1973)."""
 
@@ -170,6 +177,28 @@ def read_progress(value: Any) -> float | None:
     if number is None:
         return None
     return min(max(number, 0.0), 100.0)
+
+
+def read_units(value: Any) -> float | None:
+    """A task's cost as a number or numeric string (``"12.5"``); outside 0..MAX_UNITS -> None."""
+    number = _number(value.strip() if isinstance(value, str) else value)
+    return number if number is not None and 0 <= number <= MAX_UNITS else None
+
+
+def read_index(value: Any) -> int | None:
+    """An image's ``index``: a JSON integer or a short digit string, 0..MAX_IMAGE_INDEX."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 6:
+        value = int(value.strip())
+    if type(value) is int and 0 <= value <= MAX_IMAGE_INDEX:
+        return value
+    return None
+
+
+def read_word(value: Any) -> str | None:
+    """A short name (a model name): cleaned, capped at WORD_LIMIT; blank -> None."""
+    if isinstance(value, str) and value.strip():
+        return clean_text(value.strip(), WORD_LIMIT) or None
+    return None
 
 
 def read_duration(value: Any) -> float | None:

@@ -39,6 +39,7 @@ from kling_tui.gateway.errors import (
     classify,
     error_from_payload,
     is_success_code,
+    not_served_words,
     server_detail,
 )
 from kling_tui.gateway.fields import (
@@ -384,10 +385,11 @@ def _read_payload(ctx: CallContext, body: bytes) -> dict[str, Any] | FetchError:
 
     if empty:
         return ctx.error(ErrorType.BAD_RESPONSE, f"{ctx.where} answered {sc} with an empty body")
-    if html:
+    if html:  # a relay's web dashboard answers the paths it does not route
         return ctx.error(
             ErrorType.BAD_RESPONSE,
-            f"{ctx.where} answered an HTML page, not JSON: is the base URL / path prefix right?",
+            f"{ctx.where} answered an HTML page, not JSON: {not_served_words(ctx)} "
+            "(or is the base URL / path prefix wrong?)",
         )
     if problem:
         return ctx.error(ErrorType.BAD_RESPONSE, f"{ctx.where} answered {sc}: {problem}")

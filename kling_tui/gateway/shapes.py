@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kling_tui.gateway.fields import (
+    MAX_ITEMS,
     URL_LIMIT,
     WORD_LIMIT,
     CallContext,
@@ -17,19 +18,32 @@ from kling_tui.gateway.fields import (
     read_duration,
     read_error_text,
     read_id,
+    read_index,
     read_progress,
     read_text,
     read_time,
+    read_units,
     read_url,
+    read_word,
 )
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.models import Status, TaskSnapshot, Video
+from kling_tui.kinds import Media, kind_spec
+from kling_tui.models import Image, Status, TaskSnapshot, Video
 
 RAW_LIMIT = 64 * 1024
 """Cap for ``TaskSnapshot.raw`` (characters)."""
-MAX_VIDEOS = 64
+MAX_VIDEOS = MAX_ITEMS
+MAX_IMAGES = MAX_ITEMS
+RELAY_TIMEOUT = "任务超时"
+"""How the open-source relay words its own 24-hour timeout (``任务超时（1440分钟）``, with
+full-width, ASCII or no parentheses): the relay gave up on the task and refunded it."""
+RELAY_TIMEOUT_MESSAGE = "timed out on the relay (refunded)"
+_SUCCESS_WORDS = frozenset({"succeed", "success", "succeeded", "ok"})
+"""Never a reason: the native ``message`` says SUCCEED even for a failed task."""
 MAX_RELAY_DEPTH = 4
 """How many relays-behind-relays we follow looking for the native answer."""
+RELAY_PROGRESS_STEPS = frozenset({0.0, 10.0, 20.0, 30.0, 100.0})
+"""The only percentages a new-api relay's own task record holds: synthetic, not a rate."""
 
 
 _STATUS: dict[str, Status] = {
@@ -59,7 +73,11 @@ def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes) -> TaskSnapshot:
     """Native Kling: ``data`` is the task; times in ms; no progress (100 when done)."""
     status_raw, status = _status(d.get("task_status"))
     progress = 100.0 if status is Status.SUCCEEDED else read_progress(d.get("progress"))
-    videos = _videos(dig(d, "task_result", "videos")) if status in _VIDEO_STATUSES else ()
+    videos: tuple[Video, ...] = ()
+    images: tuple[Image, ...] = ()
+    if status in _VIDEO_STATUSES:
+        result = d.get("task_result")
+        videos, images = _videos(dig(result, "videos")), _images(dig(result, "images"))
     return TaskSnapshot(
         task_id=read_id(d.get("task_id")) or queried_id(ctx),
         kind=ctx.kind,
@@ -67,12 +85,16 @@ def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes) -> TaskSnapshot:
         status_raw=status_raw,
         progress=progress,
         videos=videos,
-        message=read_text(d.get("task_status_msg")),
+        message=_reason(read_text(d.get("task_status_msg"))),
         external_task_id=read_id(dig(d, "task_info", "external_task_id")),
         created_at=read_time(d.get("created_at")),
         updated_at=read_time(d.get("updated_at")),
         fetched_at=ctx.now,
         raw=_raw(body),
+        images=images,
+        parent_video=_parent(d),
+        final_unit_deduction=read_units(d.get("final_unit_deduction")),
+        model=_model(d),
     )
 
 
@@ -81,18 +103,27 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
     status_raw, status = _status(rec.get("status"))
     progress = 100.0 if status is Status.SUCCEEDED else read_progress(rec.get("progress"))
     native = _inner_native(rec.get("data"))
+    # The native answer, also behind relays behind this relay: results, parent, cost, id.
+    deep = native if native is not None else _behind_relays(rec)
 
     fail_reason = rec.get("fail_reason")
     reason_is_url = is_http_url(fail_reason)
-    message = "" if reason_is_url else read_text(fail_reason)
+    message = "" if reason_is_url else _reason(read_text(fail_reason))
     if not message:
-        message = read_error_text(rec.get("error"))
+        message = _reason(read_error_text(rec.get("error")))
     if not message and status is Status.FAILED and native is not None:
-        message = read_text(native.get("task_status_msg"))
+        message = _reason(read_text(native.get("task_status_msg")))
 
     videos: tuple[Video, ...] = ()
+    images: tuple[Image, ...] = ()
     if status in _VIDEO_STATUSES:
+        if deep is not None:
+            images = _images(dig(deep, "task_result", "images"))
         videos = _relay_videos(rec, native, 0)
+        if not images and videos and _makes_images(ctx.kind):
+            # An image task's only URL (``result_url``) is its image, not a video.
+            images = tuple(Image(index=n, url=v.url) for n, v in enumerate(videos))
+            videos = ()
 
     external = read_id(rec.get("external_task_id"))
     if external is None and native is not None:
@@ -114,8 +145,11 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         ]
         updated = max(moments) if moments else None
 
+    task_id = read_id(rec.get("task_id")) or queried_id(ctx)
+    kling_id = read_id(deep.get("task_id")) if deep is not None else None
+    properties = rec.get("properties")
     return TaskSnapshot(
-        task_id=read_id(rec.get("task_id")) or queried_id(ctx),
+        task_id=task_id,
         kind=ctx.kind,
         status=status,
         status_raw=status_raw,
@@ -127,6 +161,20 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         updated_at=updated,
         fetched_at=ctx.now,
         raw=_raw(body),
+        progress_synthetic=not status.terminal and progress in RELAY_PROGRESS_STEPS,
+        images=images,
+        parent_video=_parent(deep) if deep is not None else None,
+        final_unit_deduction=read_units(
+            (deep or rec).get("final_unit_deduction", rec.get("final_unit_deduction"))
+        ),
+        # A 2026 relay answers with its own ``task_…`` id; Kling's is only in its copy.
+        kling_task_id=kling_id if kling_id != task_id else None,
+        model=_model(
+            deep,
+            dig(properties, "upstream_model_name"),
+            dig(properties, "origin_model_name"),
+            rec,
+        ),
     )
 
 
@@ -146,12 +194,13 @@ def shape_d(ctx: CallContext, p: dict[str, Any], body: bytes) -> TaskSnapshot:
         status_raw=status_raw,
         progress=progress,
         videos=videos,
-        message=read_error_text(p.get("error")),
+        message=_reason(read_error_text(p.get("error"))),
         external_task_id=read_id(p.get("external_task_id")),
         created_at=read_time(p.get("created_at")),
         updated_at=read_time(p.get("updated_at")) or read_time(p.get("completed_at")),
         fetched_at=ctx.now,
         raw=_raw(body),
+        model=_model(p),
     )
 
 
@@ -161,6 +210,21 @@ def _inner_native(inner: Any) -> dict[str, Any] | None:
         d = inner.get("data")
         if isinstance(d, dict) and ("task_status" in d or "task_result" in d):
             return d
+    return None
+
+
+def _behind_relays(rec: dict[str, Any]) -> dict[str, Any] | None:
+    """The native task behind relays behind ``rec`` (each one's ``data.data`` is the next
+    relay's record), at most MAX_RELAY_DEPTH deep; None when there is none."""
+    for _ in range(MAX_RELAY_DEPTH):
+        inner = rec.get("data")
+        nested = inner.get("data") if isinstance(inner, dict) else None
+        if not isinstance(nested, dict) or "status" not in nested:
+            return None
+        found = _inner_native(nested.get("data"))
+        if found is not None:
+            return found
+        rec = nested
     return None
 
 
@@ -201,14 +265,84 @@ def _videos(items: Any) -> tuple[Video, ...]:
         return ()
     out: list[Video] = []
     for item in items[:MAX_VIDEOS]:
+        if isinstance(item, dict):
+            video = _video(item)
+            if video is not None:
+                out.append(video)
+    return tuple(out)
+
+
+def _video(item: dict[str, Any]) -> Video | None:
+    """One ``videos[]`` item (or ``parent_video``); None when it has neither id nor URL."""
+    vid = read_id(item.get("id"))
+    url = read_url(item.get("url"))
+    if vid is None and url is None:
+        return None
+    watermark = item.get("watermark_url")
+    return Video(
+        id=vid,
+        url=url,
+        duration=read_duration(item.get("duration")),
+        watermark_url=read_url(watermark) if watermark is not None else None,
+    )
+
+
+def _images(items: Any) -> tuple[Image, ...]:
+    """``task_result.images[]`` of an image task: ``index``, ``url``, ``watermark_url``."""
+    if not isinstance(items, list):
+        return ()
+    out: list[Image] = []
+    for item in items[:MAX_IMAGES]:
         if not isinstance(item, dict):
             continue
-        vid = read_id(item.get("id"))
         url = read_url(item.get("url"))
-        if vid is None and url is None:
+        watermark = read_url(item.get("watermark_url"))
+        if url is None and watermark is None:
             continue
-        out.append(Video(id=vid, url=url, duration=read_duration(item.get("duration"))))
+        out.append(Image(index=read_index(item.get("index")), url=url, watermark_url=watermark))
     return tuple(out)
+
+
+def _parent(d: dict[str, Any]) -> Video | None:
+    """``task_info.parent_video`` of an extend / lip-sync task: the video it worked on."""
+    parent = dig(d, "task_info", "parent_video")
+    return _video(parent) if isinstance(parent, dict) else None
+
+
+def _model(*sources: Any) -> str | None:
+    """The first model name given: a dict's ``model_name`` / ``model``, or a bare name."""
+    for source in sources:
+        if isinstance(source, dict):
+            for key in ("model_name", "model"):
+                found = read_word(source.get(key))
+                if found is not None:
+                    return found
+        elif source is not None:
+            found = read_word(source)
+            if found is not None:
+                return found
+    return None
+
+
+def _reason(text: str) -> str:
+    """A status message as the operator should read it.
+
+    A success word is no reason (the native ``message`` says SUCCEED even for a failed
+    task, and some relays copy it); the relay's 24-hour timeout is said in plain words
+    (the server's own text stays in the raw answer).
+    """
+    if not text:
+        return text
+    if RELAY_TIMEOUT in text:
+        return RELAY_TIMEOUT_MESSAGE
+    if text.strip().lower() in _SUCCESS_WORDS:
+        return ""
+    return text
+
+
+def _makes_images(kind: str) -> bool:
+    spec = kind_spec(kind)
+    return spec is not None and spec.media is Media.IMAGE
 
 
 def _status(value: Any) -> tuple[str, Status]:

@@ -1,8 +1,11 @@
 """The two answer shapes the fetcher must read, for task records and for errors.
 
-* ``/kling/v1/videos/{kind}/{id}``: shape A, the relay-unified envelope (``code: "success"``,
+* ``/kling/v1/{path}/{id}``: shape A, the relay-unified envelope (``code: "success"``,
   a relay task record with a native copy in ``data.data``);
-* ``/v1/videos/{kind}/{id}``: shape B, the native Kling envelope (``code: 0``).
+* ``/v1/{path}/{id}``: shape B, the native Kling envelope (``code: 0``).
+
+``{path}`` is a kind's path from ``kinds.KIND_SPECS`` (``videos/text2video``,
+``images/generations``, ``videos/avatar/image2video``...).
 
 Bodies are plain dicts built from a task and its phase; ``epoch`` maps simulator-clock seconds
 to Unix time and ``video_url`` is where the task's video is served.
@@ -15,16 +18,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
+from kling_tui.kinds import KIND_SPECS, Media
 from kling_tui.sim.auth import NATIVE_AUTH_MESSAGES
 from kling_tui.sim.payloads import JSON_NATIVE, JSON_RELAY, dumps
-from kling_tui.sim.tasks import Phase, SimTask
+from kling_tui.sim.tasks import RELAY_TIMEOUT_REASON, RELAY_TIMEOUT_SECONDS, Phase, SimTask
 
 if TYPE_CHECKING:
     from kling_tui.sim.server import Handler
 
 RELAY_PREFIX = "/kling/v1"
 NATIVE_PREFIX = "/v1"
-KINDS = ("text2video", "image2video", "multi-image2video")
+KINDS = tuple(k.value for k in KIND_SPECS)
+"""Every kind: all are served on the native prefix."""
+STOCK_RELAY_KINDS = tuple(k.value for k, spec in KIND_SPECS.items() if spec.stock_relay)
+"""What the stock open-source relay serves (text2video, image2video)."""
+RELAY_KINDS = ("text2video", "image2video", "multi-image2video")
+"""The relay prefix's default: a relay that also added multi-image2video (as before)."""
+_KIND_PATHS = sorted(((s.path, s.kind.value) for s in KIND_SPECS.values()), reverse=True)
+"""(path, kind), longest first where one path starts another."""
 
 
 @dataclass
@@ -44,15 +55,29 @@ def parse_route(path: str, query: str) -> Route | None:
         relay, rest = False, path[len(NATIVE_PREFIX) + 1 :]
     else:
         return None
-    segments = rest.split("/")
+    kind, tail = _match_kind(rest)
     ids: list[str] = []
-    if len(segments) == 3 and segments[2]:
-        ids.append(unquote(segments[2]))
+    if tail:
+        ids.append(unquote(tail))
     if query:
         ids.extend(parse_qs(query).get("external_task_id", []))
-    if segments[0] != "videos" or len(segments) not in (2, 3) or not ids:
+    if kind is None or tail is None or not ids:
         return Route(relay, None, tuple(ids))
-    return Route(relay, segments[1], tuple(ids))
+    return Route(relay, kind, tuple(ids))
+
+
+def _match_kind(rest: str) -> tuple[str | None, str | None]:
+    """(kind, what follows its path) for ``rest`` = ``{path}[/{id}]``; tail ``""`` for the
+    bare path, None when the path is not a task path; kind None for an unknown kind."""
+    for path, kind in _KIND_PATHS:
+        if rest == path:
+            return kind, ""
+        if rest.startswith(path + "/") and "/" not in rest[len(path) + 1 :]:
+            return kind, rest[len(path) + 1 :]
+    segments = rest.split("/")
+    if len(segments) == 3 and segments[0] == "videos":  # an unknown video kind
+        return None, segments[2]
+    return None, None
 
 
 def native_data(
@@ -74,17 +99,39 @@ def native_data(
         "created_at": created_ms,
         "updated_at": round((updated + epoch) * 1000),
     }
-    if phase.name == "succeed":
-        data["task_result"] = {
-            "videos": [
-                {
-                    "id": task.video_id,
-                    "url": video_url,
-                    "duration": f"{task.duration:g}",
-                }
-            ]
+    if task.has_parent:
+        data["task_info"]["parent_video"] = {
+            "id": task.video_id[::-1],
+            "url": _file(video_url, "parent", "mp4"),
+            "duration": "5",
         }
+    if task.final_unit_deduction is not None:
+        data["final_unit_deduction"] = task.final_unit_deduction
+    if phase.name == "succeed":
+        data["task_result"] = _result(task, video_url)
     return data
+
+
+def _file(video_url: str, tag: str, ext: str) -> str:
+    """Another file of the task beside its video: ``{id}-{tag}.{ext}`` (see ``_serve_file``)."""
+    return f"{video_url.removesuffix('.mp4')}-{tag}.{ext}"
+
+
+def _result(task: SimTask, video_url: str) -> dict[str, Any]:
+    """``task_result``: images for an image kind, else one video (audio too comes so)."""
+    if task.media is Media.IMAGE:
+        images: list[dict[str, Any]] = []
+        for n in range(task.images):
+            image: dict[str, Any] = {"index": n, "url": _file(video_url, str(n), "png")}
+            if task.watermark:
+                image["watermark_url"] = _file(video_url, f"{n}-wm", "png")
+            images.append(image)
+        return {"images": images}
+    video: dict[str, Any] = {"id": task.video_id, "url": video_url}
+    if task.watermark:
+        video["watermark_url"] = _file(video_url, "wm", "mp4")
+    video["duration"] = f"{task.duration:g}"
+    return {"videos": [video]}
 
 
 def native_body(
@@ -114,23 +161,36 @@ def relay_body(
         "succeed": "SUCCESS",
         "failed": "FAILURE",
     }[phase.name]
+    fail_reason = task.fail_reason if phase.name == "failed" else ""
+    finished, progress = phase.finished, f"{phase.progress}%"
+    if finished is None:
+        if now - task.created >= RELAY_TIMEOUT_SECONDS:
+            # The relay gives up on a task after 24 h, whatever Kling's (stale) copy says.
+            status, fail_reason, progress = "FAILURE", RELAY_TIMEOUT_REASON, "100%"
+            finished = task.created + RELAY_TIMEOUT_SECONDS
+        elif now - task.created < task.not_start_seconds:
+            status = "NOT_START"
+        elif task.relay_status is not None:
+            status = task.relay_status
     record: dict[str, Any] = {
         "created_at": unix(task.created),
-        "updated_at": unix(phase.finished if phase.finished is not None else now),
-        "task_id": task.task_id,
+        "updated_at": unix(finished if finished is not None else now),
+        "task_id": task.relay_id or task.task_id,
         "platform": "50",
         "action": "textGenerate" if task.kind == "text2video" else "generate",
         "status": status,
-        "fail_reason": task.fail_reason if phase.name == "failed" else "",
+        "fail_reason": fail_reason,
         "submit_time": unix(task.created),
         "start_time": unix(phase.started),
-        "finish_time": unix(phase.finished),
-        "progress": f"{phase.progress}%",
-        "properties": {"input": "", "origin_model_name": "kling-v2-1"},
+        "finish_time": unix(finished),
+        "progress": progress,
+        "properties": {"input": "", "origin_model_name": task.model},
         "data": native_body(task, phase, now, epoch, video_url),
     }
     if phase.name == "succeed":
-        record["result_url"] = video_url
+        first = _result(task, video_url)
+        items = first.get("videos") or first.get("images") or [{}]
+        record["result_url"] = items[0].get("url", video_url)
     return {"code": "success", "message": "", "data": record}
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from kling_tui.sim.envelopes import Route, native_error, not_found, relay_error, unauthorized
+from kling_tui.sim.envelopes import (
+    Route,
+    invalid_url_body,
+    native_error,
+    not_found,
+    relay_error,
+    unauthorized,
+)
 from kling_tui.sim.payloads import (
     DASHBOARD_HTML,
     DRIP_INTERVAL,
@@ -41,6 +48,9 @@ class Fault(StrEnum):
     ACCOUNT = "account"
     HTML_502 = "html502"
     HTML_200 = "html200"
+    """The relay's web dashboard (HTML, 200): how some relays answer a path they do not route."""
+    ROUTE_404 = "route404"
+    """404 ``Invalid URL (GET …)``: how new-api answers a path (a kind) it does not route."""
     SERVER_500 = "500"
     INVALID_JSON = "invalid_json"
     TRUNCATED = "truncated"
@@ -96,6 +106,8 @@ def answer_fault(sim: Simulator, h: Handler, route: Route, fault: Fault) -> None
         h._send(502, NGINX_502, "text/html", {"Server": "nginx/1.24.0"})
     elif fault is Fault.HTML_200:
         h._send(200, DASHBOARD_HTML, HTML)
+    elif fault is Fault.ROUTE_404:
+        h._send(404, invalid_url_body(h.path.partition("?")[0]), json_type)
     elif fault is Fault.SERVER_500:
         if relay:
             relay_error(h, 500, "upstream error: do request failed")

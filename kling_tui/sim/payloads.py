@@ -29,6 +29,9 @@ HOSTILE_TEXT = (
 # A minimal ISO-BMFF ``ftyp`` box: enough for a content sniffer to call it MP4.
 TINY_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
+# The PNG signature and an IHDR chunk's start: enough for a content sniffer to call it PNG.
+TINY_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01"
+
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"

@@ -1,9 +1,12 @@
 """An embedded Kling gateway: a real HTTP server on 127.0.0.1 for tests, the demo and benchmarks.
 
 The simulator speaks both envelopes the fetcher must read (``envelopes``): the relay shape
-under ``/kling/v1`` and the native shape under ``/v1``. Either prefix accepts a static token
-from ``tokens`` or an HS256 JWT signed with ``secret_key`` whose ``iss`` is ``access_key``
-(``auth``, the native API's scheme).
+under ``/kling/v1`` and the native shape under ``/v1``. The native prefix serves every kind of
+``kinds.KIND_SPECS``; the relay prefix only ``relay_kinds`` (``STOCK_RELAY_KINDS`` for the
+stock open-source relay), and refuses the others as real relays do (``relay_refusal``: a 404
+``Invalid URL`` body, or its web dashboard's HTML page with 200). Either prefix accepts a
+static token from ``tokens`` or an HS256 JWT signed with ``secret_key`` whose ``iss`` is
+``access_key`` (``auth``, the native API's scheme).
 
 A task's status is computed from the injectable ``clock`` at every request (``tasks``), so a
 test moves a task from submitted to finished by advancing a fake clock, without sleeping.
@@ -20,19 +23,23 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import re
+import string
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from kling_tui.sim.auth import bearer_refusal, sign_jwt
 from kling_tui.sim.envelopes import (
     KINDS,
     NATIVE_PREFIX,
+    RELAY_KINDS,
     RELAY_PREFIX,
+    STOCK_RELAY_KINDS,
     Route,
     invalid_url_body,
     native_body,
@@ -44,18 +51,48 @@ from kling_tui.sim.envelopes import (
 from kling_tui.sim.faults import Fault, Injected, answer_fault
 from kling_tui.sim.listing import answer_list, parse_list
 from kling_tui.sim.payloads import (
+    DASHBOARD_HTML,
+    HTML,
     JSON_NATIVE,
     JSON_RELAY,
     TINY_MP4,
+    TINY_PNG,
     dumps,
     gzip_bomb_body,
     huge_padding,
 )
 from kling_tui.sim.server import Handler, Server
 from kling_tui.sim.tasklog import TASK_LOG_PATH, answer_task_log
-from kling_tui.sim.tasks import Outcome, Phase, SimTask, demo_task_specs, phase_at
+from kling_tui.sim.tasks import (
+    RELAY_TIMEOUT_REASON,
+    RELAY_TIMEOUT_SECONDS,
+    Outcome,
+    Phase,
+    SimTask,
+    demo_task_specs,
+    phase_at,
+)
 
-__all__ = ["KINDS", "NATIVE_PREFIX", "RELAY_PREFIX", "Fault", "SimTask", "Simulator"]
+__all__ = [
+    "KINDS",
+    "NATIVE_PREFIX",
+    "RELAY_KINDS",
+    "RELAY_PREFIX",
+    "RELAY_TIMEOUT_REASON",
+    "RELAY_TIMEOUT_SECONDS",
+    "STOCK_RELAY_KINDS",
+    "Fault",
+    "RelayRefusal",
+    "SimTask",
+    "Simulator",
+]
+
+RelayRefusal = Literal["404", "html200"]
+"""How the relay prefix refuses a kind it does not serve: new-api's 404 ``Invalid URL``
+JSON, or (a relay whose web dashboard catches every other path) an HTML page with 200."""
+_RELAY_ID_CHARS = string.ascii_letters + string.digits
+_FILE_TAG = re.compile(r"-(?:\d+-wm|\d+|wm|parent)$")
+"""What follows a task id in the name of one of its files (``envelopes._file``)."""
 
 
 class Simulator:
@@ -75,7 +112,14 @@ class Simulator:
         slow_seconds: float = 3.0,
         port: int = 0,
         access_tokens: dict[str, int] | None = None,
+        relay_kinds: Iterable[str] = RELAY_KINDS,
+        relay_refusal: RelayRefusal = "404",
     ) -> None:
+        if relay_refusal not in ("404", "html200"):
+            raise ValueError(f"relay_refusal must be '404' or 'html200', not {relay_refusal!r}")
+        self.relay_kinds = frozenset(relay_kinds)
+        """Kinds the relay prefix serves; others are refused as ``relay_refusal`` says."""
+        self.relay_refusal: RelayRefusal = relay_refusal
         self.tokens = frozenset(tokens)
         self.access_tokens = dict(access_tokens or {"demo-access-token": 1})
         """The relay's user access tokens (its task log) -> the user id each belongs to."""
@@ -102,6 +146,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._tasks: dict[str, SimTask] = {}
         self._by_external: dict[str, SimTask] = {}
+        self._by_relay_id: dict[str, SimTask] = {}
         self._faults: list[Injected] = []
         self._next_id = itertools.count(
             random.randrange(820_000_000_000_000_000, 880_000_000_000_000_000)
@@ -180,14 +225,30 @@ class Simulator:
         duration: float = 5.1,
         fail_reason: str = "Failure to pass the risk control system",
         external_task_id: str | None = None,
+        stuck_at: int | None = None,
+        relay_id: str | bool | None = None,
+        images: int = 1,
+        final_unit_deduction: str | None = None,
+        watermark: bool = False,
+        not_start_seconds: float = 0.0,
+        relay_status: str | None = None,
+        model: str = "kling-v2-1",
     ) -> SimTask:
         """Register a task created now (on the simulator clock); ids are 18-19 digit strings.
 
         Any ``kind`` is stored as given, so a test can create a task under a kind the
-        gateway does not serve; ``outcome`` must be ``"succeed"`` or ``"fail"``.
+        gateway does not serve; ``outcome`` must be ``"succeed"`` or ``"fail"``. With
+        ``stuck_at`` (0-99) the task never finishes: after its queue it stays processing at
+        that percentage (stuck detection). ``relay_id=True`` gives the task a 2026-era relay
+        id (``task_`` + 32 characters; a string: that one): the relay prefix then answers
+        with it, Kling's id inside. The other keywords are ``SimTask``'s fields (image
+        count, cost, watermarks, the relay's ``NOT_START`` seconds and an ``UNKNOWN``-like
+        status word, the model).
         """
         if outcome not in ("succeed", "fail"):
             raise ValueError(f"outcome must be 'succeed' or 'fail', not {outcome!r}")
+        if stuck_at is not None and not 0 <= stuck_at <= 99:
+            raise ValueError(f"stuck_at must be a percentage in 0..99, not {stuck_at!r}")
         with self._lock:
             if task_id is None:
                 task_id = str(next(self._next_id))
@@ -197,6 +258,10 @@ class Simulator:
                 raise ValueError(f"task {task_id!r} already exists")
             if external_task_id is not None and external_task_id in self._by_external:
                 raise ValueError(f"external id {external_task_id!r} already used")
+            if relay_id is True:
+                relay_id = "task_" + "".join(random.choices(_RELAY_ID_CHARS, k=32))
+            if isinstance(relay_id, str) and relay_id in self._by_relay_id:
+                raise ValueError(f"relay id {relay_id!r} already used")
             task = SimTask(
                 task_id=task_id,
                 kind=kind,
@@ -207,10 +272,20 @@ class Simulator:
                 fail_reason=fail_reason,
                 external_task_id=external_task_id,
                 created=self.clock(),
+                stuck_at=stuck_at,
+                relay_id=relay_id or None,
+                images=int(images),
+                final_unit_deduction=final_unit_deduction,
+                watermark=watermark,
+                not_start_seconds=float(not_start_seconds),
+                relay_status=relay_status,
+                model=model,
             )
             self._tasks[task_id] = task
             if external_task_id is not None:
                 self._by_external[external_task_id] = task
+            if task.relay_id is not None:
+                self._by_relay_id[task.relay_id] = task
             return task
 
     def add_demo_tasks(self) -> list[SimTask]:
@@ -224,11 +299,9 @@ class Simulator:
         return sorted(mine, key=lambda t: -t.created)
 
     def task(self, task_or_external_id: str) -> SimTask | None:
-        """The task with this id or external id, if any."""
+        """The task with this id, external id or relay id, if any."""
         with self._lock:
-            return self._tasks.get(task_or_external_id) or self._by_external.get(
-                task_or_external_id
-            )
+            return self._resolve((task_or_external_id,))
 
     # -- faults
 
@@ -297,9 +370,14 @@ class Simulator:
         return f"{self.base_url}/files/{quote(task.task_id, safe='')}.mp4"
 
     def _resolve(self, ids: tuple[str, ...]) -> SimTask | None:
-        """First task matching any id, by task id or external id; caller holds the lock."""
+        """First task matching any id, by task id, external id or relay id; caller holds
+        the lock (only the relay knows its relay ids: ``_answer_task`` checks that)."""
         for ident in ids:
-            task = self._tasks.get(ident) or self._by_external.get(ident)
+            task = (
+                self._tasks.get(ident)
+                or self._by_external.get(ident)
+                or self._by_relay_id.get(ident)
+            )
             if task is not None:
                 return task
         return None
@@ -350,6 +428,9 @@ class Simulator:
                 self.list_requests += 1
         if self._faulted(h, route, listing=listed is not None):
             return
+        if route.relay and route.kind not in self.relay_kinds:
+            self._refuse_kind(h, path)  # the relay's router answers before any auth
+            return
         refused = self._authorized(h.headers.get("Authorization"))
         if refused:
             unauthorized(h, route.relay, refused)
@@ -358,12 +439,16 @@ class Simulator:
             answer_list(self, h, listed)
             return
         if route.kind not in KINDS:
-            if route.relay:
-                h._send(404, invalid_url_body(path), JSON_RELAY)
-            else:
-                not_found(h, False)
+            not_found(h, False)
             return
         self._answer_task(h, route)
+
+    def _refuse_kind(self, h: Handler, path: str) -> None:
+        """A path the relay does not route, answered as ``relay_refusal`` says."""
+        if self.relay_refusal == "html200":
+            h._send(200, DASHBOARD_HTML, HTML)
+        else:
+            h._send(404, invalid_url_body(path), JSON_RELAY)
 
     def _note_request(self, h: Handler) -> None:
         """Log the request and remember its bearer token, whatever the answer will be."""
@@ -374,10 +459,19 @@ class Simulator:
                 self.bearers.add(bearer.strip())
 
     def _serve_file(self, h: Handler, path: str) -> None:
-        """A task's video (a tiny MP4) under ``/files/``, no auth asked, like a CDN."""
+        """A task's files under ``/files/``, no auth asked, like a CDN: ``{id}.mp4`` (its
+        video), ``{id}-{n}.png`` (its images), ``{id}-wm.mp4``, ``{id}-parent.mp4``..."""
         name = unquote(path[len("/files/") :])
-        if name.endswith(".mp4") and self.task(name[: -len(".mp4")]) is not None:
-            h._send(200, TINY_MP4, "video/mp4")
+        stem, _, ext = name.rpartition(".")
+        found = self._lookup((stem,)) if stem else None
+        if found is None:
+            found = self._lookup((_FILE_TAG.sub("", stem),))
+        if found is not None and ext in ("mp4", "png"):
+            h._send(
+                200,
+                TINY_MP4 if ext == "mp4" else TINY_PNG,
+                f"{'video' if ext == 'mp4' else 'image'}/{ext}",
+            )
         else:
             h._send(404, b"not found", "text/plain")
 
@@ -400,7 +494,15 @@ class Simulator:
     def _answer_task(self, h: Handler, route: Route) -> None:
         """The task's record in the envelope asked for (the native prefix checks the kind)."""
         task = self._lookup(route.ids)
-        if task is None or (not route.relay and task.kind != route.kind):
+        native_miss = (
+            task is not None
+            and not route.relay
+            and (
+                task.kind != route.kind
+                or (task.relay_id in route.ids and task.task_id not in route.ids)
+            )
+        )
+        if task is None or native_miss:  # Kling knows neither another kind nor a relay's id
             not_found(h, route.relay)
             return
         now = self.clock()

@@ -20,7 +20,6 @@ import hmac
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from kling_tui.sim.envelopes import relay_body
 from kling_tui.sim.payloads import JSON_RELAY, dumps
 from kling_tui.sim.tasks import SimTask, phase_at
 
@@ -70,7 +69,7 @@ def _int(query: dict[str, list[str]], name: str, default: int) -> int:
 
 def _record(sim: Simulator, task: SimTask, row: int, user: int, now: float) -> dict[str, Any]:
     """One TaskDto: the relay record of the status query, plus the log's own fields."""
-    body = relay_body(task, phase_at(task, now), now, sim._epoch, sim._video_url(task))
+    body = sim._envelope(task, phase_at(task, now), now, relay=True)
     record: dict[str, Any] = body["data"]
     properties = record.setdefault("properties", {})
     properties.setdefault("upstream_model_name", "kling-v2-1")
@@ -98,7 +97,9 @@ def answer_task_log(sim: Simulator, h: Handler, query: str) -> None:
     start = _int(params, "start_timestamp", 0)
     now = sim.clock()
     with sim._lock:
-        tasks = [t for t in sim._tasks.values() if t.kind in LOG_KINDS]
+        tasks = [
+            t for t in sim._tasks.values() if t.kind in LOG_KINDS and t.kind in sim.relay_kinds
+        ]
     rows = {id(t): n for n, t in enumerate(tasks, start=1)}
     tasks.sort(key=lambda t: (t.created, rows[id(t)]), reverse=True)
     if start:

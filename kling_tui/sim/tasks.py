@@ -11,9 +11,14 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kling_tui.kinds import Media, kind_spec
 from kling_tui.sim.payloads import CJK_REASON, HOSTILE_REASON
 
 Outcome = Literal["succeed", "fail"]
+
+RELAY_TIMEOUT_SECONDS = 24 * 3600.0
+"""The open-source relay marks a task unfinished after 24 hours FAILURE (and refunds it)."""
+RELAY_TIMEOUT_REASON = "任务超时（1440分钟）"
 
 
 @dataclass
@@ -29,12 +34,40 @@ class SimTask:
     fail_reason: str
     external_task_id: str | None
     created: float
+    stuck_at: int | None = None
+    """A stuck task: once rendering, it stays ``processing`` at this percentage for good."""
+    relay_id: str | None = None
+    """A 2026-era relay's own id (``task_`` + 32 characters): the relay prefix answers with
+    it as ``data.task_id`` and Kling's id (``task_id``) only inside its upstream copy."""
+    images: int = 1
+    """How many images an image kind's task returns (``task_result.images``)."""
+    final_unit_deduction: str | None = None
+    """The cost the answer reports (a string, as Kling sends it); None: not sent."""
+    watermark: bool = False
+    """Results carry a ``watermark_url`` too."""
+    not_start_seconds: float = 0.0
+    """The relay answers ``NOT_START`` (not yet sent upstream) this long after creation."""
+    relay_status: str | None = None
+    """A status word the relay answers while the task is unfinished (``UNKNOWN``)."""
+    model: str = "kling-v2-1"
 
     @property
     def video_id(self) -> str:
         """A stable 18-digit id for the task's one video (Kling's video ids are numeric)."""
         digest = hashlib.sha256(self.task_id.encode()).digest()
         return str(10**17 + int.from_bytes(digest[:8], "big") % (9 * 10**17))
+
+    @property
+    def media(self) -> Media:
+        """What the task's kind makes (an unknown kind, added on purpose by a test: video)."""
+        spec = kind_spec(self.kind)
+        return spec.media if spec is not None else Media.VIDEO
+
+    @property
+    def has_parent(self) -> bool:
+        """An extend / lip-sync task works on an earlier video (``task_info.parent_video``)."""
+        spec = kind_spec(self.kind)
+        return spec is not None and spec.has_parent
 
 
 @dataclass
@@ -58,6 +91,8 @@ def phase_at(task: SimTask, now: float) -> Phase:
             "submitted" if elapsed < min(2.0, task.queue_seconds / 2) else "queued"
         )
         return Phase(name, 0, None, None)
+    if task.stuck_at is not None:
+        return Phase("processing", task.stuck_at, start, None)
     if now < finish:
         fraction = (now - start) / task.run_seconds if task.run_seconds > 0 else 1.0
         return Phase("processing", min(99, 1 + int(fraction * 98)), start, None)

@@ -7,6 +7,7 @@ without a URL) rather than a generic "not checked yet".
 
 from __future__ import annotations
 
+from kling_tui.gateway.errors import is_not_served, kind_title
 from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
 from kling_tui.ui.format import clip, fmt_progress
 
@@ -24,6 +25,8 @@ def why_no_video(entry: WatchEntry) -> str:
     gateway = clip(entry.gateway, 40)
     if error is not None and error.type is ErrorType.NOT_FOUND:
         code = f" (HTTP {error.status_code})" if error.status_code is not None else ""
+        if is_not_served(error):
+            return f"the gateway {gateway} does not serve {kind_title(entry.kind)}{code}"
         if snap is None:
             return f"not found on the gateway {gateway}{code}"
         return f"the gateway {gateway} no longer finds it{code}"

@@ -12,7 +12,8 @@ from rich.text import Text
 from kling_tui.config import AppConfig, SetupResult
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import check_open_url
-from kling_tui.models import Video, WatchEntry
+from kling_tui.kinds import Media, kind_spec
+from kling_tui.models import Image, Video, WatchEntry
 from kling_tui.store.watchlist import new_entries
 from kling_tui.ui import browser
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH
@@ -39,6 +40,14 @@ def entry_name(entry: WatchEntry, limit: int = 60) -> str:
     return clip(entry.label or entry.task_id, limit)
 
 
+def result_noun(entry: WatchEntry) -> str:
+    """What the task makes, for toasts: ``image``, ``audio`` or ``video``."""
+    spec = kind_spec(entry.kind)
+    if spec is not None and spec.media is not Media.VIDEO:
+        return spec.media.value
+    return "video"
+
+
 class TaskActionsMixin:
     """KlingApp's task-action concern: the actions on the selected task (or on the list)
     and their dialogs; each calls the poller, then applies its batch (``_apply_now``)."""
@@ -49,15 +58,20 @@ class TaskActionsMixin:
             self.notify("No task selected.", severity="warning", markup=False)
         return entry
 
-    def _videos_with_url(self, entry: WatchEntry) -> list[Video]:
+    def _videos_with_url(self, entry: WatchEntry) -> list[Video | Image]:
+        """The results with a URL, videos then images (``TaskSnapshot.result_urls``'s order)."""
         snap = entry.snapshot
-        return [v for v in snap.videos if v.url] if snap is not None else []
+        if snap is None:
+            return []
+        return [r for r in (*snap.videos, *snap.images) if r.url]
 
-    def _with_video(self, entry: WatchEntry, purpose: str, then: Callable[[Video], None]) -> None:
+    def _with_video(
+        self, entry: WatchEntry, purpose: str, then: Callable[[Video | Image], None]
+    ) -> None:
         videos = self._videos_with_url(entry)
         if not videos:
             self.notify(
-                f"No video URL for {entry_name(entry)}: {why_no_video(entry)}.",
+                f"No {result_noun(entry)} URL for {entry_name(entry)}: {why_no_video(entry)}.",
                 severity="warning",
                 markup=False,
             )
@@ -237,9 +251,12 @@ class TaskActionsMixin:
     def action_open_video(self) -> None:
         entry = self._selected()
         if entry is not None:
-            self._with_video(entry, "open", lambda video: self.open_video_url(video.url or ""))
+            noun = result_noun(entry)
+            self._with_video(
+                entry, "open", lambda video: self.open_video_url(video.url or "", noun)
+            )
 
-    def open_video_url(self, url: str) -> None:
+    def open_video_url(self, url: str, noun: str = "video") -> None:
         """Open a URL from a server answer, if it is a plain http(s) link; never blocks."""
         reason = check_open_url(url)
         if reason is not None:
@@ -258,20 +275,20 @@ class TaskActionsMixin:
             except Exception as exc:  # any failure of the browser command is reported, not raised
                 error = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(RuntimeError):  # the app may be closing
-                self.call_from_thread(self._browser_done, url, error)
+                self.call_from_thread(self._browser_done, url, error, noun)
 
         self.run_worker(
             launch, thread=True, exit_on_error=False, group="browser", name="open-browser"
         )
 
-    def _browser_done(self, url: str, error: str | None) -> None:
+    def _browser_done(self, url: str, error: str | None, noun: str = "video") -> None:
         if error is None:
-            self.notify("Opened the video in your browser.", markup=False)
+            self.notify(f"Opened the {noun} in your browser.", markup=False)
             return
 
         def answered(copy: bool | None) -> None:
             if copy:
-                self._copy(url, "video URL")
+                self._copy(url, f"{noun} URL")
 
         self.push_screen(OpenFailedScreen(url, clean_text(error, limit=300)), answered)
 
@@ -304,7 +321,8 @@ class TaskActionsMixin:
     def action_copy_url(self) -> None:
         entry = self._selected()
         if entry is not None:
-            self._with_video(entry, "copy", lambda video: self._copy(video.url or "", "video URL"))
+            what = f"{result_noun(entry)} URL"
+            self._with_video(entry, "copy", lambda video: self._copy(video.url or "", what))
 
     def action_copy_id(self) -> None:
         entry = self._selected()

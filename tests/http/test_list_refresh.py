@@ -59,7 +59,7 @@ async def test_many_native_tasks_of_one_kind_are_refreshed_by_list_pages(
     await run_until(poller, lambda: all(e.finished for e in poller.entries))
     finished = [e for e in events if isinstance(e, PollUpdate) and e.finished_now]
     assert {e.entry.task_id for e in finished} == set(t2v + i2v)
-    assert all(e.entry.snapshot and e.entry.snapshot.videos for e in finished)
+    assert all(e.entry.snapshot and e.entry.snapshot.result_urls for e in finished)
     assert requests(sim)[1] == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
 from kling_tui.gateway.auth import JwtSigner, Secret, StaticToken
@@ -25,8 +26,10 @@ def running_simulator(
     secret_key: str = SECRET_KEY,
     retry_after: float = 0.05,
     slow_seconds: float = 0.6,
+    **options: Any,
 ) -> Iterator[Simulator]:
-    """A started simulator on ``clock``; the one factory behind every simulator fixture."""
+    """A started simulator on ``clock``; the one factory behind every simulator fixture.
+    ``options`` go to ``Simulator`` as they are (``relay_kinds``, ``relay_refusal``...)."""
     simulator = Simulator(
         tokens=(token,),
         access_key=access_key,
@@ -34,6 +37,7 @@ def running_simulator(
         clock=clock,
         retry_after=retry_after,
         slow_seconds=slow_seconds,
+        **options,
     )
     simulator.start()
     try:

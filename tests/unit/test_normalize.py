@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kling_tui.gateway import normalize as normalize_module
+from kling_tui.gateway.fields import MAX_ITEMS, MAX_UNITS, WORD_LIMIT
 from kling_tui.gateway.normalize import normalize
 from kling_tui.gateway.shapes import RAW_LIMIT
+from kling_tui.kinds import Kind
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskSnapshot, Video
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -319,8 +321,14 @@ def test_error_fixture(name: str, fixtures_dir: Path) -> None:
 
 # -- content type, sniffing, unreadable bodies --------------------------------------------
 
+# issue 12: an HTML page where a task was asked names the kind the gateway does not serve
 HTML_HINT = (
-    "https://relay.test answered an HTML page, not JSON: is the base URL / path prefix right?"
+    "https://relay.test answered an HTML page, not JSON: this gateway does not serve text to"
+    " video (or is the base URL / path prefix wrong?)"
+)
+NOT_SERVED = (
+    "this gateway does not serve text to video: https://relay.test answered 404 for its path;"
+    " watch the task on a gateway that serves it, or check the path prefix"
 )
 
 
@@ -353,7 +361,10 @@ def test_html_error_page_from_a_cdn_is_a_server_error(status: int) -> None:
 def test_html_404_is_not_found_with_a_path_hint() -> None:
     result = err(HTML_PAGE, 404, headers={"content-type": "text/html"})
     assert result.type is ErrorType.NOT_FOUND
-    assert result.message == NF + " (an HTML page, not JSON: is the base URL / path prefix right?)"
+    # issue 12: a 404 that is not about the task means the kind's path is not served
+    assert result.message == (
+        NOT_SERVED + " (an HTML page, not JSON: is the base URL / path prefix right?)"
+    )
 
 
 @pytest.mark.parametrize("body", [b"", b"   \n\t ", b" " * 200])
@@ -594,7 +605,7 @@ def test_native_1100_on_429_is_not_a_rate_limit() -> None:
             "payment required on https://relay.test (402): " + ACCOUNT_TAIL,
         ),
         (403, ErrorType.AUTH, "token rejected by https://relay.test (403): check KLING_API_KEY"),
-        (404, ErrorType.NOT_FOUND, NF),
+        (404, ErrorType.NOT_FOUND, NOT_SERVED),  # issue 12: "does not serve", not "not found"
         (408, ErrorType.SERVER, "server error on https://relay.test (408): retry later"),
         (429, ErrorType.RATE_LIMITED, "rate limited by https://relay.test (429)"),
         (500, ErrorType.SERVER, "server error on https://relay.test (500): retry later"),
@@ -1195,7 +1206,9 @@ def test_relay_failure_message_and_timeout() -> None:
         relay({"task_id": "t", "status": "FAILURE", "fail_reason": "任务超时（1440分钟）"})
     )
     assert result.status is Status.FAILED
-    assert result.message == "任务超时（1440分钟）"
+    # issue 12: the relay's 24-hour timeout is said in words; its own text stays in raw
+    assert result.message == "timed out on the relay (refunded)"
+    assert result.raw is not None and "任务超时（1440分钟）" in result.raw
 
 
 def test_relay_failure_message_falls_back_to_inner_reason() -> None:
@@ -1487,12 +1500,28 @@ words = (
     )
     | json_values
 )
-video_items = st.lists(
+video_item = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_values,
+        "url": json_values,
+        "duration": json_values,
+        "watermark_url": json_values,
+    },
+)
+video_items = st.lists(video_item | json_values, max_size=4)
+# issue 12: image results, the parent video, the cost, the model
+image_items = st.lists(
     st.fixed_dictionaries(
-        {}, optional={"id": json_values, "url": json_values, "duration": json_values}
+        {}, optional={"index": json_values, "url": json_values, "watermark_url": json_values}
     )
     | json_values,
     max_size=4,
+)
+units = (
+    st.sampled_from(["10", "2.5", "-1", "1e12", "NaN", "inf", "", " 7 "])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | json_values
 )
 native_task = st.fixed_dictionaries(
     {},
@@ -1500,12 +1529,19 @@ native_task = st.fixed_dictionaries(
         "task_id": json_values,
         "task_status": words,
         "task_status_msg": json_values,
-        "task_info": st.fixed_dictionaries({}, optional={"external_task_id": json_values})
+        "task_info": st.fixed_dictionaries(
+            {}, optional={"external_task_id": json_values, "parent_video": video_item | json_values}
+        )
         | json_values,
         "created_at": json_values,
         "updated_at": json_values,
-        "task_result": st.fixed_dictionaries({}, optional={"videos": video_items}) | json_values,
+        "task_result": st.fixed_dictionaries(
+            {}, optional={"videos": video_items, "images": image_items}
+        )
+        | json_values,
         "progress": json_values,
+        "final_unit_deduction": units,
+        "model_name": json_values,
     },
 )
 native_body = st.fixed_dictionaries(
@@ -1533,6 +1569,10 @@ relay_record = st.deferred(
             "updated_at": json_values,
             "external_task_id": json_values,
             "metadata": json_values,
+            "properties": st.fixed_dictionaries(
+                {}, optional={"upstream_model_name": json_values, "origin_model_name": json_values}
+            )
+            | json_values,
             "data": native_body | relay_body | json_values,
         },
     )
@@ -1598,9 +1638,23 @@ def assert_well_formed(result: TaskSnapshot | FetchError) -> None:
         math.isfinite(result.progress) and 0 <= result.progress <= 100
     )
     texts = [result.task_id, result.status_raw, result.message, result.external_task_id]
-    for video in result.videos:
+    texts += [result.kling_task_id, result.model]
+    parent = (result.parent_video,) if result.parent_video is not None else ()
+    for video in (*result.videos, *parent):
         assert video.duration is None or (math.isfinite(video.duration) and video.duration >= 0)
-        texts += [video.id, video.url]
+        assert video.id is not None or video.url is not None
+        texts += [video.id, video.url, video.watermark_url]
+    for image in result.images:
+        assert image.index is None or (type(image.index) is int and image.index >= 0)
+        assert image.url is not None or image.watermark_url is not None
+        texts += [image.url, image.watermark_url]
+    assert len(result.videos) <= MAX_ITEMS and len(result.images) <= MAX_ITEMS
+    cost = result.final_unit_deduction
+    assert cost is None or (math.isfinite(cost) and 0 <= cost <= MAX_UNITS)
+    assert result.model is None or 0 < len(result.model) <= WORD_LIMIT
+    assert result.kling_task_id is None or result.kling_task_id != result.task_id
+    assert "任务超时" not in result.message
+    assert result.message.strip().lower() not in ("succeed", "success")
     for text in texts:
         assert text is None or (isinstance(text, str) and UNSAFE.search(text) is None)
     assert result.task_id
@@ -1610,6 +1664,7 @@ def assert_well_formed(result: TaskSnapshot | FetchError) -> None:
         assert moment is None or moment.tzinfo is not None
     if result.status in (Status.SUBMITTED, Status.IN_PROGRESS, Status.FAILED):
         assert result.videos == ()
+        assert result.images == ()
 
 
 PROPERTY_SETTINGS = settings(
@@ -1639,18 +1694,21 @@ def test_property_arbitrary_json_never_raises(
 
 
 @PROPERTY_SETTINGS
-@given(statuses, any_body, st.booleans())
-def test_property_envelope_like_json_never_raises(status: int, value: Any, truncate: bool) -> None:
+@given(statuses, any_body, st.booleans(), st.sampled_from([k.value for k in Kind]))
+def test_property_envelope_like_json_never_raises(
+    status: int, value: Any, truncate: bool, kind: str
+) -> None:
     body = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
     if truncate:
         body = body[: len(body) // 2]
-    result = normalize(
-        status, JSON_CT, body, task_id="t", kind="image2video", origin=ORIGIN, now=NOW
-    )
+    result = normalize(status, JSON_CT, body, task_id="t", kind=kind, origin=ORIGIN, now=NOW)
     assert_well_formed(result)
     if isinstance(result, TaskSnapshot):
         assert 200 <= status < 300
-        assert result.kind == "image2video"
+        assert result.kind == kind
+    elif status == 404 and result.type is ErrorType.NOT_FOUND:
+        # issue 12: a 404 is about the task or about the kind's path, never both
+        assert ("does not serve" in result.message) != (" not found on " in result.message)
 
 
 @PROPERTY_SETTINGS
@@ -1667,3 +1725,61 @@ def test_property_relay_records_always_give_a_snapshot(record: dict[str, Any]) -
     )
     assert isinstance(result, TaskSnapshot)
     assert_well_formed(result)
+
+
+def _has_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+@PROPERTY_SETTINGS
+@given(image_items, st.sampled_from(["succeed", "processing", "failed"]), st.booleans())
+def test_property_image_answers(items: list[Any], status: str, behind_relay: bool) -> None:
+    """issue 12: every image item with a URL is kept, in order, once the task is finished;
+    behind a 2026 relay too, which also gives Kling's id."""
+    data = {"task_id": "842318570933727301", "task_status": status, "task_result": {}}
+    data["task_result"] = {"images": items}
+    body: dict[str, Any] = {"code": 0, "data": data}
+    if behind_relay:
+        relay_status = {"succeed": "SUCCESS", "processing": "IN_PROGRESS", "failed": "FAILURE"}
+        body = relay({"task_id": "task_" + "x" * 32, "status": relay_status[status], "data": body})
+    result = normalize(
+        200,
+        JSON_CT,
+        json.dumps(body).encode(),
+        task_id="t",
+        kind="image-generations",
+        origin=ORIGIN,
+        now=NOW,
+    )
+    assert isinstance(result, TaskSnapshot)
+    assert_well_formed(result)
+    wanted = [
+        i
+        for i in items
+        if isinstance(i, dict) and (_has_url(i.get("url")) or _has_url(i.get("watermark_url")))
+    ]
+    assert len(result.images) == (len(wanted) if status == "succeed" else 0)
+    assert result.videos == ()
+    assert result.kling_task_id == ("842318570933727301" if behind_relay else None)
+
+
+@PROPERTY_SETTINGS
+@given(native_body | relay_body, st.sampled_from([k.value for k in Kind]))
+def test_property_what_normalize_keeps_the_store_keeps(value: Any, kind: str) -> None:
+    """issue 12: images, watermarks, parent video, cost, Kling's id and model within the
+    normalizer's caps are within the watch list's too: a saved snapshot loads back equal."""
+    from kling_tui.models import WatchEntry
+    from kling_tui.store.codec import entry_to_table, read_entry
+
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    result = normalize(200, JSON_CT, body, task_id="t", kind=kind, origin=ORIGIN, now=NOW)
+    if not isinstance(result, TaskSnapshot):
+        return
+    entry = WatchEntry("t", kind, "main", NOW, snapshot=result, last_checked=NOW)
+    back = read_entry(entry_to_table(entry)).snapshot
+    assert back is not None
+    for name in (
+        "status", "status_raw", "message", "videos", "images", "parent_video",
+        "final_unit_deduction", "kling_task_id", "model", "external_task_id",
+    ):  # fmt: skip
+        assert getattr(back, name) == getattr(result, name), name

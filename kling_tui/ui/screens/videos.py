@@ -1,4 +1,4 @@
-"""Choosing one of several result videos, and what to do when no browser starts."""
+"""Choosing one of several results (videos or images), and what to do when no browser starts."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kling_tui.gateway.urls import check_open_url
-from kling_tui.models import Video
+from kling_tui.models import Image, Video
 from kling_tui.ui.format import fmt_video_duration
 
 
 class VideoChooserScreen(ModalScreen[int | None]):
-    """Pick a video by number (1-9) or with the cursor; returns its index or None."""
+    """Pick a result by number (1-9) or with the cursor; returns its index or None.
+
+    Videos show their duration, images their index (``task_result.images[].index``)."""
 
     DEFAULT_CSS = """
     VideoChooserScreen {
@@ -46,7 +48,7 @@ class VideoChooserScreen(ModalScreen[int | None]):
         *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)),
     ]
 
-    def __init__(self, videos: Sequence[Video], *, purpose: str) -> None:
+    def __init__(self, videos: Sequence[Video | Image], *, purpose: str) -> None:
         super().__init__()
         self._videos = list(videos)
         self._purpose = purpose
@@ -54,15 +56,20 @@ class VideoChooserScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         options: list[Option] = []
         for index, video in enumerate(self._videos, start=1):
-            prompt = Text(f"{index}. {fmt_video_duration(video.duration):>6}  ")
+            if isinstance(video, Image):
+                shown = f"#{video.index}" if video.index is not None else "image"
+            else:
+                shown = fmt_video_duration(video.duration)
+            prompt = Text(f"{index}. {shown:>6}  ")
             prompt.append(video.url or "no url")
             reason = check_open_url(video.url) if video.url else "no url"
             if reason and self._purpose == "open":
                 prompt.append(f"\n    will not open: {reason}", style=Style(italic=True))
             options.append(Option(prompt, id=str(index - 1)))
         with Vertical():
+            noun = "image" if all(isinstance(v, Image) for v in self._videos) else "video"
             yield Static(
-                Text(f"Choose the video to {self._purpose} (1-{len(self._videos)}, Esc cancels)")
+                Text(f"Choose the {noun} to {self._purpose} (1-{len(self._videos)}, Esc cancels)")
             )
             yield OptionList(*options, id="video-options")
 

@@ -19,7 +19,9 @@ from textual.widgets import Static
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import check_open_url
+from kling_tui.kinds import Media, kind_spec
 from kling_tui.models import Status, WatchEntry
+from kling_tui.polling.eta import stuck_after
 from kling_tui.ui.format import (
     DASH,
     clip,
@@ -215,7 +217,13 @@ class DetailPane(VerticalScroll):
             progress += f"   elapsed {fmt_span(elapsed_seconds(entry, now))}"
             if eta is not None:
                 progress += f"   eta ~{fmt_span(eta)}"
+            if snap.progress_synthetic and eta is not None:
+                progress += " (from learned render times: the relay's % is synthetic)"
             field("progress", progress)
+            if entry.stuck and entry.state_since is not None:
+                limit = stuck_after(self._eta.times, entry.kind, snap.model, snap.status)
+                still = fmt_span((now - entry.state_since).total_seconds())
+                field("stuck", f"no change for {still} (stuck after {fmt_span(limit)}); polled on")
             if snap.message:
                 field("message", snap.message)
         else:
@@ -246,31 +254,58 @@ class DetailPane(VerticalScroll):
                 field("retry after", fmt_span(error.retry_after))
 
     def _video_fields(self, field: _Field, entry: WatchEntry, label_style: Style) -> None:
-        """One line per video: duration, URL (and why it will not open), id."""
+        """The results: one line per video (duration, URL and why it will not open, id) or
+        image (index, URL), each watermarked copy, the parent video, the cost."""
         snap = entry.snapshot
-        palette = self.palette
         videos = snap.videos if snap is not None else ()
-        if not videos:
-            field("videos", DASH)
+        images = snap.images if snap is not None else ()
+        if not videos and not images:
+            spec = kind_spec(entry.kind)
+            field("images" if spec is not None and spec.media is Media.IMAGE else "videos", DASH)
         for index, video in enumerate(videos, start=1):
-            line = Text()
-            line.append(f"{fmt_video_duration(video.duration)}  ")
-            if video.url:
-                line.append(video.url)
-                reason = check_open_url(video.url)
-                if reason:
-                    line.append(f"  — will not open: {reason}", style=Style(color=palette.warning))
-            else:
-                line.append("no url", style=label_style)
+            line = Text(f"{fmt_video_duration(video.duration)}  ")
+            self._url(line, video.url, label_style)
             if video.id:
                 line.append(f"  id {video.id}", style=label_style)
             field("video" if len(videos) == 1 else f"video {index}", line)
+            if video.watermark_url:
+                field("  watermark", self._url(Text(), video.watermark_url, label_style))
+        for index, image in enumerate(images, start=1):
+            line = Text(f"#{image.index}  " if image.index is not None else "")
+            self._url(line, image.url, label_style)
+            field("image" if len(images) == 1 else f"image {index}", line)
+            if image.watermark_url:
+                field("  watermark", self._url(Text(), image.watermark_url, label_style))
+        if snap is not None and snap.parent_video is not None:
+            parent = snap.parent_video
+            line = Text(f"{fmt_video_duration(parent.duration)}  ")
+            self._url(line, parent.url, label_style)
+            if parent.id:
+                line.append(f"  id {parent.id}", style=label_style)
+            field("parent video", line)
+        if snap is not None and snap.final_unit_deduction is not None:
+            field("cost", f"{snap.final_unit_deduction:g} units")
+
+    def _url(self, line: Text, url: str | None, label_style: Style) -> Text:
+        """``url`` appended to ``line`` (and why it will not open), or ``no url``."""
+        if url:
+            line.append(url)
+            reason = check_open_url(url)
+            if reason:
+                line.append(f"  — will not open: {reason}", style=Style(color=self.palette.warning))
+        else:
+            line.append("no url", style=label_style)
+        return line
 
     def _identity_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
         """Task id, kind, gateway and its origin, label, external id, times."""
         snap = entry.snapshot
         field("task id", clip(entry.task_id, 300))
+        if snap is not None and snap.kling_task_id:
+            field("kling id", clip(snap.kling_task_id, 300))
         field("kind", clip(entry.kind, 60))
+        if snap is not None and snap.model:
+            field("model", clip(snap.model, 100))
         origin = self._origins.get(entry.gateway)
         gateway = clip(entry.gateway, 80)
         if entry.base_url:

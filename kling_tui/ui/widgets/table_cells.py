@@ -105,6 +105,8 @@ def cell_text(
     if column == "progress":
         return render_progress(snap, palette, width=layout.bar_width)
     if column == "duration":
+        if snap is not None and snap.images and not snap.videos:
+            return Text(f"{len(snap.images)} img")  # an image task's results
         if snap is None or not snap.videos:
             return Text(DASH, style=muted)
         text = Text(fmt_video_duration(snap.videos[0].duration))
