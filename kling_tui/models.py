@@ -299,6 +299,10 @@ class WatchEntry:
     last_checked: datetime | None = None
     last_error: FetchError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    external: bool = False
+    """``task_id`` is the caller's own ``external_task_id``, not a Kling or relay id: it is
+    queried as such (the gateway's ``external_id`` setting: in the path or as
+    ``?external_task_id=``), and the answer's ``task_id`` is then Kling's id."""
 
     @property
     def key(self) -> TaskKey:

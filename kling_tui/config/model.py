@@ -43,6 +43,10 @@ class GatewayConfig:
     max_concurrency: int = 8
     max_retries: int = 3
     auth_hint: str = TOKEN_ENV
+    external_id: str = "path"
+    """Where a task watched by its external id (``add --external``) puts that id: ``path``
+    (``…/text2video/ID``, in place of the task id: what Kling's documentation describes and
+    most clients do) or ``query`` (``…/text2video?external_task_id=ID``)."""
 
     @property
     def origin(self) -> str:

@@ -36,4 +36,7 @@ _GATEWAY_KEYS = (
     "connect_timeout",
     "max_concurrency",
     "max_retries",
+    "external_id",
 )
+EXTERNAL_ID_FORMS = ("path", "query")
+"""``gateways.*.external_id``: where an external id goes in a status query (see the model)."""

@@ -144,8 +144,15 @@ class Fetcher:
             return self.config.adhoc_gateway(entry.gateway, entry.base_url, entry.path_prefix)
         return self.config.gateway(entry.gateway)  # raises ConfigError naming known ones
 
-    def url_for(self, gateway: GatewayConfig, kind: str, task_id: str) -> str:
-        """The status URL. The id is validated and percent-encoded into one path segment."""
+    def url_for(
+        self, gateway: GatewayConfig, kind: str, task_id: str, *, external: bool = False
+    ) -> str:
+        """The status URL. The id is validated and percent-encoded into one path segment.
+
+        An ``external`` id (the caller's ``external_task_id``) goes where the gateway's
+        ``external_id`` setting says: in the path like a task id (``path``) or as
+        ``?external_task_id=ID`` on the kind's path (``query``), encoded the same way.
+        """
         clean = validate_task_id(task_id)
         if clean != task_id:  # callers strip pasted ids; here surrounding blanks are a bug
             raise InvalidTaskId(task_id, "has surrounding whitespace")
@@ -157,6 +164,8 @@ class Fetcher:
         spec = kind_spec(kind)
         if spec is None:  # kinds come checked from the store and argv: this is a bug
             raise ValueError(f"unknown task kind {kind!r}")
+        if external and gateway.external_id == "query":
+            return f"{base}{prefix}/{spec.path}?external_task_id={percent_encode_id(clean)}"
         return f"{base}{prefix}/{spec.path}/{percent_encode_id(clean)}"
 
     def credential_refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> str | None:
@@ -240,10 +249,16 @@ class Fetcher:
                 f"cannot query {clean_text(entry.task_id, 256)}: {exc}",
                 at=self._now(),
             )
-        return await self.fetch_id(entry.task_id, entry.kind, gateway)
+        return await self.fetch_id(entry.task_id, entry.kind, gateway, external=entry.external)
 
     async def fetch_id(
-        self, task_id: str, kind: str, gateway: GatewayConfig, *, timeout: float | None = None
+        self,
+        task_id: str,
+        kind: str,
+        gateway: GatewayConfig,
+        *,
+        timeout: float | None = None,
+        external: bool = False,
     ) -> FetchResult:
         """Fetch one task by id on one gateway, retrying what a retry can fix.
 
@@ -251,14 +266,19 @@ class Fetcher:
         without it each attempt is bounded by the gateway's timeout. Whatever comes back has
         every secret of the gateway redacted (:meth:`_scrub`).
         """
-        result = await self._fetch_id(task_id, kind, gateway, timeout)
+        result = await self._fetch_id(task_id, kind, gateway, timeout, external)
         return self._scrub(result, gateway)
 
     async def _fetch_id(
-        self, task_id: str, kind: str, gateway: GatewayConfig, timeout: float | None
+        self,
+        task_id: str,
+        kind: str,
+        gateway: GatewayConfig,
+        timeout: float | None,
+        external: bool = False,
     ) -> FetchResult:
         try:
-            url = self.url_for(gateway, kind, task_id)
+            url = self.url_for(gateway, kind, task_id, external=external)
         except InvalidTaskId as exc:
             return FetchError(ErrorType.INVALID_ID, str(exc), at=self._now())
         except UrlRuleError as exc:

@@ -46,6 +46,7 @@ from kling_tui.models import (
     WatchEntry,
 )
 from kling_tui.polling.schedule import PollPolicy, Scheduler
+from kling_tui.store.ids import carry_ids
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,10 @@ Subscriber = Callable[[PollerEvent], None]
 
 
 def apply_result(entry: WatchEntry, result: FetchResult) -> None:
-    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot."""
+    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot, and
+    a new snapshot keeps the ids the last one knew and it does not say (``carry_ids``)."""
     if isinstance(result, TaskSnapshot):
-        entry.snapshot = result
+        entry.snapshot = carry_ids(entry.snapshot, result)
         entry.last_error = None
         entry.last_checked = result.fetched_at
     else:
