@@ -38,13 +38,15 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
     from kling_tui.gateway.fetcher import Fetcher
 
     config = _load_config(args)
-    gateway = _selected_gateway(args, config)
     ids = _read_ids(args.ids, sys.stdin)
     if not ids:
         raise UsageError("no task id given")
+    found = _watched_by(args, ids)
+    # Only ids no watched task is known by need a gateway named (or a default one).
+    gateway = None if all(e for _, e in found) else _selected_gateway(args, config)
     results: list[tuple[str, str, TaskSnapshot | None, FetchError | None]] = []
     async with Fetcher(config) as fetcher:
-        queries = [_status_query(i, args, gateway, fetcher) for i in _watched_by(args, ids)]
+        queries = [_status_query(f, args, gateway, fetcher) for f in found]
         _require_tokens(config, {q.gateway.name: q.gateway for q in queries}.values())
         answers = await asyncio.gather(
             *(
@@ -109,14 +111,16 @@ def _watched_by(args: argparse.Namespace, ids: list[str]) -> list[tuple[str, Wat
 def _status_query(
     found: tuple[str, WatchEntry | None],
     args: argparse.Namespace,
-    gateway: GatewayConfig,
+    gateway: GatewayConfig | None,
     fetcher: Fetcher,
 ) -> _Query:
     asked, entry = found
     if entry is not None:
-        with contextlib.suppress(ConfigError):  # its gateway is gone: ask as typed
+        with contextlib.suppress(ConfigError):  # its gateway left the config: ask as typed
             where = fetcher.gateway_for(entry)
             return _Query(asked, entry.task_id, entry.kind, where, entry.external)
+    if gateway is None:
+        gateway = _selected_gateway(args, fetcher.config)
     kind = args.kind or Kind.TEXT2VIDEO.value
     return _Query(asked, asked, kind, gateway, bool(args.external))
 
