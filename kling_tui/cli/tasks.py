@@ -210,6 +210,14 @@ async def _watch(args: argparse.Namespace, out: TextIO) -> int:
             with contextlib.suppress(ConfigError):  # reported per task, as a failed query
                 known.append(fetcher.gateway_for(entry))
     _require_tokens(config, known)
+
+    def notice(event: object) -> None:  # e.g. two entries found to be one task
+        from kling_tui.polling.poller import Notice
+
+        if isinstance(event, Notice):
+            print(f"kling-tui: {_safe(event.message)}", file=sys.stderr)
+
+    poller.subscribe(notice)
     try:
         polled = await poller.poll_once()
     finally:

@@ -45,6 +45,7 @@ from kling_tui.models import (
     TaskSnapshot,
     WatchEntry,
 )
+from kling_tui.polling.same_task import SameTaskIndex
 from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.ids import carry_ids
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
@@ -123,6 +124,14 @@ def apply_result(entry: WatchEntry, result: FetchResult) -> None:
         entry.last_checked = result.at
 
 
+def _answered_itself(entry: WatchEntry) -> bool:
+    """The entry's snapshot came from querying its own id (not mirrored from a twin)."""
+    s = entry.snapshot
+    if s is None:
+        return False
+    return s.task_id == entry.task_id or (entry.external and s.external_task_id == entry.task_id)
+
+
 class Poller:
     """Keeps every unfinished watched task fresh without hammering the gateway."""
 
@@ -171,6 +180,12 @@ class Poller:
         self._last_save = clock()
         self._last_reload_check = clock()
         self._scope = scope
+        self._same = SameTaskIndex()
+        self._mirrors: dict[TaskKey, TaskKey] = {}
+        """Entries found to be the same task as another (``polling.same_task``): not polled,
+        they show the state of the one that is (alias key -> polled key)."""
+        self._held: list[Notice] = []
+        """Notices from before anyone could subscribe (same tasks found at load)."""
         with collector_paused():
             for entry in store.load() if entries is None else entries:
                 if scope is None or entry.key in scope:
@@ -223,8 +238,25 @@ class Poller:
             status=snap.status if snap else None,
             progress=snap.progress if snap else None,
         )
+        other = self._same.note(entry)
+        if other is not None and other in self._entries:
+            earlier = self._entries[self._mirrors.get(other, other)]
+            # The one whose own query gave its last answer stays polled (a twin's snapshot
+            # is its twin's answer); else the earlier one.
+            if _answered_itself(entry) and not _answered_itself(earlier):
+                self._join(entry, earlier)
+            else:
+                self._join(earlier, entry)
 
     def _untrack(self, key: TaskKey) -> WatchEntry | None:
+        self._same.forget(key)
+        self._mirrors.pop(key, None)
+        for alias in [a for a, p in self._mirrors.items() if p == key]:
+            del self._mirrors[alias]  # its twin is gone: polled on its own again
+            twin = self._entries[alias]
+            self.scheduler.add(alias, self._clock(), status=twin.status)
+            self.scheduler.refresh(alias, self._clock())
+            self._same.note(twin)
         self.scheduler.remove(key)
         self._dirty.discard(key)
         self._unfinished.discard(key)
@@ -250,6 +282,8 @@ class Poller:
 
         While paused the refresh still runs, once; the regular schedule stays paused.
         """
+        if key is not None:
+            key = self._mirrors.get(key, key)  # a twin's row refreshes the task it shows
         self.scheduler.refresh(key, self._clock())
         if self._paused:
             for k in self._entries if key is None else (key,):
@@ -336,12 +370,65 @@ class Poller:
             self._next()
             return
         self.scheduler.record(key, self._clock(), result)
-        apply_result(entry, result)
-        self._note_finished(entry)
-        self._dirty.add(key)
-        self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+        if key not in self._mirrors:  # became a twin while in flight: the other one speaks
+            self._take(entry, previous, result)
         self._update_state()
         self._next()
+
+    def _take(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
+        """Apply one answer, publish it, and pass it on to the entry's twins."""
+        apply_result(entry, result)
+        self._note_finished(entry)
+        self._dirty.add(entry.key)
+        self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+        if isinstance(result, TaskSnapshot):
+            other = self._same.note(entry)  # the answer may name an id another entry has
+            if other is not None and other in self._entries:
+                self._join(entry, self._entries[other])
+        for alias, polled in list(self._mirrors.items()):
+            if polled == entry.key and alias in self._entries:
+                self._mirror(entry, self._entries[alias])
+
+    def _join(self, polled: WatchEntry, twin: WatchEntry) -> None:
+        """``twin`` is the same task as ``polled``: stop polling it, show ``polled``'s
+        state on it, and say so once (a demanding operator wants neither a silent double
+        poll nor a row removed behind their back: the label and position are theirs)."""
+        if polled.key == twin.key or self._mirrors.get(twin.key) == polled.key:
+            return
+        if self._mirrors.get(polled.key) == twin.key:
+            return  # already the other way round
+        self._mirrors[twin.key] = polled.key
+        for alias, target in list(self._mirrors.items()):
+            if target == twin.key:
+                self._mirrors[alias] = polled.key
+        self.scheduler.remove(twin.key)
+        self._forced.get(twin.key.gateway, {}).pop(twin.key, None)
+        if polled.snapshot is not None:
+            self._mirror(polled, twin)
+        notice = Notice(
+            f"{twin.task_id} and {polled.task_id} are the same task ({twin.kind} on "
+            f"{twin.gateway}): it is polled once, as {polled.task_id}, and both rows show its "
+            "state; remove the extra row with d",
+            "warning",
+        )
+        if self._subscribers:
+            self._publish(notice)
+        else:
+            self._held.append(notice)
+
+    def _mirror(self, polled: WatchEntry, twin: WatchEntry) -> None:
+        previous = twin.status
+        twin.snapshot = polled.snapshot
+        twin.last_error = polled.last_error
+        twin.last_checked = polled.last_checked
+        self._note_finished(twin)
+        self._dirty.add(twin.key)
+        self._publish(PollUpdate(twin, previous, stale=twin.last_error is not None))
+
+    @property
+    def twins(self) -> dict[TaskKey, TaskKey]:
+        """Entries not polled since they are the same task as another (key -> polled key)."""
+        return dict(self._mirrors)
 
     def _next(self) -> None:
         """A connection came free: start the next due poll from here, at once. Waiting for
@@ -435,6 +522,7 @@ class Poller:
         """
         self._wake = asyncio.Event()
         self._update_state()
+        self._publish_held()
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -474,21 +562,30 @@ class Poller:
             finally:
                 self._stopping = False
 
+    def _publish_held(self) -> None:
+        held, self._held = self._held, []
+        for notice in held:
+            self._publish(notice)
+
     async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
-        """Poll every unfinished task (or the given ones) once, save, and return them."""
+        """Poll every unfinished task (or the given ones) once, save, and return them.
+
+        A twin (the same task as another entry) is not queried; it is returned with the
+        state of the one that is."""
+        self._publish_held()
         if keys is None:
             targets = [e for e in self._entries.values() if not e.finished]
         else:
             targets = [self._entries[k] for k in keys if k in self._entries]
 
         async def one(entry: WatchEntry) -> None:
+            if entry.key in self._mirrors:
+                return
             previous = entry.status
             result = await self.fetcher.fetch(entry)
             self.scheduler.record(entry.key, self._clock(), result)
-            apply_result(entry, result)
-            self._note_finished(entry)
-            self._dirty.add(entry.key)
-            self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+            if entry.key not in self._mirrors:
+                self._take(entry, previous, result)
 
         await asyncio.gather(*(one(e) for e in targets))
         self._update_state()

@@ -22,7 +22,7 @@ from dataclasses import replace
 from kling_tui.gateway.ids import IdForm, classify_id
 from kling_tui.models import TaskSnapshot, WatchEntry
 
-__all__ = ["IdIndex", "carry_ids", "id_role", "same_task_text"]
+__all__ = ["IdIndex", "carry_ids", "id_role", "other_ids", "same_task_text"]
 
 
 class IdIndex:
@@ -74,6 +74,17 @@ def id_role(entry: WatchEntry, task_id: str) -> str:
                 return "its relay id"
             return "its Kling id" if form is not None or entry.external else "its answer's id"
     return "its id"
+
+
+def other_ids(entry: WatchEntry) -> list[tuple[str, str]]:
+    """The task's ids besides the one it was added by and its external id, each with its
+    role ("Kling id", "relay id"...): what the detail pane lists under the task id."""
+    s = entry.snapshot
+    return [
+        (id_role(entry, i).removeprefix("its "), i)
+        for i in entry.known_ids[1:]
+        if s is None or i != s.external_task_id
+    ]
 
 
 def same_task_text(given: str, watched: WatchEntry) -> str:

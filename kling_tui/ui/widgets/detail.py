@@ -20,6 +20,7 @@ from textual.widgets import Static
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Status, WatchEntry
+from kling_tui.store.ids import other_ids
 from kling_tui.ui.format import (
     DASH,
     clip,
@@ -269,7 +270,9 @@ class DetailPane(VerticalScroll):
     def _identity_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
         """Task id, kind, gateway and its origin, label, external id, times."""
         snap = entry.snapshot
-        field("task id", clip(entry.task_id, 300))
+        field("task id", clip(entry.task_id, 300) + ("  (external id)" if entry.external else ""))
+        for role, other in other_ids(entry):  # Kling's id inside a relay's answer...
+            field(role, clip(other, 300))
         field("kind", clip(entry.kind, 60))
         origin = self._origins.get(entry.gateway)
         gateway = clip(entry.gateway, 80)
