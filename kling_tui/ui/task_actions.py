@@ -165,6 +165,7 @@ class TaskActionsMixin:
             label=request.label,
             base_url=where.base_url if where else None,
             path_prefix=where.path_prefix if where else None,
+            external=request.external,
         )
         try:
             result = self.poller.add(entries)
@@ -183,6 +184,11 @@ class TaskActionsMixin:
             parts.append(f"Watching {len(added)} new task{'s' if len(added) != 1 else ''}")
         if duplicates:
             parts.append(f"{len(duplicates)} already watched")
+            refusals = result.refusals() if hasattr(result, "refusals") else []
+            # Which watched task each is (its Kling id, its external id...), a few of them.
+            parts += [clean_text(r, limit=200) for r in refusals[:3]]
+            if len(refusals) > 3:
+                parts.append(f"and {len(refusals) - 3} more")
         self.notify(". ".join(parts) or "Nothing added.", markup=False)
 
     def action_remove_task(self) -> None:
