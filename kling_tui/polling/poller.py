@@ -408,7 +408,7 @@ class Poller:
         notice = Notice(
             f"{twin.task_id} and {polled.task_id} are the same task ({twin.kind} on "
             f"{twin.gateway}): it is polled once, as {polled.task_id}, and both rows show its "
-            "state; remove the extra row with d",
+            "state; remove the extra row with d in the dashboard",
             "warning",
         )
         if self._subscribers:

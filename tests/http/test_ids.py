@@ -193,3 +193,29 @@ def test_add_status_rm_by_kling_id(watchlist: Path, sim: Simulator) -> None:
     assert code == 0 and records(out)[0]["kind"] == "image2video", out
     assert sim.requests[-1][1] == f"/kling/v1/videos/image2video/{task.task_id}"
     assert run("rm", task.task_id)[0] == 0
+
+
+def test_watch_once_reveals_one_task_added_under_two_ids(
+    watchlist: Path,
+    tmp_path: Path,
+    sim: Simulator,
+    sim_clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Added by external id and by Kling's id before either answer was known: the first
+    poll names both, says so on stderr, and from then on the task is queried once."""
+    task = sim.add_task(external_task_id="order-8", queue_seconds=100)
+    cfg = ("--config", str(_config_file(tmp_path, sim, "query")))
+    assert run("add", *cfg, "--external", "order-8")[0] == 0
+    assert "added" in run("add", *cfg, task.task_id)[1]  # nothing links them yet
+    capsys.readouterr()
+    code, out = run("watch", *cfg, "--once", "--json")
+    assert code == 0 and len(records(out)) == 2
+    err = capsys.readouterr().err
+    assert "are the same task (text2video on sim): it is polled once" in err
+    sim.reset_log()
+    code, out = run("watch", *cfg, "--once", "--json")
+    assert code == 0
+    assert {r["task_id"] for r in records(out)} == {"order-8", task.task_id}  # both rows
+    assert all(r["status"] == "submitted" for r in records(out))
+    assert len(sim.requests) == 1  # one task, one query

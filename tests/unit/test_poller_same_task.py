@@ -65,7 +65,8 @@ async def test_a_poll_that_reveals_one_task_under_two_entries_says_so_and_polls_
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert notices == [
         f"{KLING_ID} and {RELAY_ID} are the same task (text2video on relay): it is polled"
-        f" once, as {RELAY_ID}, and both rows show its state; remove the extra row with d"
+        f" once, as {RELAY_ID}, and both rows show its state; remove the extra row with d in"
+        " the dashboard"
     ]
     twin = next(e for e in polled if e.task_id == KLING_ID)
     assert twin.status is Status.IN_PROGRESS and twin.last_error is None  # the relay's state
