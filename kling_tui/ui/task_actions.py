@@ -93,7 +93,8 @@ class TaskActionsMixin:
             default = names[0]
         watched: dict[str, list[tuple[str, str]]] = {}
         for entry in self.poller.entries:
-            watched.setdefault(entry.task_id, []).append((entry.kind, entry.gateway))
+            for task_id in entry.known_ids:  # its Kling, relay and external ids too
+                watched.setdefault(task_id, []).append((entry.kind, entry.gateway))
         screen = AddTasksScreen(
             names,
             default,

@@ -10,6 +10,7 @@ from textual.widgets import Checkbox
 
 from kling_tui.models import Status
 from kling_tui.ui.screens.add import AddTasksScreen
+from kling_tui.ui.screens.confirm import ConfirmScreen
 from tests.pilot.test_pilot_keys import record_notes
 from tests.support.ui_fakes import entry
 
@@ -68,3 +69,18 @@ async def test_filter_id_and_detail_pane_know_every_id(make_app) -> None:
         assert any("task id" in line and RELAY_ID in line for line in lines)
         assert any("Kling id" in line and KLING_ID in line for line in lines)
         assert any("external id" in line and "order-42" in line for line in lines)
+
+
+async def test_another_id_of_a_task_watched_as_another_kind_asks_first(make_app) -> None:
+    e = _relay_task()
+    e.kind = "image2video"
+    assert e.snapshot is not None
+    e.snapshot = replace(e.snapshot, kind="image2video")
+    app = make_app([e])
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("a", *"order-42", "ctrl+s")  # the dialog's default: text2video
+        await pilot.pause()
+        question = app.screen
+        assert isinstance(question, ConfirmScreen)
+        text = rendered(question.query_one("#confirm-question"))
+        assert "order-42 is already watched as image2video on main." in text
