@@ -180,7 +180,9 @@ class Poller:
         self._last_save = clock()
         self._last_reload_check = clock()
         self._scope = scope
-        self._same = SameTaskIndex()
+        self._same: SameTaskIndex | None = None
+        """Built at the first poll (``_same_index``), not here: 10,000 tasks' ids cost
+        about 20 ms, which a start must not wait for."""
         self._mirrors: dict[TaskKey, TaskKey] = {}
         """Entries found to be the same task as another (``polling.same_task``): not polled,
         they show the state of the one that is (alias key -> polled key)."""
@@ -238,7 +240,20 @@ class Poller:
             status=snap.status if snap else None,
             progress=snap.progress if snap else None,
         )
-        other = self._same.note(entry)
+        if self._same is not None:
+            self._note_twin(self._same, entry, key)
+
+    def _same_index(self) -> SameTaskIndex:
+        """The index of every tracked task's ids, built on first use (see ``_same``)."""
+        if self._same is None:
+            self._same = SameTaskIndex()
+            for key, entry in list(self._entries.items()):
+                self._note_twin(self._same, entry, key)
+        return self._same
+
+    def _note_twin(self, index: SameTaskIndex, entry: WatchEntry, key: TaskKey) -> None:
+        """Index a task just tracked; one that shares an id with a tracked one is joined."""
+        other = index.note(entry, key)
         if other is not None and other in self._entries:
             earlier = self._entries[self._mirrors.get(other, other)]
             # The one whose own query gave its last answer stays polled (a twin's snapshot
@@ -249,14 +264,15 @@ class Poller:
                 self._join(earlier, entry)
 
     def _untrack(self, key: TaskKey) -> WatchEntry | None:
-        self._same.forget(key)
+        if self._same is not None:
+            self._same.forget(key)
         self._mirrors.pop(key, None)
         for alias in [a for a, p in self._mirrors.items() if p == key]:
             del self._mirrors[alias]  # its twin is gone: polled on its own again
             twin = self._entries[alias]
             self.scheduler.add(alias, self._clock(), status=twin.status)
             self.scheduler.refresh(alias, self._clock())
-            self._same.note(twin)
+            self._same_index().note(twin)
         self.scheduler.remove(key)
         self._dirty.discard(key)
         self._unfinished.discard(key)
@@ -382,7 +398,7 @@ class Poller:
         self._dirty.add(entry.key)
         self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
         if isinstance(result, TaskSnapshot):
-            other = self._same.note(entry)  # the answer may name an id another entry has
+            other = self._same_index().note(entry)  # the answer may name another entry's id
             if other is not None and other in self._entries:
                 self._join(entry, self._entries[other])
         for alias, polled in list(self._mirrors.items()):
@@ -428,6 +444,7 @@ class Poller:
     @property
     def twins(self) -> dict[TaskKey, TaskKey]:
         """Entries not polled since they are the same task as another (key -> polled key)."""
+        self._same_index()
         return dict(self._mirrors)
 
     def _next(self) -> None:
@@ -522,6 +539,7 @@ class Poller:
         """
         self._wake = asyncio.Event()
         self._update_state()
+        self._same_index()
         self._publish_held()
         try:
             while not self._stopping:
@@ -572,6 +590,7 @@ class Poller:
 
         A twin (the same task as another entry) is not queried; it is returned with the
         state of the one that is."""
+        self._same_index()
         self._publish_held()
         if keys is None:
             targets = [e for e in self._entries.values() if not e.finished]

@@ -27,17 +27,28 @@ class SameTaskIndex:
         self._owner: dict[_Slot, TaskKey] = {}
         self._slots: dict[TaskKey, list[_Slot]] = {}
 
-    def note(self, entry: WatchEntry) -> TaskKey | None:
-        """Index ``entry``'s ids; returns another tracked entry sharing one of them, if any."""
-        key = entry.key
-        mine = self._slots.setdefault(key, [])
+    def note(self, entry: WatchEntry, key: TaskKey | None = None) -> TaskKey | None:
+        """Index ``entry``'s ids; returns another tracked entry sharing one of them, if any.
+
+        Runs for every task at start (10,000 of them): plain dict work, no allocation for
+        an id already indexed."""
+        if key is None:
+            key = entry.key
+        owners = self._owner
+        gateway, kind = entry.gateway, entry.kind
+        s = entry.snapshot
+        ids = (entry.task_id,) if s is None else entry.known_ids
         other: TaskKey | None = None
-        for task_id in entry.known_ids:
-            slot = (entry.gateway, entry.kind, task_id)
-            owner = self._owner.get(slot)
+        for task_id in ids:
+            slot = (gateway, kind, task_id)
+            owner = owners.get(slot)
             if owner is None:
-                self._owner[slot] = key
-                mine.append(slot)
+                owners[slot] = key
+                mine = self._slots.get(key)
+                if mine is None:
+                    self._slots[key] = [slot]
+                else:
+                    mine.append(slot)
             elif owner != key and other is None:
                 other = owner
         return other
