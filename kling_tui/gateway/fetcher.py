@@ -168,7 +168,9 @@ class Fetcher:
             return f"{base}{prefix}/{spec.path}?external_task_id={percent_encode_id(clean)}"
         return f"{base}{prefix}/{spec.path}/{percent_encode_id(clean)}"
 
-    def credential_refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> str | None:
+    def credential_refusal(
+        self, gateway: GatewayConfig, task_id: str, kind: str, *, external: bool = False
+    ) -> str | None:
         """Why ``gateway``'s credential must not be sent to its ``base_url``, or ``None``.
 
         The one rule for where a token goes: to the origin (scheme, host, port) of the
@@ -190,7 +192,8 @@ class Fetcher:
             f"the token for gateway {gateway.name} is not sent to {origin}: that address "
             f"comes from the watch list, is not the gateway's configured base_url and was not "
             f"added with --base-url on this machine{why}. If you trust it, run: kling-tui "
-            f"add{named} --base-url {origin} --kind {kind} {task_id}"
+            f"add{named} --base-url {origin} --kind {kind}"
+            f"{' --external' if external else ''} {task_id}"
         )
 
     def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
@@ -288,7 +291,7 @@ class Fetcher:
                 f"is not valid: expected {exc.expected}",
                 at=self._now(),
             )
-        refused = self.credential_refusal(gateway, task_id, kind)
+        refused = self.credential_refusal(gateway, task_id, kind, external=external)
         if refused is not None:
             return FetchError(ErrorType.AUTH, refused, at=self._now())
         if gateway.credential is None:

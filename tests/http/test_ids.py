@@ -219,3 +219,14 @@ def test_watch_once_reveals_one_task_added_under_two_ids(
     assert {r["task_id"] for r in records(out)} == {"order-8", task.task_id}  # both rows
     assert all(r["status"] == "submitted" for r in records(out))
     assert len(sim.requests) == 1  # one task, one query
+
+
+def test_the_trust_hint_of_an_external_task_says_external(
+    app_config: AppConfig, tmp_path: Path
+) -> None:
+    from kling_tui.gateway.trust import TrustedOrigins
+
+    fetcher = Fetcher(app_config, trusted=TrustedOrigins(tmp_path / "trusted.toml"))
+    elsewhere = replace(app_config.gateways["relay"], base_url="http://127.0.0.1:9")
+    hint = fetcher.credential_refusal(elsewhere, "order-1", "text2video", external=True)
+    assert hint is not None and hint.endswith("--kind text2video --external order-1")
