@@ -230,3 +230,16 @@ def test_the_trust_hint_of_an_external_task_says_external(
     elsewhere = replace(app_config.gateways["relay"], base_url="http://127.0.0.1:9")
     hint = fetcher.credential_refusal(elsewhere, "order-1", "text2video", external=True)
     assert hint is not None and hint.endswith("--kind text2video --external order-1")
+
+
+def test_wait_takes_any_id_of_a_watched_task(
+    watchlist: Path, tmp_path: Path, sim: Simulator, sim_clock: FakeClock
+) -> None:
+    task = sim.add_task(external_task_id="order-5", queue_seconds=0, run_seconds=1)
+    sim_clock.advance(5)
+    cfg = ("--config", str(_config_file(tmp_path, sim, "path")))
+    assert run("add", *cfg, "--external", "order-5")[0] == 0
+    assert run("watch", *cfg, "--once")[0] == 0  # the answer names Kling's id
+    code, out = run("wait", *cfg, "--timeout", "10", "--json", task.task_id)
+    assert code == 0, out
+    assert records(out)[-1]["task_id"] == "order-5"
