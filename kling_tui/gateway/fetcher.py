@@ -497,7 +497,8 @@ class Fetcher:
                 return result
             return replace(result, message=message, code=code)
         texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
-        texts += [result.external_task_id or "", *(f"{v.id} {v.url}" for v in result.videos)]
+        texts += [result.external_task_id or "", result.kling_task_id or ""]
+        texts += [f"{v.id} {v.url}" for v in result.videos]
         joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
         if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
             return result
@@ -508,6 +509,7 @@ class Fetcher:
             status_raw=redact(result.status_raw, secrets),
             message=redact(result.message, secrets),
             external_task_id=r(result.external_task_id),
+            kling_task_id=r(result.kling_task_id),
             videos=videos,
             raw=r(result.raw),
         )

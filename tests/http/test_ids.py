@@ -243,3 +243,16 @@ def test_wait_takes_any_id_of_a_watched_task(
     code, out = run("wait", *cfg, "--timeout", "10", "--json", task.task_id)
     assert code == 0, out
     assert records(out)[-1]["task_id"] == "order-5"
+
+
+def test_a_token_quoted_as_kling_id_is_redacted(app_config: AppConfig) -> None:
+    """Kling's id is server text like the others: a hostile relay quoting the token there
+    gets *** into the watch list, not the token."""
+    relay = app_config.gateways["relay"]
+    snap = TaskSnapshot(
+        RELAY_ID, "text2video", Status.SUBMITTED, "QUEUED", None, (), "", None, None, None,
+        utcnow(), kling_task_id=f"k-{TOKEN}",
+    )  # fmt: skip
+    scrubbed = Fetcher(app_config)._scrub(snap, relay)
+    assert isinstance(scrubbed, TaskSnapshot)
+    assert scrubbed.kling_task_id is not None and TOKEN not in scrubbed.kling_task_id
