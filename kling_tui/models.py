@@ -189,6 +189,9 @@ class TaskSnapshot:
     model: str | None = None
     """The model that renders the task (``kling-v2-1``...), when the answer names it: render
     times are learned per kind and model."""
+    progress_synthetic: bool = False
+    """``progress`` is one of a relay record's synthetic steps (0/10/20/30/100 %, shape A/C):
+    no rate can be read from it (``polling.eta.reads_synthetic``)."""
 
     @property
     def result_urls(self) -> tuple[str, ...]:
@@ -299,6 +302,12 @@ class WatchEntry:
     last_checked: datetime | None = None
     last_error: FetchError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    state_since: datetime | None = None
+    """When the snapshot's status and progress were first seen as they are (stored as
+    ``last.state_since``): how long the task has not moved, for stuck detection."""
+    stuck: bool = False
+    """Not moved for far longer than its kind usually takes (``polling.eta.is_stuck``), as of
+    the last answer; not stored, worked out again at every answer."""
     external: bool = False
     """``task_id`` is the caller's own ``external_task_id``, not a Kling or relay id: it is
     queried as such (the gateway's ``external_id`` setting: in the path or as

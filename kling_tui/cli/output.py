@@ -6,7 +6,8 @@ import json
 from typing import TextIO
 
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.models import FetchError, TaskSnapshot, WatchEntry, snapshot_json
+from kling_tui.models import FetchError, TaskSnapshot, WatchEntry, snapshot_json, utcnow
+from kling_tui.polling.eta import UNLEARNED, is_stuck
 
 OUTPUT_LIMIT = 10_000
 """Cap of one printed field (a message is at most a few KiB; a URL 4 KiB)."""
@@ -80,6 +81,9 @@ def _record(entry: WatchEntry) -> dict[str, object]:
     record["gateway"] = entry.gateway
     record["label"] = entry.label
     record["stale"] = entry.last_error is not None and entry.snapshot is not None
+    # As the last poll decided it; ``ls`` (no poll) decides it now from the stored
+    # ``state_since`` and the default render times.
+    record["stuck"] = entry.stuck or is_stuck(entry, UNLEARNED, utcnow())
     record["last_checked"] = entry.last_checked.isoformat() if entry.last_checked else None
     return record
 

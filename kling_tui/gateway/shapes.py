@@ -30,6 +30,8 @@ RAW_LIMIT = 64 * 1024
 MAX_VIDEOS = 64
 MAX_RELAY_DEPTH = 4
 """How many relays-behind-relays we follow looking for the native answer."""
+RELAY_PROGRESS_STEPS = frozenset({0.0, 10.0, 20.0, 30.0, 100.0})
+"""The only percentages a new-api relay's own task record holds: synthetic, not a rate."""
 
 
 _STATUS: dict[str, Status] = {
@@ -127,6 +129,7 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         updated_at=updated,
         fetched_at=ctx.now,
         raw=_raw(body),
+        progress_synthetic=not status.terminal and progress in RELAY_PROGRESS_STEPS,
     )
 
 

@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,6 +46,7 @@ from kling_tui.models import (
     TaskSnapshot,
     WatchEntry,
 )
+from kling_tui.polling.eta import UNLEARNED, RenderTimes, is_stuck
 from kling_tui.polling.same_task import SameTaskIndex
 from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.ids import carry_ids
@@ -112,13 +114,35 @@ PollerEvent = PollUpdate | StateChanged | ListChanged | Notice
 Subscriber = Callable[[PollerEvent], None]
 
 
-def apply_result(entry: WatchEntry, result: FetchResult) -> None:
+def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
+    """Since when the task's state (status and progress) has been what ``new`` says.
+
+    Unchanged from the last answer: since the stored time, or at least since that answer
+    (a list written before this field existed). Moved: since this answer. A task first seen
+    queued has been queued since the server created it (when the answer says so).
+    """
+    old = entry.snapshot
+    if old is not None and old.status == new.status and old.progress == new.progress:
+        since = entry.state_since
+        return since if since is not None else min(old.fetched_at, new.fetched_at)
+    if old is None and new.status is Status.SUBMITTED and new.created_at is not None:
+        return min(new.created_at, new.fetched_at)
+    return new.fetched_at
+
+
+def apply_result(entry: WatchEntry, result: FetchResult, times: RenderTimes | None = None) -> None:
     """Fold a fetch result into a watch entry: a failure keeps the last good snapshot, and
-    a new snapshot keeps the ids the last one knew and it does not say (``carry_ids``)."""
+    a new snapshot keeps the ids the last one knew and it does not say (``carry_ids``).
+
+    An answer also moves ``state_since`` (when the state moved) and decides ``stuck`` anew
+    with the learned render ``times`` (``eta.is_stuck``); a failure leaves both as they were.
+    """
     if isinstance(result, TaskSnapshot):
+        entry.state_since = state_since(entry, result)
         entry.snapshot = carry_ids(entry.snapshot, result)
         entry.last_error = None
         entry.last_checked = result.fetched_at
+        entry.stuck = is_stuck(entry, UNLEARNED if times is None else times, result.fetched_at)
     else:
         entry.last_error = result
         entry.last_checked = result.at
@@ -234,6 +258,9 @@ class Poller:
         self._gateway_counts[key.gateway] += 1
         self._note_finished(entry)
         snap = entry.snapshot
+        if snap is not None and entry.state_since is not None:
+            # Stuck as of its last answer, so a restart shows it before the first poll.
+            entry.stuck = is_stuck(entry, self.scheduler.times, snap.fetched_at)
         self.scheduler.add(
             key,
             self._clock(),
@@ -393,7 +420,7 @@ class Poller:
 
     def _take(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
         """Apply one answer, publish it, and pass it on to the entry's twins."""
-        apply_result(entry, result)
+        apply_result(entry, result, self.scheduler.times)
         self._note_finished(entry)
         self._dirty.add(entry.key)
         self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
@@ -437,6 +464,8 @@ class Poller:
         twin.snapshot = polled.snapshot
         twin.last_error = polled.last_error
         twin.last_checked = polled.last_checked
+        twin.state_since = polled.state_since
+        twin.stuck = polled.stuck
         self._note_finished(twin)
         self._dirty.add(twin.key)
         self._publish(PollUpdate(twin, previous, stale=twin.last_error is not None))

@@ -14,8 +14,10 @@ Rules, and why:
 * While rendering, what matters is noticing the *finish* quickly. With a progress rate we
   estimate the time left: far from the end we poll at a fraction of it (bounded by
   ``interval`` and ``max_interval``), near the end faster than the base rate. Without
-  progress (the native API gives none) we learn, per kind, how long renders take and stay
-  slow until the shortest plausible render time has passed.
+  progress (the native API gives none), or with a relay's synthetic percentage
+  (``eta.reads_synthetic``), we learn how long renders take (``eta.RenderTimes``, per kind
+  and model; queue waits too, for stuck detection) and stay slow until the shortest
+  plausible render time of that kind has passed.
 * Errors back off exponentially with jitter; ``Retry-After`` blocks the whole gateway;
   auth/account failures slow the gateway's tasks to ``max_interval`` until a good answer;
   a task that does not exist is not polled again until refreshed.
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ from kling_tui.models import (
     Status,
     TaskKey,
 )
-from kling_tui.polling.eta import seconds_left
+from kling_tui.polling.eta import Phase, RenderTimes, reads_synthetic, seconds_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,9 @@ class PollPolicy:
     render_quantile: float = 0.1
     """Quantile of learned render times taken as 'cannot be done before' (no progress)."""
     learn_samples: int = 5
-    """Finished renders of a kind needed before render times are trusted."""
+    """Finished renders of a kind (or kind and model) needed before its times are trusted."""
     learn_window: int = 100
-    """How many recent render times are remembered per kind."""
+    """How many recent render times are remembered per kind (and per kind and model)."""
     error_base: float = 5.0
     error_max: float = 300.0
     jitter: float = 0.2
@@ -89,6 +90,10 @@ class TaskSchedule:
     """(time, progress) when progress was first seen moving in this render."""
     queue_interval: float = 0.0
     generation: int = 0
+    model: str | None = None
+    """The model the answers name, for learning render times per kind and model."""
+    real_progress: bool = False
+    """A percentage off a relay's synthetic steps was seen: progress is a real rate."""
 
 
 @dataclass(slots=True)
@@ -109,8 +114,10 @@ class Scheduler:
         self._tasks: dict[TaskKey, TaskSchedule] = {}
         self._gateways: dict[str, _Gateway] = {}
         self._erroring: set[TaskKey] = set()
-        self._renders: dict[str, deque[float]] = {}
-        self._floor_cache: dict[str, float | None] = {}
+        self.times = RenderTimes(
+            window=self.policy.learn_window, min_samples=self.policy.learn_samples
+        )
+        """Learned queue and render times: the scheduler learns them, the screen reads them."""
         self._seq = 0
         self._now = 0.0
 
@@ -324,9 +331,14 @@ class Scheduler:
         task.stopped = False
         self._erroring.discard(key)
         status, progress = result.status, result.progress
+        if result.model:
+            task.model = result.model
+        if progress is not None and not result.progress_synthetic:
+            task.real_progress = True
         if status != task.last_status:
             self._status_changed(task, now, status)
-        if progress is not None and progress != task.last_progress:
+        synthetic = reads_synthetic(result, task.real_progress)
+        if progress is not None and progress != task.last_progress and not synthetic:
             if task.progress_origin is None and status is Status.IN_PROGRESS:
                 task.progress_origin = (now, progress)
         task.last_progress = progress
@@ -337,8 +349,11 @@ class Scheduler:
         self._push(task, now + self._interval_for(task, now))
 
     def _status_changed(self, task: TaskSchedule, now: float, status: Status) -> None:
+        kind = task.key.kind
+        if task.last_status is Status.SUBMITTED and status is not Status.UNKNOWN:
+            self.times.learn(Phase.QUEUE, kind, task.model, now - task.status_since)
         if status.terminal and task.rendering_since is not None:
-            self._learn(task.key.kind, now - task.rendering_since)
+            self.times.learn(Phase.RENDER, kind, task.model, now - task.rendering_since)
         if status is Status.IN_PROGRESS:
             task.rendering_since = now
             task.progress_origin = None
@@ -373,26 +388,14 @@ class Scheduler:
 
     # -- the adaptive part ---------------------------------------------------------------
 
-    def _learn(self, kind: str, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        window = self._renders.get(kind)
-        if window is None:
-            window = self._renders[kind] = deque(maxlen=self.policy.learn_window)
-        window.append(seconds)
-        self._floor_cache.pop(kind, None)
+    def render_floor(self, kind: str, model: str | None = None) -> float | None:
+        """A low quantile of learned render times: the task is unlikely to be done sooner.
 
-    def render_floor(self, kind: str) -> float | None:
-        """A low quantile of learned render times: the task is unlikely to be done sooner."""
-        if kind in self._floor_cache:
-            return self._floor_cache[kind]
-        window = self._renders.get(kind)
-        floor: float | None = None
-        if window is not None and len(window) >= self.policy.learn_samples:
-            ordered = sorted(window)
-            floor = ordered[int(self.policy.render_quantile * (len(ordered) - 1))]
-        self._floor_cache[kind] = floor
-        return floor
+        From this kind (and model) only, never another kind's or a default: a floor too high
+        would delay noticing the finish.
+        """
+        q = self.policy.render_quantile
+        return self.times.quantile(Phase.RENDER, kind, model, q, same_kind=True)
 
     def _clamp(self, seconds: float) -> float:
         p = self.policy
@@ -429,7 +432,7 @@ class Scheduler:
             # The reading just recorded is the latest: the time left counts from it.
             left = seconds_left(origin, (now, progress), now)
             return left if left else None  # 0: at (or past) 100 %, no basis any more
-        floor = self.render_floor(task.key.kind)
+        floor = self.render_floor(task.key.kind, task.model)
         if floor is None or task.rendering_since is None:
             return None
         left = floor - (now - task.rendering_since)

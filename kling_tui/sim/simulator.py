@@ -171,14 +171,19 @@ class Simulator:
         duration: float = 5.1,
         fail_reason: str = "Failure to pass the risk control system",
         external_task_id: str | None = None,
+        stuck_at: int | None = None,
     ) -> SimTask:
         """Register a task created now (on the simulator clock); ids are 18-19 digit strings.
 
         Any ``kind`` is stored as given, so a test can create a task under a kind the
-        gateway does not serve; ``outcome`` must be ``"succeed"`` or ``"fail"``.
+        gateway does not serve; ``outcome`` must be ``"succeed"`` or ``"fail"``. With
+        ``stuck_at`` (0-99) the task never finishes: after its queue it stays processing at
+        that percentage (stuck detection).
         """
         if outcome not in ("succeed", "fail"):
             raise ValueError(f"outcome must be 'succeed' or 'fail', not {outcome!r}")
+        if stuck_at is not None and not 0 <= stuck_at <= 99:
+            raise ValueError(f"stuck_at must be a percentage in 0..99, not {stuck_at!r}")
         with self._lock:
             if task_id is None:
                 task_id = str(next(self._next_id))
@@ -198,6 +203,7 @@ class Simulator:
                 fail_reason=fail_reason,
                 external_task_id=external_task_id,
                 created=self.clock(),
+                stuck_at=stuck_at,
             )
             self._tasks[task_id] = task
             if external_task_id is not None:

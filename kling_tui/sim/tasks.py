@@ -29,6 +29,8 @@ class SimTask:
     fail_reason: str
     external_task_id: str | None
     created: float
+    stuck_at: int | None = None
+    """A stuck task: once rendering, it stays ``processing`` at this percentage for good."""
 
     @property
     def video_id(self) -> str:
@@ -58,6 +60,8 @@ def phase_at(task: SimTask, now: float) -> Phase:
             "submitted" if elapsed < min(2.0, task.queue_seconds / 2) else "queued"
         )
         return Phase(name, 0, None, None)
+    if task.stuck_at is not None:
+        return Phase("processing", task.stuck_at, start, None)
     if now < finish:
         fraction = (now - start) / task.run_seconds if task.run_seconds > 0 else 1.0
         return Phase("processing", min(99, 1 + int(fraction * 98)), start, None)

@@ -53,6 +53,9 @@ _KIND_NAMES = ", ".join(k.value for k in KIND_SPECS)
 MAX_UNITS = 1e9
 """``last.final_unit_deduction`` (a task's cost in Kling units) is kept only in 0..1e9."""
 MAX_IMAGES = 64
+EARLIEST_STATE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+"""``last.state_since`` is kept in EARLIEST_STATE_SINCE..``last.fetched_at`` (a later one is
+read as ``fetched_at``: the state cannot have been seen before it was fetched)."""
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 _ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
 ENTRY_KEYS = frozenset(
@@ -86,6 +89,8 @@ _LAST_KEYS = frozenset(
         "final_unit_deduction",
         "kling_task_id",
         "model",
+        "progress_synthetic",
+        "state_since",
     }
 )
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
@@ -208,12 +213,19 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
         t["path_prefix"] = entry.path_prefix
     # Read once: the poller replaces these on the event loop while a save runs in a worker.
     extra, snapshot, error = entry.extra, entry.snapshot, entry.last_error
+    since = entry.state_since
     if extra:
         for k, v in extra.items():
             if k not in ENTRY_KEYS:
                 t[k] = v
     if snapshot is not None:
-        t["last"] = _snapshot_table(snapshot, extra.get("last") if extra else None, entry.task_id)
+        last = t["last"] = _snapshot_table(
+            snapshot, extra.get("last") if extra else None, entry.task_id
+        )
+        if snapshot.progress_synthetic:
+            last["progress_synthetic"] = True
+        if since is not None and not snapshot.status.terminal:  # stuck detection only
+            last["state_since"] = _utc(min(since, snapshot.fetched_at))
     if error is not None:
         t["error"] = _error_table(error, extra.get("error") if extra else None)
     return t
@@ -387,7 +399,25 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         final_unit_deduction=cost,
         kling_task_id=_opt_clean(last, "kling_task_id", "last.kling_task_id", ID_LIMIT),
         model=_opt_clean(last, "model", "last.model", WORD_LIMIT),
+        progress_synthetic=_opt_bool(last, "progress_synthetic", "last.progress_synthetic"),
     )
+
+
+def _opt_bool(table: dict[str, Any], key: str, what: str) -> bool:
+    value = table.get(key, False)
+    if type(value) is not bool:
+        raise EntryInvalid(f"{what} must be true or false, got {show(value)}")
+    return value
+
+
+def _state_since_from(last: dict[str, Any], snapshot: TaskSnapshot) -> datetime | None:
+    """``last.state_since``, in its range (:data:`EARLIEST_STATE_SINCE`)."""
+    since = _opt_dt(last, "state_since", "last.state_since")
+    if since is None:
+        return None
+    if since < EARLIEST_STATE_SINCE:
+        raise EntryInvalid(f"last.state_since must be 2000-01-01 or later, got {since}")
+    return min(since, snapshot.fetched_at)
 
 
 def _video_from(v: dict[str, Any], what: str) -> Video:
@@ -497,8 +527,10 @@ def read_entry(table: Any) -> WatchEntry:
         if extra:
             check_kept(extra, "a key kling-tui does not know")
         checked: datetime | None = None
+        since: datetime | None = None
         if snapshot is not None:
             checked = snapshot.fetched_at
+            since = _state_since_from(last, snapshot)
         if error is not None and (checked is None or error.at > checked):
             checked = error.at
         return WatchEntry(
@@ -514,6 +546,7 @@ def read_entry(table: Any) -> WatchEntry:
             last_checked=checked,
             last_error=error,
             extra=extra,
+            state_since=since,
             external=external,
         )
     except EntryInvalid as exc:

@@ -49,6 +49,7 @@ from textual.worker import Worker
 
 from kling_tui.config import AppConfig
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.polling.eta import EtaEstimator
 from kling_tui.polling.poller import Poller, PollUpdate
 from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
@@ -128,7 +129,7 @@ class KlingApp(
         self._start_polling = start_polling
         self._close_fetcher = close_fetcher
         self._tick_interval = tick_interval
-        self.view = DashboardModel()
+        self.view = DashboardModel(EtaEstimator(poller.scheduler.times))
         """Header counts and ETA readings, fed from poller batches like the table."""
         self._eta = self.view.eta
         self._pending = PollerBatch()

@@ -32,13 +32,20 @@ class RowState(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     ERROR = "error"  # never answered successfully, last try failed
+    STUCK = "stuck"  # unfinished, not moved for far longer than its kind takes (eta.is_stuck)
 
 
 def row_state(entry: WatchEntry) -> RowState:
-    """The badge of a row. A row with an old snapshot and a fresh error is ``stale`` (see below)."""
+    """The badge of a row. A row with an old snapshot and a fresh error is ``stale`` (see below).
+
+    A stuck task shows ``stuck`` instead of its status (the detail pane names both) and is
+    counted as stuck, not as submitted / in progress: the header then adds up.
+    """
     snap = entry.snapshot
     if snap is None:
         return RowState.ERROR if entry.last_error is not None else RowState.PENDING
+    if entry.stuck and not snap.status.terminal:
+        return RowState.STUCK
     return RowState(snap.status.value)
 
 
@@ -48,8 +55,11 @@ def is_stale(entry: WatchEntry) -> bool:
 
 
 def badge_name(state: RowState) -> str:
-    """Theme badge colour for a state (``pending`` borrows ``unknown``)."""
-    return "unknown" if state is RowState.PENDING else state.value
+    """Theme badge colour for a state (``pending`` borrows ``unknown``, ``stuck`` the
+    warning colour of ``stale``: both say "this row needs a look")."""
+    if state is RowState.PENDING:
+        return "unknown"
+    return "stale" if state is RowState.STUCK else state.value
 
 
 STATE_LABELS: dict[RowState, str] = {
@@ -60,6 +70,7 @@ STATE_LABELS: dict[RowState, str] = {
     RowState.FAILED: "failed",
     RowState.UNKNOWN: "unknown",
     RowState.ERROR: "error",
+    RowState.STUCK: "stuck",
 }
 
 
@@ -88,6 +99,8 @@ _STATUS_ALIASES: dict[str, str] = {
     "err": "error",
     "stale": "stale",
     "pending": "pending",
+    "stuck": "stuck",
+    "stalled": "stuck",
     "sub": "submitted",
     "run": "in_progress",
     "finished": "finished",
@@ -113,7 +126,7 @@ KIND_ALIASES: dict[str, str] = {name: kind.value for name, kind in KIND_ALIASES_
 
 _VALUE_WORDS: dict[str, str] = {
     "status": "status: submitted in_progress succeeded failed unknown pending error stale "
-    "active finished",
+    "stuck active finished",
     "kind": "kind: " + " ".join(spec.short for spec in KIND_SPECS.values()) + " (or the full name)",
     "gateway": "gw: a gateway name, or its start",
     "id": "id: a task id (relay, Kling or external), or its start",
@@ -189,6 +202,9 @@ class TaskFilter:
                 return True
             if wanted == state.value:
                 return True
+            snap = entry.snapshot
+            if state is RowState.STUCK and snap is not None and wanted == snap.status.value:
+                return True  # a stuck task is still in progress (or queued) too
         return False
 
 
@@ -311,11 +327,12 @@ class SortMode(StrEnum):
 _STATE_RANK = {
     RowState.FAILED: 0,
     RowState.ERROR: 1,
-    RowState.IN_PROGRESS: 2,
-    RowState.SUBMITTED: 3,
-    RowState.UNKNOWN: 4,
-    RowState.PENDING: 5,
-    RowState.SUCCEEDED: 6,
+    RowState.STUCK: 2,
+    RowState.IN_PROGRESS: 3,
+    RowState.SUBMITTED: 4,
+    RowState.UNKNOWN: 5,
+    RowState.PENDING: 6,
+    RowState.SUCCEEDED: 7,
 }
 
 

@@ -8,6 +8,7 @@ Regenerate with ``pytest tests/snapshots --snapshot-update`` and look at the dif
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,23 @@ def test_add_dialog_warns_and_asks(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(
         app, terminal_size=(100, 30), press=["a", *"866889456698785800 12", "ctrl+s"]
     )
+
+
+def test_header_with_a_stuck_task_at_120(snap_compare, tmp_path: Path) -> None:
+    """A stuck task: ``stuck`` badge in the warning colour, ``1 stuck`` in the header."""
+    entries = mixed_entries()
+    frozen = entry(
+        "task-frozen-0007",
+        Status.IN_PROGRESS,
+        progress=30.0,
+        label="frozen at 30 %",
+        created_ago=3 * 3600,
+    )
+    frozen.state_since = NOW - timedelta(hours=2)
+    entries.append(frozen)
+
+    async def select_frozen(pilot: Any) -> None:
+        await pilot.press("down", "down", "down", "down")  # its detail says since when
+        await pilot.pause()
+
+    assert snap_compare(build(tmp_path, entries), terminal_size=(120, 30), run_before=select_frozen)

@@ -24,7 +24,7 @@ FILTER_HELP = (
     ("words", "match ids, label, message, last error"),
     ("status:failed", "submitted in_progress succeeded failed unknown"),
     ("", "error (last poll failed) stale pending"),
-    ("", "active finished"),
+    ("", "active finished stuck (not moving for far too long)"),
     ("status:failed,error", "any of several statuses"),
     ("kind:image2video", "by kind"),
     ("gw:NAME", "by gateway"),

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Status, WatchEntry
+from kling_tui.polling.eta import stuck_after
 from kling_tui.store.ids import other_ids
 from kling_tui.ui.format import (
     DASH,
@@ -216,7 +217,13 @@ class DetailPane(VerticalScroll):
             progress += f"   elapsed {fmt_span(elapsed_seconds(entry, now))}"
             if eta is not None:
                 progress += f"   eta ~{fmt_span(eta)}"
+            if snap.progress_synthetic and eta is not None:
+                progress += " (from learned render times: the relay's % is synthetic)"
             field("progress", progress)
+            if entry.stuck and entry.state_since is not None:
+                limit = stuck_after(self._eta.times, entry.kind, snap.model, snap.status)
+                still = fmt_span((now - entry.state_since).total_seconds())
+                field("stuck", f"no change for {still} (stuck after {fmt_span(limit)}); polled on")
             if snap.message:
                 field("message", snap.message)
         else:

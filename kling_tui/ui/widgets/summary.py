@@ -24,10 +24,16 @@ COUNTED: tuple[tuple[str, str, str], ...] = (
     # (badge/count name, long label, short label)
     ("submitted", "submitted", "sub"),
     ("in_progress", "in progress", "run"),
+    ("stuck", "stuck", "stuck"),
     ("succeeded", "succeeded", "ok"),
     ("failed", "failed", "fail"),
     ("error", "error", "err"),
 )
+
+SHOWN_WHEN_NONZERO = frozenset({"stuck"})
+"""Counts left out at zero: most lists never hold a stuck task, and "0 stuck" is noise."""
+COUNT_COLOURS = {"stuck": "stale"}
+"""Counts drawn in another badge's colour (as their badges are: ``view.badge_name``)."""
 
 STATE_ICONS: dict[str, str] = {
     PollerState.RUNNING.value: "●",
@@ -116,12 +122,12 @@ class SummaryBar(Widget):
         text = Text()
         for name, long_label, short_label in COUNTED:
             number = self.data.counts.get(name, 0)
-            if nonzero_only and not number:
+            if not number and (nonzero_only or name in SHOWN_WHEN_NONZERO):
                 continue
             if text:
                 text.append(" · " if not compact else " ", style=Style(color=self.palette.muted))
             style = (
-                Style(color=self.palette.badge_color(name), bold=True)
+                Style(color=self.palette.badge_color(COUNT_COLOURS.get(name, name)), bold=True)
                 if number
                 else Style(color=self.palette.muted)
             )
