@@ -27,6 +27,7 @@ from kling_tui.config.names import (
     ACCESS_KEY_ENV,
     ADHOC_GATEWAY,
     DEFAULT_THEME,
+    EXTERNAL_ID_FORMS,
     NATIVE_PREFIX,
     RELAY_PREFIX,
     SECRET_KEY_ENV,
@@ -162,7 +163,22 @@ def _gateway(
         max_concurrency=whole("max_concurrency", defaults.max_concurrency, CONCURRENCY_RANGE),
         max_retries=whole("max_retries", defaults.max_retries, RETRIES_RANGE),
         auth_hint=hint,
+        external_id=_external_id(reader, table, prefix, defaults.external_id),
     )
+
+
+def _external_id(reader: _Reader, table: dict[str, Any], prefix: str, default: str) -> str:
+    """``external_id = "path" | "query"``: anything else names both choices."""
+    if "external_id" not in table:
+        return default
+    value = table["external_id"]
+    if value not in EXTERNAL_ID_FORMS:
+        raise reader.error(
+            prefix + "external_id",
+            '"path" (the id in place of the task id) or "query" (?external_task_id=ID)',
+            value,
+        )
+    return value
 
 
 def _poll(reader: _Reader, value: Any) -> PollConfig:
