@@ -48,6 +48,7 @@ from kling_tui.models import (
     ErrorType,
     FetchError,
     FetchResult,
+    Image,
     Video,
     WatchEntry,
     utcnow,
@@ -601,11 +602,20 @@ class Fetcher:
             return replace(result, message=message, code=code)
         texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
         texts += [result.external_task_id or "", result.kling_task_id or ""]
-        texts += [f"{v.id} {v.url}" for v in result.videos]
+        parent = result.parent_video
+        every_video = (*result.videos, parent) if parent is not None else result.videos
+        texts += [f"{v.id} {v.url} {v.watermark_url}" for v in every_video]
+        texts += [f"{i.url} {i.watermark_url}" for i in result.images]
+        texts.append(result.model or "")
         joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
         if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
             return result
-        videos = tuple(Video(r(v.id), r(v.url), v.duration) for v in result.videos)
+
+        def video(v: Video) -> Video:
+            return Video(r(v.id), r(v.url), v.duration, r(v.watermark_url))
+
+        videos = tuple(video(v) for v in result.videos)
+        images = tuple(Image(i.index, r(i.url), r(i.watermark_url)) for i in result.images)
         scrubbed = replace(
             result,
             task_id=redact(result.task_id, secrets),
@@ -614,6 +624,9 @@ class Fetcher:
             external_task_id=r(result.external_task_id),
             kling_task_id=r(result.kling_task_id),
             videos=videos,
+            images=images,
+            parent_video=video(parent) if parent is not None else None,
+            model=r(result.model),
             raw=r(result.raw),
         )
         return result if scrubbed == result and scrubbed.raw == result.raw else scrubbed

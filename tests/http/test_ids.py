@@ -14,7 +14,7 @@ import pytest
 from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
-from kling_tui.models import Status, TaskSnapshot, WatchEntry, utcnow
+from kling_tui.models import Image, Status, TaskSnapshot, Video, WatchEntry, utcnow
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
@@ -256,3 +256,20 @@ def test_a_token_quoted_as_kling_id_is_redacted(app_config: AppConfig) -> None:
     scrubbed = Fetcher(app_config)._scrub(snap, relay)
     assert isinstance(scrubbed, TaskSnapshot)
     assert scrubbed.kling_task_id is not None and TOKEN not in scrubbed.kling_task_id
+
+
+def test_a_token_quoted_in_any_result_url_is_redacted(app_config: AppConfig) -> None:
+    """Images, watermark URLs, the parent video and the model are server text too."""
+    relay = app_config.gateways["relay"]
+    leak = f"https://cdn.example/{TOKEN}.png"
+    snap = TaskSnapshot(
+        RELAY_ID, "image-generations", Status.SUCCEEDED, "SUCCESS", 100.0,
+        (Video("v", "https://cdn.example/v.mp4", 5.0, leak),), "", None, None, None, utcnow(),
+        images=(Image(0, leak, leak),), parent_video=Video(TOKEN, leak, 1.0, leak),
+        model=f"m-{TOKEN}",
+    )  # fmt: skip
+    scrubbed = Fetcher(app_config)._scrub(snap, relay)
+    assert isinstance(scrubbed, TaskSnapshot)
+    assert TOKEN not in repr(scrubbed)
+    assert scrubbed.images[0].index == 0 and scrubbed.videos[0].duration == 5.0
+    assert scrubbed.parent_video is not None and scrubbed.parent_video.duration == 1.0
