@@ -308,6 +308,10 @@ class WatchEntry:
     stuck: bool = False
     """Not moved for far longer than its kind usually takes (``polling.eta.is_stuck``), as of
     the last answer; not stored, worked out again at every answer."""
+    external: bool = False
+    """``task_id`` is the caller's own ``external_task_id``, not a Kling or relay id: it is
+    queried as such (the gateway's ``external_id`` setting: in the path or as
+    ``?external_task_id=``), and the answer's ``task_id`` is then Kling's id."""
 
     @property
     def key(self) -> TaskKey:

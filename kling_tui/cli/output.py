@@ -74,6 +74,12 @@ def _print_table(rows: list[list[str]], out: TextIO) -> None:
 
 def _record(entry: WatchEntry) -> dict[str, object]:
     record = snapshot_json(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
+    # The id the operator added, not the answer's (Kling's id, for a task watched by its
+    # external id): a script matches its own ids. The others are in kling_task_id,
+    # external_task_id and ids.
+    record["task_id"] = entry.task_id
+    record["ids"] = list(entry.known_ids)
+    record["external"] = entry.external
     record["gateway"] = entry.gateway
     record["label"] = entry.label
     record["stale"] = entry.last_error is not None and entry.snapshot is not None

@@ -26,6 +26,11 @@ def _kind(text: str) -> str:
     return found.value
 
 
+_EXTERNAL_HELP = (
+    "the ids are your own external_task_id values, not Kling or relay ids (queried in the"
+    " path or as ?external_task_id=, the gateway's external_id setting)"
+)
+
 WAIT_TIMEOUT_MAX = 86400.0
 """``wait --timeout``: at most a day; a longer wait is a job for the dashboard."""
 STATUS_TIMEOUT_MAX = 600.0
@@ -106,11 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("status", help="query tasks now and print their status")
+    p = sub.add_parser(
+        "status",
+        help="query tasks now and print their status (a watched task by any of its ids)",
+    )
     _common(p)
     p.add_argument(
-        "--kind", type=_kind, default=Kind.TEXT2VIDEO.value, metavar="KIND", help=_KIND_HELP
+        "--kind",
+        type=_kind,
+        default=None,
+        metavar="KIND",
+        help=_KIND_HELP.replace("(default t2v)", "(default: the watched task's, else t2v)"),
     )
+    p.add_argument("--external", action="store_true", help=_EXTERNAL_HELP)
     p.add_argument(
         "--timeout",
         type=_seconds(STATUS_TIMEOUT_MAX),
@@ -126,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", type=_kind, default=Kind.TEXT2VIDEO.value, metavar="KIND", help=_KIND_HELP
     )
     p.add_argument("--label", metavar="TEXT")
+    p.add_argument("--external", action="store_true", help=_EXTERNAL_HELP)
     p.add_argument("ids", nargs="+", metavar="ID")
 
     p = sub.add_parser("rm", help="remove task ids from the watch list")

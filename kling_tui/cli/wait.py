@@ -29,12 +29,13 @@ def _wait_status(targets: list[WatchEntry], gave_up: set[TaskKey]) -> int:
 
 
 def _wait_targets(args: argparse.Namespace, store: WatchList) -> list[WatchEntry]:
-    """The entries named on the command line (all must be watched), or the whole list."""
+    """The entries named on the command line by any of their ids (all must be watched), or
+    the whole list."""
     if not args.ids:
         return list(store.entries)
     wanted_ids = set(_validated(args.ids))
-    targets = [e for e in store.entries if e.task_id in wanted_ids]
-    missing = wanted_ids - {e.task_id for e in targets}
+    targets = [e for e in store.entries if not wanted_ids.isdisjoint(e.known_ids)]
+    missing = wanted_ids - {i for e in targets for i in e.known_ids}
     if missing:
         raise UsageError(
             "not in the watch list: "

@@ -56,6 +56,10 @@ class GatewayConfig:
     list_refresh: bool | None = None
     """``list_refresh`` in the file: None (not set) lets list-based refresh run on a native
     gateway (prefix ``/v1``); False turns it off; relays never list (``gateway.listing``)."""
+    external_id: str = "path"
+    """Where a task watched by its external id (``add --external``) puts that id: ``path``
+    (``…/text2video/ID``, in place of the task id: what Kling's documentation describes and
+    most clients do) or ``query`` (``…/text2video?external_task_id=ID``)."""
 
     @property
     def origin(self) -> str:

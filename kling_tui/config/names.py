@@ -41,4 +41,7 @@ _GATEWAY_KEYS = (
     "max_retries",
     *_TASK_LOG_KEYS,
     "list_refresh",
+    "external_id",
 )
+EXTERNAL_ID_FORMS = ("path", "query")
+"""``gateways.*.external_id``: where an external id goes in a status query (see the model)."""

@@ -29,6 +29,7 @@ from kling_tui.config.names import (
     ACCESS_TOKEN_ENV,
     ADHOC_GATEWAY,
     DEFAULT_THEME,
+    EXTERNAL_ID_FORMS,
     NATIVE_PREFIX,
     RELAY_PREFIX,
     SECRET_KEY_ENV,
@@ -177,7 +178,22 @@ def _gateway(
         task_log_token=log_token,
         task_log_hint=log_hint,
         user_id=whole("user_id", 0, USER_ID_RANGE) or None,
+        external_id=_external_id(reader, table, prefix, defaults.external_id),
     )
+
+
+def _external_id(reader: _Reader, table: dict[str, Any], prefix: str, default: str) -> str:
+    """``external_id = "path" | "query"``: anything else names both choices."""
+    if "external_id" not in table:
+        return default
+    value = table["external_id"]
+    if value not in EXTERNAL_ID_FORMS:
+        raise reader.error(
+            prefix + "external_id",
+            '"path" (the id in place of the task id) or "query" (?external_task_id=ID)',
+            value,
+        )
+    return value
 
 
 def _poll(reader: _Reader, value: Any) -> PollConfig:

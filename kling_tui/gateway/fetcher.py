@@ -48,6 +48,7 @@ from kling_tui.models import (
     ErrorType,
     FetchError,
     FetchResult,
+    Image,
     Video,
     WatchEntry,
     utcnow,
@@ -175,8 +176,15 @@ class Fetcher:
             self._list_gateways[name] = gateway if ok else None
         return self._list_gateways[name]
 
-    def url_for(self, gateway: GatewayConfig, kind: str, task_id: str) -> str:
-        """The status URL. The id is validated and percent-encoded into one path segment."""
+    def url_for(
+        self, gateway: GatewayConfig, kind: str, task_id: str, *, external: bool = False
+    ) -> str:
+        """The status URL. The id is validated and percent-encoded into one path segment.
+
+        An ``external`` id (the caller's ``external_task_id``) goes where the gateway's
+        ``external_id`` setting says: in the path like a task id (``path``) or as
+        ``?external_task_id=ID`` on the kind's path (``query``), encoded the same way.
+        """
         clean = validate_task_id(task_id)
         if clean != task_id:  # callers strip pasted ids; here surrounding blanks are a bug
             raise InvalidTaskId(task_id, "has surrounding whitespace")
@@ -188,9 +196,13 @@ class Fetcher:
         spec = kind_spec(kind)
         if spec is None:  # kinds come checked from the store and argv: this is a bug
             raise ValueError(f"unknown task kind {kind!r}")
+        if external and gateway.external_id == "query":
+            return f"{base}{prefix}/{spec.path}?external_task_id={percent_encode_id(clean)}"
         return f"{base}{prefix}/{spec.path}/{percent_encode_id(clean)}"
 
-    def credential_refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> str | None:
+    def credential_refusal(
+        self, gateway: GatewayConfig, task_id: str, kind: str, *, external: bool = False
+    ) -> str | None:
         """Why ``gateway``'s credential must not be sent to its ``base_url``, or ``None``.
 
         The one rule for where a token goes: to the origin (scheme, host, port) of the
@@ -212,7 +224,8 @@ class Fetcher:
             f"the token for gateway {gateway.name} is not sent to {origin}: that address "
             f"comes from the watch list, is not the gateway's configured base_url and was not "
             f"added with --base-url on this machine{why}. If you trust it, run: kling-tui "
-            f"add{named} --base-url {origin} --kind {kind} {task_id}"
+            f"add{named} --base-url {origin} --kind {kind}"
+            f"{' --external' if external else ''} {task_id}"
         )
 
     def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
@@ -271,10 +284,16 @@ class Fetcher:
                 f"cannot query {clean_text(entry.task_id, 256)}: {exc}",
                 at=self._now(),
             )
-        return await self.fetch_id(entry.task_id, entry.kind, gateway)
+        return await self.fetch_id(entry.task_id, entry.kind, gateway, external=entry.external)
 
     async def fetch_id(
-        self, task_id: str, kind: str, gateway: GatewayConfig, *, timeout: float | None = None
+        self,
+        task_id: str,
+        kind: str,
+        gateway: GatewayConfig,
+        *,
+        timeout: float | None = None,
+        external: bool = False,
     ) -> FetchResult:
         """Fetch one task by id on one gateway, retrying what a retry can fix.
 
@@ -282,19 +301,24 @@ class Fetcher:
         without it each attempt is bounded by the gateway's timeout. Whatever comes back has
         every secret of the gateway redacted (:meth:`_scrub`).
         """
-        result = await self._fetch_id(task_id, kind, gateway, timeout)
+        result = await self._fetch_id(task_id, kind, gateway, timeout, external)
         return self._scrub(result, gateway)
 
     async def _fetch_id(
-        self, task_id: str, kind: str, gateway: GatewayConfig, timeout: float | None
+        self,
+        task_id: str,
+        kind: str,
+        gateway: GatewayConfig,
+        timeout: float | None,
+        external: bool = False,
     ) -> FetchResult:
         try:
-            url = self.url_for(gateway, kind, task_id)
+            url = self.url_for(gateway, kind, task_id, external=external)
         except InvalidTaskId as exc:
             return FetchError(ErrorType.INVALID_ID, str(exc), at=self._now())
         except UrlRuleError as exc:
             return self._bad_url(gateway, f"cannot query {task_id}", exc)
-        refused = self._refusal(gateway, task_id, kind)
+        refused = self._refusal(gateway, task_id, kind, external=external)
         if refused is not None:
             return refused
         attempts: list[FetchResult] = []
@@ -330,9 +354,11 @@ class Fetcher:
             at=self._now(),
         )
 
-    def _refusal(self, gateway: GatewayConfig, task_id: str, kind: str) -> FetchError | None:
+    def _refusal(
+        self, gateway: GatewayConfig, task_id: str, kind: str, *, external: bool = False
+    ) -> FetchError | None:
         """The error to answer instead of sending anything: no token, or not to this origin."""
-        refused = self.credential_refusal(gateway, task_id, kind)
+        refused = self.credential_refusal(gateway, task_id, kind, external=external)
         if refused is not None:
             return FetchError(ErrorType.AUTH, refused, at=self._now())
         if gateway.credential is None:
@@ -581,18 +607,32 @@ class Fetcher:
                 return result
             return replace(result, message=message, code=code)
         texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
-        texts += [result.external_task_id or "", *(f"{v.id} {v.url}" for v in result.videos)]
+        texts += [result.external_task_id or "", result.kling_task_id or ""]
+        parent = result.parent_video
+        every_video = (*result.videos, parent) if parent is not None else result.videos
+        texts += [f"{v.id} {v.url} {v.watermark_url}" for v in every_video]
+        texts += [f"{i.url} {i.watermark_url}" for i in result.images]
+        texts.append(result.model or "")
         joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
         if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
             return result
-        videos = tuple(Video(r(v.id), r(v.url), v.duration) for v in result.videos)
+
+        def video(v: Video) -> Video:
+            return Video(r(v.id), r(v.url), v.duration, r(v.watermark_url))
+
+        videos = tuple(video(v) for v in result.videos)
+        images = tuple(Image(i.index, r(i.url), r(i.watermark_url)) for i in result.images)
         scrubbed = replace(
             result,
             task_id=redact(result.task_id, secrets),
             status_raw=redact(result.status_raw, secrets),
             message=redact(result.message, secrets),
             external_task_id=r(result.external_task_id),
+            kling_task_id=r(result.kling_task_id),
             videos=videos,
+            images=images,
+            parent_video=video(parent) if parent is not None else None,
+            model=r(result.model),
             raw=r(result.raw),
         )
         return result if scrubbed == result and scrubbed.raw == result.raw else scrubbed

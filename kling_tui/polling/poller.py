@@ -50,7 +50,9 @@ from kling_tui.models import (
 )
 from kling_tui.polling.eta import UNLEARNED, RenderTimes, is_stuck
 from kling_tui.polling.lists import ListPlan, ListWalk
+from kling_tui.polling.same_task import SameTaskIndex
 from kling_tui.polling.schedule import PollPolicy, Scheduler
+from kling_tui.store.ids import carry_ids
 from kling_tui.store.watchlist import AddResult, WatchList, WatchListError
 
 log = logging.getLogger(__name__)
@@ -143,20 +145,29 @@ def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
 
 
 def apply_result(entry: WatchEntry, result: FetchResult, times: RenderTimes | None = None) -> None:
-    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot.
+    """Fold a fetch result into a watch entry: a failure keeps the last good snapshot, and
+    a new snapshot keeps the ids the last one knew and it does not say (``carry_ids``).
 
     An answer also moves ``state_since`` (when the state moved) and decides ``stuck`` anew
     with the learned render ``times`` (``eta.is_stuck``); a failure leaves both as they were.
     """
     if isinstance(result, TaskSnapshot):
         entry.state_since = state_since(entry, result)
-        entry.snapshot = result
+        entry.snapshot = carry_ids(entry.snapshot, result)
         entry.last_error = None
         entry.last_checked = result.fetched_at
         entry.stuck = is_stuck(entry, UNLEARNED if times is None else times, result.fetched_at)
     else:
         entry.last_error = result
         entry.last_checked = result.at
+
+
+def _answered_itself(entry: WatchEntry) -> bool:
+    """The entry's snapshot came from querying its own id (not mirrored from a twin)."""
+    s = entry.snapshot
+    if s is None:
+        return False
+    return s.task_id == entry.task_id or (entry.external and s.external_task_id == entry.task_id)
 
 
 class Poller:
@@ -209,6 +220,14 @@ class Poller:
         self._last_save = clock()
         self._last_reload_check = clock()
         self._scope = scope
+        self._same: SameTaskIndex | None = None
+        """Built at the first poll (``_same_index``), not here: 10,000 tasks' ids cost
+        about 20 ms, which a start must not wait for."""
+        self._mirrors: dict[TaskKey, TaskKey] = {}
+        """Entries found to be the same task as another (``polling.same_task``): not polled,
+        they show the state of the one that is (alias key -> polled key)."""
+        self._held: list[Notice] = []
+        """Notices from before anyone could subscribe (same tasks found at load)."""
         with collector_paused():
             for entry in store.load() if entries is None else entries:
                 if scope is None or entry.key in scope:
@@ -264,8 +283,39 @@ class Poller:
             status=snap.status if snap else None,
             progress=snap.progress if snap else None,
         )
+        if self._same is not None:
+            self._note_twin(self._same, entry, key)
+
+    def _same_index(self) -> SameTaskIndex:
+        """The index of every tracked task's ids, built on first use (see ``_same``)."""
+        if self._same is None:
+            self._same = SameTaskIndex()
+            for key, entry in list(self._entries.items()):
+                self._note_twin(self._same, entry, key)
+        return self._same
+
+    def _note_twin(self, index: SameTaskIndex, entry: WatchEntry, key: TaskKey) -> None:
+        """Index a task just tracked; one that shares an id with a tracked one is joined."""
+        other = index.note(entry, key)
+        if other is not None and other in self._entries:
+            earlier = self._entries[self._mirrors.get(other, other)]
+            # The one whose own query gave its last answer stays polled (a twin's snapshot
+            # is its twin's answer); else the earlier one.
+            if _answered_itself(entry) and not _answered_itself(earlier):
+                self._join(entry, earlier)
+            else:
+                self._join(earlier, entry)
 
     def _untrack(self, key: TaskKey) -> WatchEntry | None:
+        if self._same is not None:
+            self._same.forget(key)
+        self._mirrors.pop(key, None)
+        for alias in [a for a, p in self._mirrors.items() if p == key]:
+            del self._mirrors[alias]  # its twin is gone: polled on its own again
+            twin = self._entries[alias]
+            self.scheduler.add(alias, self._clock(), status=twin.status)
+            self.scheduler.refresh(alias, self._clock())
+            self._same_index().note(twin)
         self.scheduler.remove(key)
         self._dirty.discard(key)
         self._unfinished.discard(key)
@@ -291,6 +341,8 @@ class Poller:
 
         While paused the refresh still runs, once; the regular schedule stays paused.
         """
+        if key is not None:
+            key = self._mirrors.get(key, key)  # a twin's row refreshes the task it shows
         self.scheduler.refresh(key, self._clock())
         if self._paused:
             for k in self._entries if key is None else (key,):
@@ -402,12 +454,68 @@ class Poller:
 
     def _deliver(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
         """The one way an answer reaches a task, single or from a list page: scheduler,
-        entry, the next save, subscribers."""
+        entry, the next save, subscribers, the entry's twins."""
         self.scheduler.record(entry.key, self._clock(), result)
+        if entry.key not in self._mirrors:  # became a twin while in flight: the other speaks
+            self._take(entry, previous, result)
+
+    def _take(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
+        """Apply one answer, publish it, and pass it on to the entry's twins."""
         apply_result(entry, result, self.scheduler.times)
         self._note_finished(entry)
         self._dirty.add(entry.key)
         self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+        if isinstance(result, TaskSnapshot):
+            other = self._same_index().note(entry)  # the answer may name another entry's id
+            if other is not None and other in self._entries:
+                self._join(entry, self._entries[other])
+        for alias, polled in list(self._mirrors.items()):
+            if polled == entry.key and alias in self._entries:
+                self._mirror(entry, self._entries[alias])
+
+    def _join(self, polled: WatchEntry, twin: WatchEntry) -> None:
+        """``twin`` is the same task as ``polled``: stop polling it, show ``polled``'s
+        state on it, and say so once (a demanding operator wants neither a silent double
+        poll nor a row removed behind their back: the label and position are theirs)."""
+        if polled.key == twin.key or self._mirrors.get(twin.key) == polled.key:
+            return
+        if self._mirrors.get(polled.key) == twin.key:
+            return  # already the other way round
+        self._mirrors[twin.key] = polled.key
+        for alias, target in list(self._mirrors.items()):
+            if target == twin.key:
+                self._mirrors[alias] = polled.key
+        self.scheduler.remove(twin.key)
+        self._forced.get(twin.key.gateway, {}).pop(twin.key, None)
+        if polled.snapshot is not None:
+            self._mirror(polled, twin)
+        notice = Notice(
+            f"{twin.task_id} and {polled.task_id} are the same task ({twin.kind} on "
+            f"{twin.gateway}): it is polled once, as {polled.task_id}, and both rows show its "
+            "state; remove the extra row with d in the dashboard",
+            "warning",
+        )
+        if self._subscribers:
+            self._publish(notice)
+        else:
+            self._held.append(notice)
+
+    def _mirror(self, polled: WatchEntry, twin: WatchEntry) -> None:
+        previous = twin.status
+        twin.snapshot = polled.snapshot
+        twin.last_error = polled.last_error
+        twin.last_checked = polled.last_checked
+        twin.state_since = polled.state_since
+        twin.stuck = polled.stuck
+        self._note_finished(twin)
+        self._dirty.add(twin.key)
+        self._publish(PollUpdate(twin, previous, stale=twin.last_error is not None))
+
+    @property
+    def twins(self) -> dict[TaskKey, TaskKey]:
+        """Entries not polled since they are the same task as another (key -> polled key)."""
+        self._same_index()
+        return dict(self._mirrors)
 
     # -- list-based refresh (polling.lists) ----------------------------------------------
 
@@ -419,9 +527,10 @@ class Poller:
         return [g for g in self._gateway_counts if lister.list_gateway(g) is not None]
 
     def _listable(self, key: TaskKey) -> bool:
-        """A task with its own base URL lives elsewhere than its gateway's list."""
+        """A task with its own base URL lives elsewhere than its gateway's list; one watched
+        by its external id is not found by id on a list page (its key holds the external id)."""
         entry = self._entries.get(key)
-        return entry is not None and entry.base_url is None
+        return entry is not None and entry.base_url is None and not entry.external
 
     async def _list_refresh(self, plan: ListPlan) -> None:
         """Carry one plan of the loop out, then start what is due (its fallbacks too)."""
@@ -463,7 +572,7 @@ class Poller:
         listing = set(self._list_gateways())
         groups: dict[tuple[str, str], list[TaskKey]] = {}
         for entry in targets:
-            if entry.gateway in listing and entry.base_url is None:
+            if entry.gateway in listing and self._listable(entry.key):
                 groups.setdefault((entry.gateway, entry.kind), []).append(entry.key)
         now = self._clock()
         plans = [self.scheduler.claim_list(g, k, keys, now) for (g, k), keys in groups.items()]
@@ -575,6 +684,8 @@ class Poller:
         """
         self._wake = asyncio.Event()
         self._update_state()
+        self._same_index()
+        self._publish_held()
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -614,27 +725,32 @@ class Poller:
             finally:
                 self._stopping = False
 
+    def _publish_held(self) -> None:
+        held, self._held = self._held, []
+        for notice in held:
+            self._publish(notice)
+
     async def poll_once(self, keys: Iterable[TaskKey] | None = None) -> list[WatchEntry]:
         """Poll every unfinished task (or the given ones) once, save, and return them.
 
         Where many are of one kind on a gateway that lists, a page or two answers for them
-        (``polling.lists``); the rest, and any the pages did not reach, one by one.
-        """
+        (``polling.lists``); the rest, and any the pages did not reach, one by one. A twin
+        (the same task as another entry) is not queried; it is returned with the state of
+        the one that is."""
+        self._same_index()
+        self._publish_held()
         if keys is None:
             targets = [e for e in self._entries.values() if not e.finished]
         else:
             targets = [self._entries[k] for k in keys if k in self._entries]
 
         async def one(entry: WatchEntry) -> None:
+            if entry.key in self._mirrors:
+                return
             previous = entry.status
-            result = await self.fetcher.fetch(entry)
-            self.scheduler.record(entry.key, self._clock(), result)
-            apply_result(entry, result, self.scheduler.times)
-            self._note_finished(entry)
-            self._dirty.add(entry.key)
-            self._publish(PollUpdate(entry, previous, stale=isinstance(result, FetchError)))
+            self._deliver(entry, previous, await self.fetcher.fetch(entry))
 
-        plans = self._plan_once(targets)
+        plans = self._plan_once([e for e in targets if e.key not in self._mirrors])
         walks = await asyncio.gather(*(self._walk(plan) for plan in plans))
         listed = {key for plan in plans for key in plan.due}
         listed.difference_update(*(walk.fallback for walk in walks))

@@ -66,10 +66,22 @@ MAX_IMAGES = MAX_ITEMS
 _STATUSES: dict[str, Status] = {s.value: s for s in Status}
 _ERROR_TYPES: dict[str, ErrorType] = {t.value: t for t in ErrorType}
 ENTRY_KEYS = frozenset(
-    {"id", "kind", "gateway", "label", "added_at", "base_url", "path_prefix", "last", "error"}
+    {
+        "id",
+        "kind",
+        "gateway",
+        "external",
+        "label",
+        "added_at",
+        "base_url",
+        "path_prefix",
+        "last",
+        "error",
+    }
 )
 _LAST_KEYS = frozenset(
     {
+        "task_id",
         "status",
         "status_raw",
         "progress",
@@ -128,8 +140,12 @@ def _video_table(v: Video) -> dict[str, Any]:
     return video
 
 
-def _snapshot_table(s: TaskSnapshot, unknown: Any) -> dict[str, Any]:
-    last: dict[str, Any] = {"status": s.status.value, "status_raw": s.status_raw}
+def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+    if s.task_id != entry_id:  # the answer's own id (Kling's, for an external id): kept
+        last["task_id"] = s.task_id
+    last["status"] = s.status.value
+    last["status_raw"] = s.status_raw
     if s.progress is not None:
         last["progress"] = s.progress
     last["message"] = s.message
@@ -193,6 +209,8 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
     every save, so it is plain dict building, no generic dataclass walking.
     """
     t: dict[str, Any] = {"id": entry.task_id, "kind": entry.kind, "gateway": entry.gateway}
+    if entry.external:
+        t["external"] = True
     if entry.label is not None:
         t["label"] = entry.label
     t["added_at"] = _utc(entry.added_at)
@@ -208,7 +226,9 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
             if k not in ENTRY_KEYS:
                 t[k] = v
     if snapshot is not None:
-        last = t["last"] = _snapshot_table(snapshot, extra.get("last") if extra else None)
+        last = t["last"] = _snapshot_table(
+            snapshot, extra.get("last") if extra else None, entry.task_id
+        )
         if snapshot.progress_synthetic:
             last["progress_synthetic"] = True
         if since is not None and not snapshot.status.terminal:  # stuck detection only
@@ -368,8 +388,9 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         raise EntryInvalid(f"last.final_unit_deduction must be in 0..{MAX_UNITS:.0e}, got {cost}")
     status_raw = last.get("status_raw", word)
     message = last.get("message", "")
+    answer_id = _opt_clean(last, "task_id", "last.task_id", ID_LIMIT)
     return TaskSnapshot(
-        task_id=task_id,
+        task_id=answer_id or task_id,
         kind=kind,
         status=status,
         status_raw=clean_text(_str(status_raw, "last.status_raw"), WORD_LIMIT),
@@ -494,6 +515,9 @@ def read_entry(table: Any) -> WatchEntry:
                 else f"gateway must be a non-empty string, got {show(gateway)}"
             )
         added = table.get("added_at")
+        external = table.get("external", False)
+        if type(external) is not bool:
+            raise EntryInvalid(f"external must be true or false, got {show(external)}")
         snapshot = None
         last = table.get("last")
         if last is not None:
@@ -532,6 +556,7 @@ def read_entry(table: Any) -> WatchEntry:
             last_error=error,
             extra=extra,
             state_since=since,
+            external=external,
         )
     except EntryInvalid as exc:
         raise EntryInvalid(f"task {task_id}: {exc}") from None

@@ -54,6 +54,11 @@ def _untag(obj: dict[str, Any]) -> Any:
     return obj
 
 
+def _key_prefix(key: str) -> bytes:
+    """How ``ParsedCache.store``'s JSON text begins for the bytes hashed to ``key``."""
+    return b'{"blake2b":"' + key.encode() + b'",'
+
+
 class ParsedCache:
     """The watch list's parsed document, kept beside the user's cache, keyed by the bytes.
 
@@ -71,14 +76,19 @@ class ParsedCache:
     def load(self, data: bytes) -> dict[str, Any] | None:
         if len(data) < PARSED_CACHE_MIN_BYTES:
             return None
+        key = digest(data)
         try:
             raw, st = read_regular(self.file, limit=2 * MAX_WATCHLIST_BYTES)
             if access_problem(self.file, st) is not None:
                 return None  # someone else could have written it: parse the file instead
+            # ``store`` writes the key first: a cache of other bytes (the file changed by
+            # another program) is refused before decoding it (0.05-0.09 s at 10,000 tasks).
+            if not raw.startswith(_key_prefix(key)):
+                return None
             cached = json.loads(raw, object_hook=_untag)
         except (OSError, ValueError, TypeError, FileRefused):
             return None
-        if not isinstance(cached, dict) or cached.get("blake2b") != digest(data):
+        if not isinstance(cached, dict) or cached.get("blake2b") != key:
             return None
         doc = cached.get("doc")
         return doc if isinstance(doc, dict) else None

@@ -38,7 +38,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ from kling_tui.store.codec import (
 )
 from kling_tui.store.document import MAX_WATCHLIST_BYTES, Parsed, entries_from_doc, parse_toml
 from kling_tui.store.errors import WatchListError
+from kling_tui.store.ids import IdIndex, same_task_text
 from kling_tui.store.lock import exclusive_lock
 from kling_tui.store.parsed_cache import PARSED_CACHE_MIN_BYTES, ParsedCache, digest
 from kling_tui.store.safe_read import FileRefused, access_problem, read_regular
@@ -87,9 +88,11 @@ def new_entries(
     label: str | None = None,
     base_url: str | None = None,
     path_prefix: str | None = None,
+    external: bool = False,
 ) -> list[WatchEntry]:
     """Entries for tasks about to be watched, all added at the same instant (``kling-tui add``
-    and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL.
+    and the add dialog). ``base_url``/``path_prefix`` only for a gateway given by URL;
+    ``external``: the ids are the caller's own external ids (``add --external``).
 
     The label is cleaned here (:func:`~kling_tui.gateway.sanitize.clean_text`): typed text may hold
     escape sequences (``--label $'x\\e]52;c;...\\a'``) and must reach no terminal raw.
@@ -105,6 +108,7 @@ def new_entries(
             label=label,
             base_url=base_url,
             path_prefix=path_prefix,
+            external=external,
         )
         for task_id in ids
     ]
@@ -130,12 +134,23 @@ class AddResult:
     """What ``add`` did: ``added`` + ``duplicates`` is the input, in input order.
 
     ``added`` holds the stored objects (an id normalized by ``validate_task_id`` makes a
-    new object); ``duplicates`` holds the given entries whose (id, kind, gateway) was
-    already watched or repeated in the same call.
+    new object); ``duplicates`` holds the given entries that are a task already watched or
+    repeated in the same call: the same (id, kind, gateway), or another of the task's ids
+    (its Kling, relay or external id, :class:`~kling_tui.store.ids.IdIndex`) on the same
+    gateway and kind. ``same_as[i]`` is the watched entry ``duplicates[i]`` is.
     """
 
     added: list[WatchEntry]
     duplicates: list[WatchEntry]
+    same_as: list[WatchEntry] = field(default_factory=list)
+
+    def refusals(self) -> list[str]:
+        """One line per duplicate saying which watched task it is (plain text)."""
+        same = self.same_as
+        return [
+            same_task_text(d.task_id, same[i] if i < len(same) else d)
+            for i, d in enumerate(self.duplicates)
+        ]
 
 
 def _signature(st: os.stat_result) -> _Signature:
@@ -278,19 +293,23 @@ class WatchList:
         """
         wanted = [check_new_entry(e) for e in entries]
         with self._mutex, self._locked():
-            known = {e.key for e in self._entries}
+            known = {e.key: e for e in self._entries}
+            index = IdIndex(self._entries)
             added: list[WatchEntry] = []
             duplicates: list[WatchEntry] = []
+            same_as: list[WatchEntry] = []
             for entry in wanted:
-                key = entry.key
-                if key in known:
+                watched = known.get(entry.key) or index.same_task(entry)
+                if watched is not None:
                     duplicates.append(entry)
+                    same_as.append(watched)
                 else:
-                    known.add(key)
+                    known[entry.key] = entry
+                    index.add(entry)
                     added.append(entry)
             if added:
                 self._write([*self._entries, *added])
-            return AddResult(added, duplicates)
+            return AddResult(added, duplicates, same_as)
 
     def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
         """Remove these tasks; returns the removed entries (last state included) for undo."""
@@ -299,10 +318,11 @@ class WatchList:
             return self._remove_where(lambda e: e.key in wanted)
 
     def remove_ids(self, ids: Iterable[str]) -> list[WatchEntry]:
-        """Remove every entry with one of these ids, whatever its kind or gateway."""
+        """Remove every entry known by one of these ids (the one it was added by, or its
+        Kling, relay or external id: ``WatchEntry.known_ids``), whatever its kind or gateway."""
         wanted = {i.strip() for i in ids}
         with self._mutex, self._locked():
-            return self._remove_where(lambda e: e.task_id in wanted)
+            return self._remove_where(lambda e: not wanted.isdisjoint(e.known_ids))
 
     def _remove_where(self, match: Callable[[WatchEntry], bool]) -> list[WatchEntry]:
         keep, removed, positions = self._removals.split(self._entries, match)

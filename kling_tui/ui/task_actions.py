@@ -107,7 +107,8 @@ class TaskActionsMixin:
             default = names[0]
         watched: dict[str, list[tuple[str, str]]] = {}
         for entry in self.poller.entries:
-            watched.setdefault(entry.task_id, []).append((entry.kind, entry.gateway))
+            for task_id in entry.known_ids:  # its Kling, relay and external ids too
+                watched.setdefault(task_id, []).append((entry.kind, entry.gateway))
         screen = AddTasksScreen(
             names,
             default,
@@ -179,6 +180,7 @@ class TaskActionsMixin:
             label=request.label,
             base_url=where.base_url if where else None,
             path_prefix=where.path_prefix if where else None,
+            external=request.external,
         )
         try:
             result = self.poller.add(entries)
@@ -197,6 +199,11 @@ class TaskActionsMixin:
             parts.append(f"Watching {len(added)} new task{'s' if len(added) != 1 else ''}")
         if duplicates:
             parts.append(f"{len(duplicates)} already watched")
+            refusals = result.refusals() if hasattr(result, "refusals") else []
+            # Which watched task each is (its Kling id, its external id...), a few of them.
+            parts += [clean_text(r, limit=200) for r in refusals[:3]]
+            if len(refusals) > 3:
+                parts.append(f"and {len(refusals) - 3} more")
         self.notify(". ".join(parts) or "Nothing added.", markup=False)
 
     def action_remove_task(self) -> None:

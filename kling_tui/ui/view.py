@@ -117,6 +117,7 @@ FILTER_KEYS: dict[str, str] = {
     "gw": "gateway",
     "gateway": "gateway",
     "g": "gateway",
+    "id": "id",
 }
 """Filter keys as typed -> the field they filter on."""
 
@@ -128,17 +129,21 @@ _VALUE_WORDS: dict[str, str] = {
     "stuck active finished",
     "kind": "kind: " + " ".join(spec.short for spec in KIND_SPECS.values()) + " (or the full name)",
     "gateway": "gw: a gateway name, or its start",
+    "id": "id: a task id (relay, Kling or external), or its start",
 }
-_KEY_WORDS = "filters: status:, kind:, gw: and plain words"
+_KEY_WORDS = "filters: status:, kind:, gw:, id: and plain words"
 _KEY_SHAPE = re.compile(r"[a-z][a-z_-]*")
 
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
-    """A parsed filter: ``status:failed``, ``kind:text2video``, ``gw:main`` and free words.
+    """A parsed filter: ``status:failed``, ``kind:text2video``, ``gw:main``, ``id:…`` and
+    free words.
 
     Several ``status:`` values (``status:failed,error`` or repeated) match any of them;
-    every free word must appear in the id, label, message, external id or last error.
+    ``id:`` matches a task by any of its ids (``WatchEntry.known_ids``: the one added, the
+    relay's, Kling's, the external one) or their start; every free word must appear in the
+    ids, label, message or last error.
     A filter with ``problems`` (a term it cannot understand) matches no task: showing every
     row would look like a filter that worked.
     """
@@ -147,6 +152,7 @@ class TaskFilter:
     kinds: frozenset[str] = frozenset()
     gateways: frozenset[str] = frozenset()
     words: tuple[str, ...] = ()
+    ids: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()
     text: str = ""
     hint: str = ""
@@ -154,7 +160,9 @@ class TaskFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.statuses or self.kinds or self.gateways or self.words or self.problems)
+        return bool(
+            self.statuses or self.kinds or self.gateways or self.words or self.ids or self.problems
+        )
 
     def matches(self, entry: WatchEntry) -> bool:
         if self.problems:
@@ -165,6 +173,8 @@ class TaskFilter:
             return False
         if self.gateways and not self._gateway_matches(entry.gateway.casefold()):
             return False
+        if self.ids and not self._id_matches(entry):
+            return False
         if self.words:
             haystack = _haystack(entry)
             return all(word in haystack for word in self.words)
@@ -173,6 +183,11 @@ class TaskFilter:
     def _gateway_matches(self, gateway: str) -> bool:
         """A name, or its start (the Gateway column cuts long names: ``gw:demo`` works)."""
         return any(gateway.startswith(wanted) for wanted in self.gateways)
+
+    def _id_matches(self, entry: WatchEntry) -> bool:
+        """One of the task's ids is, or starts with, one of the ids asked for."""
+        known = [i.casefold() for i in entry.known_ids]
+        return any(k.startswith(wanted) for wanted in self.ids for k in known)
 
     def _status_matches(self, entry: WatchEntry) -> bool:
         state = row_state(entry)
@@ -194,10 +209,10 @@ class TaskFilter:
 
 
 def _haystack(entry: WatchEntry) -> str:
-    parts = [entry.task_id, entry.label or "", entry.kind, entry.gateway]
+    parts = [*entry.known_ids, entry.label or "", entry.kind, entry.gateway]
     snap = entry.snapshot
     if snap is not None:
-        parts += [snap.message, snap.external_task_id or "", snap.status_raw]
+        parts += [snap.message, snap.status_raw]
     if entry.last_error is not None:
         parts.append(entry.last_error.message)
     return "\n".join(parts).casefold()
@@ -242,6 +257,7 @@ def parse_filter(text: str) -> TaskFilter:
     statuses: set[str] = set()
     kinds: set[str] = set()
     gateways: set[str] = set()
+    ids: set[str] = set()
     words: list[str] = []
     problems: list[str] = []
     hints: list[str] = []
@@ -278,6 +294,8 @@ def parse_filter(text: str) -> TaskFilter:
                     hints.append(_VALUE_WORDS[field_name])
                 else:
                     kinds.add(kind)
+            elif field_name == "id":
+                ids.add(word)
             else:
                 gateways.add(word)
     return TaskFilter(
@@ -285,6 +303,7 @@ def parse_filter(text: str) -> TaskFilter:
         frozenset(kinds),
         frozenset(gateways),
         tuple(words),
+        frozenset(ids),
         tuple(problems),
         text.strip(),
         hints[0] if hints else "",

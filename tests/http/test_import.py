@@ -263,3 +263,21 @@ def test_a_task_log_that_quotes_the_access_token_back_is_redacted(
     assert code == 1 and summary["new"] == 0
     printed = json.dumps(summary) + capsys.readouterr().err
     assert ACCESS_TOKEN not in printed and "***" in printed
+
+
+def test_a_file_row_with_only_an_external_id_is_watched_by_it(
+    env: Path, sim: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    task = sim.add_task("text2video", queue_seconds=0, run_seconds=1, external_task_id="order-9")
+    sim_clock.advance(5)
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"external_task_id": "order-9", "label": "client order"}\n')
+    out = io.StringIO()
+    assert main(["import", "--gateway", "native", str(jobs)], out=out) == 0
+    assert out.getvalue() == "1 new task, 0 already watched, 0 refused\n"
+    entry = watched(env)["order-9"]
+    assert entry.external is True  # type: ignore[attr-defined]
+    assert main(["watch", "--once", "--json"], out=io.StringIO()) == 0
+    entry = watched(env)["order-9"]
+    assert entry.snapshot.task_id == task.task_id  # Kling's id, found by the external one
+    assert entry.snapshot.status is Status.SUCCEEDED

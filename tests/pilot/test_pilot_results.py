@@ -30,7 +30,8 @@ def image_task(task_id: str = "img-1", images: int = 2) -> WatchEntry:
         item.snapshot,
         images=shown,
         final_unit_deduction=8.0,
-        kling_task_id="842318570933727301",
+        # one Kling id per task: two entries sharing one are one task (refused twice)
+        kling_task_id=f"8423185709337273{len(task_id):02d}{task_id[-1]}",
         model="kling-v2-1",
     )
     return item
@@ -56,7 +57,7 @@ async def test_detail_pane_shows_an_image_tasks_images(make_app: Any) -> None:
         assert "  watermark\thttps://cdn.example.com/images/a-wm.png" in lines
         assert f"image 2\t#1  {IMG_B}" in lines
         assert "cost\t8 units" in lines
-        assert "kling id\t842318570933727301" in lines
+        assert "Kling id\t8423185709337273051" in lines
         assert "model\tkling-v2-1" in lines
         assert not any(line.startswith("videos\t") for line in lines)
         # the table's results column counts the images

@@ -154,6 +154,23 @@ async def test_a_long_list_shows_its_first_screen_at_once_and_the_rest_in_steps(
         assert str(table.current_key()).endswith("task-00000")  # the selection stayed put
 
 
+async def test_the_first_frame_builds_a_screen_of_rows_not_more(make_app) -> None:
+    """Rows built before the first frame are a screen's worth (50, or the terminal's
+    height when taller): each one is start-up time (``startup_cold_ratio_10k``)."""
+    for height, first in ((40, 50), (120, 120)):
+        app = make_app(_many(600))
+        async with app.run_test(size=(120, height)) as pilot:
+            table = app.table
+            while table.rows_pending:
+                await pilot.pause()
+            table.rebuild()  # as at start-up: the rest comes after the next frame
+            assert table.row_count == first
+            assert table.shown_count == 600
+            while table.rows_pending:
+                await pilot.pause()
+            assert table.row_count == 600
+
+
 async def test_filtering_while_rows_arrive_shows_each_match_once(make_app) -> None:
     app = make_app(_many(2500))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from kling_tui.models import Status
+from kling_tui.models import Status, WatchEntry
 from kling_tui.ui.view import parse_filter, split_terms
 from kling_tui.ui.widgets.summary import COUNTED
 from kling_tui.ui.widgets.table_cells import SHORT_KINDS
@@ -103,3 +104,29 @@ def test_terms_split_on_spaces_and_quotes_keep_them() -> None:
     assert split_terms('a  "b c" status:"in progress"') == ["a", "b c", "status:in progress"]
     assert split_terms('"unclosed quote') == ["unclosed quote"]
     assert split_terms("") == []
+
+
+def _relay_task() -> WatchEntry:
+    """Watched by its relay id; the answer named Kling's id and the caller's external id."""
+    e = entry("task_" + "Ab12" * 8, Status.IN_PROGRESS, external_task_id="order-42")
+    assert e.snapshot is not None
+    e.snapshot = replace(e.snapshot, kling_task_id="866889456698785798")
+    return e
+
+
+def test_id_term_finds_a_task_by_any_of_its_ids() -> None:
+    """Issue 12: the relay's id, Kling's id inside its answer and the external id."""
+    relay = _relay_task()
+    entries = [*ENTRIES, relay]
+    for asked in ("task_" + "Ab12" * 8, "866889456698785798", "order-42", "ORDER-42", "8668894"):
+        assert shown(f"id:{asked}", entries) == [relay.task_id], asked
+    assert shown("id:t2v-1,i2v-2", entries) == ["t2v-1", "i2v-2"]
+    assert shown("id:nope", entries) == []
+    assert not parse_filter("id:nope").problems
+    assert parse_filter("id:").problems == ("id: needs a value",)
+
+
+def test_plain_words_search_every_id() -> None:
+    relay = _relay_task()
+    assert shown("866889456698785798", [*ENTRIES, relay]) == [relay.task_id]
+    assert shown("order-42", [*ENTRIES, relay]) == [relay.task_id]

@@ -924,6 +924,28 @@ def test_a_hand_edit_is_read_from_the_file_not_the_cache(tmp_path: Path) -> None
     assert "renamed by hand" in labels and "clip 7 ✓" not in labels
 
 
+def test_a_cache_of_other_bytes_is_refused_before_it_is_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cold start after another program changed the file: the stale cache's key is
+    read from its first bytes, and the 10,000-task document is not decoded for nothing."""
+    path = tmp_path / "w.toml"
+    store = WatchList(path)
+    store.load()
+    store.add(_big_list())
+    _load_and_remember(path)
+    decoded: list[int] = []
+    real = parsed_cache.json.loads
+    monkeypatch.setattr(
+        parsed_cache.json, "loads", lambda *a, **k: (decoded.append(1), real(*a, **k))[1]
+    )
+    assert len(WatchList(path).load()) == 400 and decoded == [1]  # unchanged: the cache
+    path.write_text(path.read_text().replace('label = "clip 7 ✓"', 'label = "renamed by hand"'))
+    decoded.clear()
+    labels = [e.label for e in WatchList(path).load()]
+    assert "renamed by hand" in labels and decoded == []
+
+
 def test_a_broken_file_is_reported_with_its_line_even_with_a_cache(tmp_path: Path) -> None:
     path = tmp_path / "w.toml"
     store = WatchList(path)

@@ -5,7 +5,10 @@ reason, and nothing is added until they are fixed or dropped ("Drop invalid"), s
 with one typo never half-adds a batch. Ids of no known Kling or relay form (``12``, a
 32-digit number) get a warning as they are typed but are kept: external ids are free text.
 An id already watched as another kind or on another gateway is added only after a question:
-that is far more often a wrong kind than a wish to watch it twice.
+that is far more often a wrong kind than a wish to watch it twice. The "external ids" box
+watches tasks by the caller's own ``external_task_id`` (``add --external``): no id-form
+warning then, since external ids are free text. A task already watched under another of its
+ids is refused by the watch list (the toast says which task it is).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from kling_tui.config import TOKEN_ENV
 from kling_tui.gateway.ids import (
@@ -45,6 +48,8 @@ class AddRequest:
     kind: str
     gateway: str
     label: str | None
+    external: bool = False
+    """The ids are the caller's own external ids (the dialog's "external ids" box)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +173,11 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
     AddTasksScreen .add-row > Select {
         width: 1fr;
     }
+    AddTasksScreen #add-external {
+        border: none;
+        padding: 0;
+        height: 1;
+    }
     AddTasksScreen #add-errors {
         color: $error;
         height: auto;
@@ -275,6 +285,10 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
                 else:
                     yield Select([], prompt="no gateway configured", id="add-gateway")
             yield Input(placeholder="label (optional)", id="add-label", max_length=200)
+            yield Checkbox(
+                Text("external ids: my own external_task_id values, not Kling or relay ids"),
+                id="add-external",
+            )
             yield Static(self._no_gateway_text(), id="add-nogw")
             yield Static(Text(""), id="add-errors")
             with Horizontal(id="add-buttons"):
@@ -323,10 +337,19 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._show_hints()
 
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._show_hints()
+
+    @property
+    def external(self) -> bool:
+        return self.query_one("#add-external", Checkbox).value
+
     def _show_hints(self) -> None:
-        """Warn, as the ids are typed, about those of no known form (they stay addable)."""
+        """Warn, as the ids are typed, about those of no known form (they stay addable);
+        external ids are free text, so the warning is off for them."""
         valid, _ = check_ids(self.query_one("#add-ids", TextArea).text)
-        warning = form_warning(unknown_forms(valid))
+        warning = form_warning([] if self.external else unknown_forms(valid))
         hints = self.query_one("#add-hints", Static)
         hints.update(warning)
         hints.set_class(bool(warning.plain), "-show")
@@ -380,7 +403,7 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
         # server text in normalize; the table and the detail pane show it as it is.
         label = clean_text(self.query_one("#add-label", Input).value.strip(), limit=200) or None
         assert isinstance(gateway, str)
-        request = AddRequest(tuple(valid), str(kind), gateway, label)
+        request = AddRequest(tuple(valid), str(kind), gateway, label, self.external)
         found = watched_elsewhere(valid, self._watched, request.kind, gateway)
         if not found:
             self.dismiss(request)

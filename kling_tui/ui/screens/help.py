@@ -21,13 +21,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 FILTER_HELP = (
-    ("words", "match id, label, message, external id, last error"),
+    ("words", "match ids, label, message, last error"),
     ("status:failed", "submitted in_progress succeeded failed unknown"),
     ("", "error (last poll failed) stale pending"),
     ("", "active finished stuck (not moving for far too long)"),
     ("status:failed,error", "any of several statuses"),
     ("kind:image2video", "by kind"),
     ("gw:NAME", "by gateway"),
+    ("id:ID", "by any of its ids: relay, Kling, external"),
 )
 
 CLOSE_HINT = "Esc closes · ↑ ↓ PgUp PgDn scroll · ctrl+p: command palette"

@@ -22,6 +22,7 @@ from kling_tui.gateway.urls import check_open_url
 from kling_tui.kinds import Media, kind_spec
 from kling_tui.models import Status, WatchEntry
 from kling_tui.polling.eta import stuck_after
+from kling_tui.store.ids import other_ids
 from kling_tui.ui.format import (
     DASH,
     clip,
@@ -300,9 +301,9 @@ class DetailPane(VerticalScroll):
     def _identity_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
         """Task id, kind, gateway and its origin, label, external id, times."""
         snap = entry.snapshot
-        field("task id", clip(entry.task_id, 300))
-        if snap is not None and snap.kling_task_id:
-            field("kling id", clip(snap.kling_task_id, 300))
+        field("task id", clip(entry.task_id, 300) + ("  (external id)" if entry.external else ""))
+        for role, other in other_ids(entry):  # Kling's id inside a relay's answer...
+            field(role, clip(other, 300))
         field("kind", clip(entry.kind, 60))
         if snap is not None and snap.model:
             field("model", clip(snap.model, 100))

@@ -49,8 +49,10 @@ from kling_tui.ui.widgets.table_layout import (
     layout_for_width,
 )
 
-FIRST_ROWS = 200
-"""Rows a rebuild adds before the first frame: more than any screen shows."""
+FIRST_ROWS = 50
+"""Rows a rebuild adds before the first frame, or the terminal's height if taller: more
+than the screen shows. Each row costs 0.1 ms before the first frame; 200 of them were
+0.02 s of a 0.65 s cold start at 10,000 tasks (``startup_cold_ratio_10k``, bench/run.py)."""
 ROWS_PER_STEP = 1000
 """Rows added per step after that (about 0.1 s of work: keys stay responsive)."""
 
@@ -333,7 +335,7 @@ class TaskTable(DataTable[Text]):
         matching.sort(key=lambda item: self._sort_keys[item[0]])
         # The rows on screen (and around the selected task) now; the rest after the first
         # frame, a step at a time, so 10,000 tasks show as fast as 100 and keys still work.
-        upto = FIRST_ROWS
+        upto = max(FIRST_ROWS, self.app.size.height)
         if selected is not None:
             at = next((i for i, (k, _) in enumerate(matching) if k == selected), 0)
             upto = max(upto, at + FIRST_ROWS)
