@@ -16,6 +16,8 @@ The rule, and why:
   due task was seen or a page was not full (nothing older follows).
 * Every watched unfinished task found on the pages is refreshed, due or not: the answer is
   there already. Results take the same path as single answers (scheduler, entry, update).
+* A task that falls due while a read of its (gateway, kind) is in flight joins that read (the
+  page is on its way and answers for it too); not on the pages read, it is due again at once.
 * A due task not found in the pages read is older than the pages reach: it falls back to
   single queries (at once, and from then on).
 * A page that fails: a passing trouble (rate limit, network, 5xx) or an account / auth

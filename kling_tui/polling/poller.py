@@ -452,10 +452,17 @@ class Poller:
         self._update_state()
         self._next()
 
-    def _deliver(self, entry: WatchEntry, previous: Status | None, result: FetchResult) -> None:
+    def _deliver(
+        self,
+        entry: WatchEntry,
+        previous: Status | None,
+        result: FetchResult,
+        now: float | None = None,
+    ) -> None:
         """The one way an answer reaches a task, single or from a list page: scheduler,
-        entry, the next save, subscribers, the entry's twins."""
-        self.scheduler.record(entry.key, self._clock(), result)
+        entry, the next save, subscribers, the entry's twins. ``now``: when the answer came
+        (a page's answers all came at once), else the clock."""
+        self.scheduler.record(entry.key, self._clock() if now is None else now, result)
         if entry.key not in self._mirrors:  # became a twin while in flight: the other speaks
             self._take(entry, previous, result)
 
@@ -550,20 +557,26 @@ class Poller:
                 page = await self._lister.fetch_page(
                     gateway, plan.kind, page_num=num, page_size=walk.page_size
                 )
+                # One time for the whole page: its tasks, answered together, are due again
+                # together. Read per task, the clock spread their due times over the
+                # delivery (a millisecond for a few dozen), and a wake-up in that spread
+                # found one due alone and polled it by itself: a page it had no need of.
+                at = self._clock()
                 for key, snapshot in walk.take(page):
                     entry = self._entries.get(key)
                     if entry is not None and self.scheduler.takes_listed(key):
-                        self._deliver(entry, entry.status, snapshot)
+                        self._deliver(entry, entry.status, snapshot, at)
         except asyncio.CancelledError:
             self.scheduler.end_list(walk, self._clock())  # due again when polling resumes
             raise
         except Exception as exc:  # the fetcher promises not to raise; keep polling if it does
             log.exception("list refresh of %s on %s failed unexpectedly", plan.kind, plan.gateway)
             walk.error = FetchError(ErrorType.NETWORK, f"unexpected error: {type(exc).__name__}")
+        at = self._clock()
         for key, error in walk.failed_due:
             entry = self._entries.get(key)
             if entry is not None and self.scheduler.takes_listed(key):
-                self._deliver(entry, entry.status, error)
+                self._deliver(entry, entry.status, error, at)
         self.scheduler.end_list(walk, self._clock())
         return walk
 
@@ -609,16 +622,17 @@ class Poller:
         if self._paused:
             keys = self._claim_forced()
         else:
+            # One time for both decisions: a task falling due between two clock readings
+            # missed its kind's list plan and was polled alone right after it.
+            now = self._clock()
             limits = self._limit_for()
             listing = self._list_gateways()
             plans = (
-                self.scheduler.plan_lists(self._clock(), listing, self._listable, limits)
-                if listing
-                else []
+                self.scheduler.plan_lists(now, listing, self._listable, limits) if listing else []
             )
             for plan in plans:
                 self._start(self._list_refresh(plan))
-            keys = self.scheduler.due(self._clock(), per_gateway_limit=limits)
+            keys = self.scheduler.due(now, per_gateway_limit=limits)
         for key in keys:
             self._start(self._poll_one(key))
         return len(keys)

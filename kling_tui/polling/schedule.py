@@ -108,6 +108,9 @@ class TaskSchedule:
     """In flight as part of a list refresh (which holds one connection for all its tasks)."""
     unlisted: bool = False
     """Not found in the list pages read: older than they reach, polled one by one."""
+    joined: bool = False
+    """Fell due while a list read of its (gateway, kind) was in flight: waits for it (the
+    page likely answers for it too) instead of a query of its own."""
 
 
 @dataclass(slots=True)
@@ -138,6 +141,8 @@ class Scheduler:
         """Pages the last list refresh of a (gateway, kind) needed: the cost of the next."""
         self._no_lists: set[tuple[str, str]] = set()
         """(gateway, kind) pairs whose list answered that there is none: single queries."""
+        self._open_lists: dict[tuple[str, str], list[TaskKey]] = {}
+        """(gateway, kind) pairs with a list read in flight, and the tasks that joined it."""
 
     # -- membership ----------------------------------------------------------------------
 
@@ -297,7 +302,10 @@ class Scheduler:
         may be (the poller leaves out a task with its own base URL), never one already found
         beyond the pages' reach. A group is taken when it has at least ``list_min_due`` due
         tasks and more than the pages it is expected to take; its tasks are marked in flight
-        and the list holds one connection of the gateway. The rest stay due for :meth:`due`.
+        and the list holds one connection of the gateway. A due task whose (gateway, kind)
+        has a list read in flight joins that read instead (``TaskSchedule.joined``): due a
+        moment after its kind's plan, it was polled alone while the page answering for it
+        was on its way. The rest stay due for :meth:`due`.
         """
         self._now = now
         p = self.policy
@@ -317,10 +325,21 @@ class Scheduler:
                     break
                 popped.append(heapq.heappop(gw.heap))
                 key = top[3]
-                if self._tasks[key].unlisted or (name, key.kind) in self._no_lists:
+                task = self._tasks[key]
+                if task.unlisted or (name, key.kind) in self._no_lists:
                     continue
-                if listable is None or listable(key):
-                    groups.setdefault(key.kind, []).append(key)
+                if listable is not None and not listable(key):
+                    continue
+                joining = self._open_lists.get((name, key.kind))
+                if joining is not None:
+                    # Its kind's page is on its way and answers for it too; a query of
+                    # its own now would cost a request for an answer already coming.
+                    popped.pop()
+                    task.in_flight = task.listed = task.joined = True
+                    task.next_due = None
+                    joining.append(key)
+                    continue
+                groups.setdefault(key.kind, []).append(key)
             taken: set[TaskKey] = set()
             for kind, keys in groups.items():
                 if limit is not None and gw.in_flight >= limit:
@@ -334,6 +353,7 @@ class Scheduler:
                     task.next_due = None
                 gw.in_flight += 1
                 taken.update(keys)
+                self._open_lists.setdefault((name, kind), [])
                 plans.append(ListPlan(name, kind, tuple(keys), pages))
             for entry in popped:
                 if entry[3] not in taken:
@@ -362,6 +382,7 @@ class Scheduler:
             task.next_due = None
             task.generation += 1  # its heap entry is stale now
         self._gateway(gateway).in_flight += 1
+        self._open_lists.setdefault((gateway, kind), [])
         return ListPlan(gateway, kind, tuple(t.key for t in free), pages)
 
     def takes_listed(self, key: TaskKey) -> bool:
@@ -376,11 +397,17 @@ class Scheduler:
 
     def end_list(self, walk: ListWalk, now: float) -> None:
         """A list refresh ended: free its connection, learn the pages it took; due tasks it
-        neither found nor failed go back to single queries, due now."""
+        neither found nor failed go back to single queries, due now. Tasks that joined it
+        (fell due meanwhile) and were not on its pages are due now, as they were."""
         self._now = now
         plan = walk.plan
         pair = (plan.gateway, plan.kind)
         self._gateway(plan.gateway).in_flight -= 1
+        for key in self._open_lists.pop(pair, ()):
+            task = self._tasks.get(key)
+            if task is not None and task.joined and task.in_flight:
+                task.in_flight = task.listed = task.joined = False
+                self._push(task, now)
         if walk.lists_unavailable:
             self._no_lists.add(pair)
         elif walk.error is None:
@@ -445,6 +472,7 @@ class Scheduler:
     def _land(self, task: TaskSchedule) -> None:
         """No longer in flight; its connection is free unless a list refresh holds it."""
         task.in_flight = False
+        task.joined = False
         if task.listed:
             task.listed = False
         else:

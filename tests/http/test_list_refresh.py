@@ -12,7 +12,7 @@ from kling_tui.polling.poller import PollUpdate
 from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.http.test_poller import FAST, make, run_until, watch
-from tests.support.clock import FakeClock
+from tests.support.clock import FakeClock, TickingClock
 
 
 def add_native(sim: Simulator, kind: str, n: int, **kw: float) -> list[str]:
@@ -61,6 +61,26 @@ async def test_many_native_tasks_of_one_kind_are_refreshed_by_list_pages(
     assert {e.entry.task_id for e in finished} == set(t2v + i2v)
     assert all(e.entry.snapshot and e.entry.snapshot.result_urls for e in finished)
     assert requests(sim)[1] == []
+
+
+async def test_the_tasks_of_one_page_are_due_again_together(
+    tmp_path: Path, sim: Simulator, app_config: AppConfig
+) -> None:
+    """A page's answers came at once: read per task, the clock spread their next polls over
+    the delivery, and a wake-up in that spread found one due alone and queried it on its own
+    (the merge's flaky list test). Time moves at every clock reading here."""
+    ids = add_native(sim, "text2video", 30)
+    poller, _store, _events = make(
+        tmp_path, app_config, entries(ids, "text2video"), clock=TickingClock()
+    )
+    await poller.poll_once()
+    assert requests(sim) == (["/v1/videos/text2video"], [])
+    s = poller.scheduler
+    states = [s.task_state(e.key) for e in poller.entries]
+    first = min(t.next_due for t in states if t is not None and t.next_due is not None)
+    [plan] = s.plan_lists(first, ["native"])  # the earliest due time: every one of them
+    assert sorted(plan.due) == sorted(e.key for e in poller.entries)
+    assert s.due(first) == []
 
 
 async def test_tasks_beyond_the_pages_reach_fall_back_to_single_queries(

@@ -21,3 +21,16 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@dataclass
+class TickingClock:
+    """Seconds that move by ``step`` at every reading: the work between two readings takes
+    time, as on a real machine, but always the same (a race on a busy machine, made certain)."""
+
+    now: float = 1000.0
+    step: float = 0.001
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now

@@ -156,6 +156,37 @@ def test_a_removed_task_in_a_list_does_not_unbalance_the_gateway() -> None:
     assert len(s.due(100.0, per_gateway_limit={NATIVE: 3})) == 3
 
 
+def test_a_task_due_while_its_kinds_list_is_in_flight_waits_for_that_page() -> None:
+    """Due a moment after its kind's plan (the merge's flaky list test: due times a few
+    microseconds apart), a task was polled alone while the page answering for it was on its
+    way. It joins the read in flight: no query of its own, no connection, answered by the
+    page, or due again when the read ends without it."""
+    s = sched()
+    listed, late, gone = keys(4), keys(1, first=10)[0], keys(1, first=20)[0]
+    for k in listed:
+        s.add(k, 0.0)
+    [plan] = s.plan_lists(0.0, [NATIVE], per_gateway_limit={NATIVE: 8})
+    for k in (late, gone):
+        s.add(k, 0.001)
+    assert s.plan_lists(0.001, [NATIVE], per_gateway_limit={NATIVE: 8}) == []
+    assert s.due(0.001, per_gateway_limit={NATIVE: 8}) == []  # no single query
+    assert s.task_state(late).joined and s.task_state(gone).joined  # type: ignore[union-attr]
+    assert s._gateways[NATIVE].in_flight == 1  # the list's connection only
+    walk = ListWalk(plan, 2, 500)
+    for k, result in walk.take(page([*listed, late], 1, 500)):  # all due found: one page
+        if s.takes_listed(k):
+            s.record(k, 0.002, result)
+    s.end_list(walk, 0.002)
+    late_state, gone_state = s.task_state(late), s.task_state(gone)
+    assert late_state is not None and gone_state is not None
+    assert late_state.last_status is Status.IN_PROGRESS and late_state.next_due == 0.002 + 5.0
+    # not on the page read (the walk stopped once its own due tasks were seen): due again
+    # at once, and not taken as beyond the pages' reach
+    assert not gone_state.in_flight and not gone_state.unlisted and gone_state.next_due == 0.002
+    assert s._gateways[NATIVE].in_flight == 0
+    assert s.due(0.002, per_gateway_limit={NATIVE: 8}) == [gone]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
