@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+from types import FrameType
 
 from kling_tui.cli.resolve import _limits, _load_config, _opt, _policy
 from kling_tui.store.watchlist import WatchList, watchlist_path
@@ -17,6 +19,10 @@ def _dashboard(args: argparse.Namespace) -> int:
     if args.demo:
         from kling_tui.sim.demo import demo_session
 
+        # A closed terminal (SIGHUP) or a kill (SIGTERM) must still delete the demo's
+        # temporary watch list: end through SystemExit so the ``with`` below cleans up.
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(sig, _exit_on_signal)
         with demo_session() as demo:
             poller = Poller(
                 demo.store,
@@ -36,3 +42,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         entries=store.entries,
     )
     return run_app(poller, config, theme=args.theme)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)

@@ -133,10 +133,13 @@ def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
 
     Unchanged from the last answer: since the stored time, or at least since that answer
     (a list written before this field existed). Moved: since this answer. A task first seen
-    queued has been queued since the server created it (when the answer says so).
+    queued has been queued since the server created it (when the answer says so). An answer
+    without a percentage (native answers have none) says nothing about progress: it is not
+    a move (a relay's 30 % then a native list's copy of the same task must not un-stick it).
     """
     old = entry.snapshot
-    if old is not None and old.status == new.status and old.progress == new.progress:
+    same_progress = new.progress is None or old is None or old.progress == new.progress
+    if old is not None and old.status == new.status and same_progress:
         since = entry.state_since
         return since if since is not None else min(old.fetched_at, new.fetched_at)
     if old is None and new.status is Status.SUBMITTED and new.created_at is not None:

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kling_tui.config import AppConfig, GatewayConfig, PollConfig
 from kling_tui.gateway.auth import JwtSigner, Secret, StaticToken
-from kling_tui.models import WatchEntry, utcnow
+from kling_tui.models import Status, TaskSnapshot, WatchEntry, utcnow
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 
@@ -25,15 +26,16 @@ DEMO_ACCESS_KEY = "demo-ak"
 DEMO_SECRET_KEY = "demo-sk"
 DEMO_LABELS = (
     "cat surfing at sunset",
-    "product spin, white studio",
+    "product shots, three images",
     "storyboard: 4 shots, city at night",
-    "drone over rice terraces",
+    "drone over rice terraces, extended",
     "hostile server text (shown literally)",
-    "CJK failure reason",
+    "lip sync, CJK failure reason",
     "long queue (stays submitted)",
     "portrait turn, external id",
-    "instant render",
-    "logo reveal, three images",
+    "instant render, relay task_ id",
+    "logo reveal, omni",
+    "stuck at 30% on the relay",
 )
 """Prompt-like labels, in the order of ``Simulator.add_demo_tasks``."""
 MISSING_ID = "800000000000000404"
@@ -90,15 +92,17 @@ def demo_entries(simulator: Simulator) -> list[WatchEntry]:
     for index, task in enumerate(simulator.add_demo_tasks()):
         gateway = "demo-relay" if index % 2 == 0 else "demo-native"
         label = DEMO_LABELS[index] if index < len(DEMO_LABELS) else f"demo task {index + 1}"
-        entries.append(
-            WatchEntry(
-                task_id=task.task_id,
-                kind=task.kind,
-                gateway=gateway,
-                added_at=now,
-                label=label,
-            )
+        entry = WatchEntry(
+            # a relay-era-2026 task is watched by the relay's own id, as operators get it
+            task_id=task.relay_id if gateway == "demo-relay" and task.relay_id else task.task_id,
+            kind=task.kind,
+            gateway=gateway,
+            added_at=now,
+            label=label,
         )
+        if task.stuck_at is not None:
+            entry.snapshot, entry.state_since = _stuck_since(entry, task.stuck_at, hours=2)
+        entries.append(entry)
     entries.append(
         WatchEntry(
             task_id=MISSING_ID,
@@ -109,6 +113,28 @@ def demo_entries(simulator: Simulator) -> list[WatchEntry]:
         )
     )
     return entries
+
+
+def _stuck_since(entry: WatchEntry, percent: int, *, hours: float) -> tuple[TaskSnapshot, datetime]:
+    """What the watch list would hold for a task seen at ``percent`` for ``hours``: the
+    stuck rule needs its history (a task added now is not stuck for half an hour)."""
+    now = utcnow()
+    since = now - timedelta(hours=hours)
+    snapshot = TaskSnapshot(
+        task_id=entry.task_id,
+        kind=entry.kind,
+        status=Status.IN_PROGRESS,
+        status_raw="IN_PROGRESS",
+        progress=float(percent),
+        videos=(),
+        message="",
+        external_task_id=None,
+        created_at=since,
+        updated_at=since,
+        fetched_at=now,
+        progress_synthetic=True,
+    )
+    return snapshot, since
 
 
 UNWATCHED_DEMO_TASKS = (

@@ -100,12 +100,18 @@ def phase_at(task: SimTask, now: float) -> Phase:
 
 
 def demo_task_specs() -> list[dict[str, Any]]:
-    """A varied set for ``--demo``: every kind, both outcomes, a few seconds to ~1 min."""
+    """A varied set for ``--demo``: seven kinds (videos and images), both outcomes, a few
+    seconds to ~1 min, a relay-era-2026 id, and a task stuck at 30 % (the last one).
+
+    Even positions are watched on the demo relay, odd ones on the native gateway (see
+    ``sim.demo``): the relay serves only the video kinds it knows, so the image, extend,
+    lip-sync and omni tasks sit on odd positions.
+    """
     return [
         {"kind": "text2video", "queue_seconds": 2, "run_seconds": 8},
-        {"kind": "image2video", "queue_seconds": 4, "run_seconds": 26, "duration": 10.1},
+        {"kind": "image-generations", "queue_seconds": 3, "run_seconds": 10, "images": 3},
         {"kind": "multi-image2video", "queue_seconds": 8, "run_seconds": 52},
-        {"kind": "text2video", "outcome": "fail", "queue_seconds": 3, "run_seconds": 9},
+        {"kind": "video-extend", "outcome": "fail", "queue_seconds": 3, "run_seconds": 9},
         {
             "kind": "image2video",
             "outcome": "fail",
@@ -114,7 +120,7 @@ def demo_task_specs() -> list[dict[str, Any]]:
             "fail_reason": HOSTILE_REASON,
         },
         {
-            "kind": "multi-image2video",
+            "kind": "advanced-lip-sync",
             "outcome": "fail",
             "queue_seconds": 5,
             "run_seconds": 20,
@@ -127,6 +133,19 @@ def demo_task_specs() -> list[dict[str, Any]]:
             "run_seconds": 5,
             "external_task_id": f"demo-order-{random.randrange(10**6):06d}",
         },
-        {"kind": "text2video", "queue_seconds": 0, "run_seconds": 0.5, "duration": 10.1},
-        {"kind": "multi-image2video", "queue_seconds": 6, "run_seconds": 36},
+        {
+            "kind": "text2video",
+            "queue_seconds": 0,
+            "run_seconds": 0.5,
+            "duration": 10.1,
+            "relay_id": True,
+            "final_unit_deduction": "1",
+        },
+        {
+            "kind": "omni-video",
+            "queue_seconds": 6,
+            "run_seconds": 36,
+            "final_unit_deduction": "2.5",
+        },
+        {"kind": "text2video", "queue_seconds": 0, "run_seconds": 600, "stuck_at": 30},
     ]

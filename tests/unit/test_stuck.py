@@ -294,3 +294,19 @@ def test_the_scheduler_reads_no_rate_from_synthetic_progress() -> None:
     task = s.task_state(key)
     assert task is not None and task.progress_origin is None
     assert s._estimate_remaining(task, clock()) is None, "no rate; nothing learned yet"
+
+
+def test_an_answer_without_a_percentage_is_not_a_move() -> None:
+    """A relay's 30 % then a native copy of the same task (no percentage: native answers
+    have none) must not un-stick it; a percentage that changes still does."""
+    clock = FakeClock(0.0)
+    times = RenderTimes(min_samples=1)
+    e = watched()
+    apply_result(e, answer(clock, Status.IN_PROGRESS, 30.0), times)
+    started = e.state_since
+    clock.advance(3 * 3600)  # far past any video's stuck limit
+    apply_result(e, answer(clock, Status.IN_PROGRESS, None), times)
+    assert e.state_since == started and e.stuck
+    clock.advance(1)
+    apply_result(e, answer(clock, Status.IN_PROGRESS, 40.0), times)
+    assert not e.stuck and e.state_since == wall(clock)
