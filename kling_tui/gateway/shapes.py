@@ -78,6 +78,9 @@ def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes) -> TaskSnapshot:
     if status in _VIDEO_STATUSES:
         result = d.get("task_result")
         videos, images = _videos(dig(result, "videos")), _images(dig(result, "images"))
+        # Audio kinds: the documentation shows no result shape; an ``audios`` list is read
+        # like videos (a URL, an id, a duration), as the simulator sends them as videos.
+        videos = videos or _videos(dig(result, "audios"))
     return TaskSnapshot(
         task_id=read_id(d.get("task_id")) or queried_id(ctx),
         kind=ctx.kind,

@@ -372,3 +372,12 @@ def test_a_genuine_task_not_found_still_says_so(status: int, body: dict[str, Any
     assert result.type is ErrorType.NOT_FOUND
     assert result.message.startswith("task Q-1 not found on https://relay.test for kind")
     assert "does not serve" not in result.message
+
+
+@pytest.mark.parametrize("kind", [Kind.TEXT2AUDIO, Kind.VIDEO2AUDIO])
+def test_an_audio_task_s_audios_are_its_results(kind: Kind) -> None:
+    data = native_task(kind)
+    data["task_result"] = {"audios": [{"id": "a1", "url": "https://cdn.test/a.mp3", "duration": 3}]}
+    result = snap(native(data), kind=kind.value)
+    assert result.videos == (Video("a1", "https://cdn.test/a.mp3", 3.0),)
+    assert result.result_urls == ("https://cdn.test/a.mp3",)
