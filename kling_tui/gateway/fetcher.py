@@ -27,7 +27,7 @@ import random
 import socket
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -38,9 +38,11 @@ from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
 from kling_tui.gateway import listing
 from kling_tui.gateway.auth import Credential, Secret
+from kling_tui.gateway.body import BodyTooLarge, read_capped
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
-from kling_tui.gateway.sanitize import ELLIPSIS, clean_text, redact
+from kling_tui.gateway.sanitize import clean_text, redact
+from kling_tui.gateway.scrub import scrub_result
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.kinds import kind_spec
@@ -48,18 +50,12 @@ from kling_tui.models import (
     ErrorType,
     FetchError,
     FetchResult,
-    Image,
-    Video,
     WatchEntry,
     utcnow,
 )
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 """A task status answer is a few KiB; 2 MiB leaves room for verbose relays."""
-
-
-class _BodyTooLarge(Exception):
-    """Raised internally when an answer passes the size cap."""
 
 
 _R = TypeVar("_R")
@@ -457,9 +453,9 @@ class Fetcher:
             try:
                 async with asyncio.timeout(gateway.timeout):
                     async with client.stream("GET", url, **how) as response:
-                        body = await self._read_capped(response, max_body)
+                        body = await read_capped(response, max_body)
                         status, headers = response.status_code, response.headers
-            except _BodyTooLarge:
+            except BodyTooLarge:
                 return FetchError(
                     ErrorType.BAD_RESPONSE,
                     f"{origin} sent an answer larger than {max_body // 1024} KiB: refused",
@@ -496,52 +492,6 @@ class Fetcher:
                 at=self._now(),
             ), True
         return _Answer(status, headers, body)
-
-    async def _read_capped(self, response: httpx.Response, max_body: int) -> bytes:
-        """Read at most ``max_body`` bytes, inflating gzip/deflate with a bounded decompressor."""
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        declared = response.headers.get("content-length")
-        if (
-            declared
-            and declared.isdigit()
-            and int(declared) > max_body
-            and encoding
-            in (
-                "identity",
-                "",
-            )
-        ):
-            raise _BodyTooLarge
-        chunks = response.aiter_raw()
-        if encoding in ("identity", ""):
-            return await self._collect(chunks, max_body)
-        if encoding in ("gzip", "x-gzip", "deflate"):
-            return await self._inflate(chunks, max_body, gzip=encoding != "deflate")
-        raise ValueError(f"answer compressed with unsupported encoding {encoding[:40]!r}")
-
-    async def _collect(self, chunks: AsyncIterator[bytes], max_body: int) -> bytes:
-        buf = bytearray()
-        async for chunk in chunks:
-            buf += chunk
-            if len(buf) > max_body:
-                raise _BodyTooLarge
-        return bytes(buf)
-
-    async def _inflate(self, chunks: AsyncIterator[bytes], max_body: int, *, gzip: bool) -> bytes:
-        inflater = zlib.decompressobj(wbits=31 if gzip else 15)
-        out = bytearray()
-        async for chunk in chunks:
-            data = chunk
-            while data:
-                room = max_body + 1 - len(out)
-                out += inflater.decompress(data, room)
-                if len(out) > max_body:
-                    raise _BodyTooLarge
-                data = inflater.unconsumed_tail
-        out += inflater.flush()
-        if len(out) > max_body:
-            raise _BodyTooLarge
-        return bytes(out)
 
     # -- messages ------------------------------------------------------------------------
 
@@ -591,48 +541,5 @@ class Fetcher:
         return replace(page, snapshots=snapshots, error=error)  # type: ignore[arg-type]
 
     def _scrub(self, result: FetchResult, gateway: GatewayConfig) -> FetchResult:
-        """The one place server text loses the gateway's secrets, before anyone stores or
-        shows it: a server that quotes ``Authorization`` back (in a 401, 429 or 5xx text, a
-        task message, the raw body) must not get the token into the watch list or the UI."""
-        secrets = self._secrets(gateway)
-        if not secrets:
-            return result
-
-        def r(value: str | None) -> str | None:
-            return redact(value, secrets) if value else value
-
-        if isinstance(result, FetchError):
-            message, code = redact(result.message, secrets), r(result.code)
-            if message == result.message and code == result.code:
-                return result
-            return replace(result, message=message, code=code)
-        texts = [result.task_id, result.status_raw, result.message, result.raw or ""]
-        texts += [result.external_task_id or "", result.kling_task_id or ""]
-        parent = result.parent_video
-        every_video = (*result.videos, parent) if parent is not None else result.videos
-        texts += [f"{v.id} {v.url} {v.watermark_url}" for v in every_video]
-        texts += [f"{i.url} {i.watermark_url}" for i in result.images]
-        texts.append(result.model or "")
-        joined = "\n".join(texts)  # the hot path: one scan, nothing rebuilt when clean
-        if ELLIPSIS not in joined and not any(secret in joined for secret in secrets):
-            return result
-
-        def video(v: Video) -> Video:
-            return Video(r(v.id), r(v.url), v.duration, r(v.watermark_url))
-
-        videos = tuple(video(v) for v in result.videos)
-        images = tuple(Image(i.index, r(i.url), r(i.watermark_url)) for i in result.images)
-        scrubbed = replace(
-            result,
-            task_id=redact(result.task_id, secrets),
-            status_raw=redact(result.status_raw, secrets),
-            message=redact(result.message, secrets),
-            external_task_id=r(result.external_task_id),
-            kling_task_id=r(result.kling_task_id),
-            videos=videos,
-            images=images,
-            parent_video=video(parent) if parent is not None else None,
-            model=r(result.model),
-            raw=r(result.raw),
-        )
-        return result if scrubbed == result and scrubbed.raw == result.raw else scrubbed
+        """The gateway's secrets out of one result (:func:`scrub.scrub_result`)."""
+        return scrub_result(result, self._secrets(gateway))
