@@ -109,25 +109,7 @@ def _gateway(
             f"gateways.{name}",
             "either token/token_env (relay) or access_key/secret_key (native JWT), not both",
         )
-    credential: Credential | None
-    if uses_jwt:
-        ak, ak_hint = _resolve_secret(
-            reader, env, table, prefix, "access_key", "access_key_env", ACCESS_KEY_ENV
-        )
-        sk, sk_hint = _resolve_secret(
-            reader, env, table, prefix, "secret_key", "secret_key_env", SECRET_KEY_ENV
-        )
-        in_file = f" in {reader.file}"
-        if ak_hint.endswith(in_file) and sk_hint.endswith(in_file):
-            hint = f"access_key/secret_key{in_file}"
-        else:
-            hint = f"{ak_hint}/{sk_hint}"
-        credential = JwtSigner(ak, sk, hint=hint) if ak is not None and sk is not None else None
-        default_prefix = NATIVE_PREFIX
-    else:
-        token, hint = _resolve_secret(reader, env, table, prefix, "token", "token_env", TOKEN_ENV)
-        credential = StaticToken(token, hint=hint) if token is not None else None
-        default_prefix = RELAY_PREFIX
+    credential, hint, default_prefix = _credential(reader, env, table, prefix, uses_jwt)
     path_prefix = (
         reader.path_prefix(table["path_prefix"], prefix + "path_prefix")
         if "path_prefix" in table
@@ -143,26 +125,8 @@ def _gateway(
     def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
         return reader.integer(table[key], prefix + key, bounds) if key in table else default
 
-    task_log = (
-        reader.boolean(table["task_log"], prefix + "task_log") if "task_log" in table else False
-    )
-    log_token, log_hint = None, ACCESS_TOKEN_ENV
-    if task_log:
-        secret, log_hint = _resolve_secret(
-            reader, env, table, prefix, "access_token", "access_token_env", ACCESS_TOKEN_ENV
-        )
-        log_token = StaticToken(secret, hint=log_hint) if secret is not None else None
-    list_refresh: bool | None = None
-    if "list_refresh" in table:
-        list_refresh = reader.boolean(table["list_refresh"], prefix + "list_refresh")
-        if list_refresh and path_prefix != NATIVE_PREFIX:
-            raise reader.error(
-                prefix + "list_refresh",
-                f"false, or left out, on a relay: list endpoints exist on the native API "
-                f"(path_prefix {NATIVE_PREFIX}) only, and this gateway's path_prefix is "
-                f"{path_prefix}",
-                list_refresh,
-            )
+    task_log, log_token, log_hint = _task_log(reader, env, table, prefix)
+    list_refresh = _list_refresh(reader, table, prefix, path_prefix)
     return GatewayConfig(
         name=name,
         base_url=base_url,
@@ -180,6 +144,66 @@ def _gateway(
         user_id=whole("user_id", 0, USER_ID_RANGE) or None,
         external_id=_external_id(reader, table, prefix, defaults.external_id),
     )
+
+
+def _credential(
+    reader: _Reader, env: Mapping[str, str], table: dict[str, Any], prefix: str, uses_jwt: bool
+) -> tuple[Credential | None, str, str]:
+    """The gateway's credential, the hint that names where it comes from, and the path
+    prefix its kind of auth implies (native JWT: ``/v1``; relay token: ``/kling/v1``)."""
+    credential: Credential | None
+    if uses_jwt:
+        ak, ak_hint = _resolve_secret(
+            reader, env, table, prefix, "access_key", "access_key_env", ACCESS_KEY_ENV
+        )
+        sk, sk_hint = _resolve_secret(
+            reader, env, table, prefix, "secret_key", "secret_key_env", SECRET_KEY_ENV
+        )
+        in_file = f" in {reader.file}"
+        if ak_hint.endswith(in_file) and sk_hint.endswith(in_file):
+            hint = f"access_key/secret_key{in_file}"
+        else:
+            hint = f"{ak_hint}/{sk_hint}"
+        credential = JwtSigner(ak, sk, hint=hint) if ak is not None and sk is not None else None
+        return credential, hint, NATIVE_PREFIX
+    else:
+        token, hint = _resolve_secret(reader, env, table, prefix, "token", "token_env", TOKEN_ENV)
+        credential = StaticToken(token, hint=hint) if token is not None else None
+        return credential, hint, RELAY_PREFIX
+
+
+def _task_log(
+    reader: _Reader, env: Mapping[str, str], table: dict[str, Any], prefix: str
+) -> tuple[bool, StaticToken | None, str]:
+    """``task_log`` and the relay access token it needs (``import`` reads the task log)."""
+    task_log = (
+        reader.boolean(table["task_log"], prefix + "task_log") if "task_log" in table else False
+    )
+    log_token, log_hint = None, ACCESS_TOKEN_ENV
+    if task_log:
+        secret, log_hint = _resolve_secret(
+            reader, env, table, prefix, "access_token", "access_token_env", ACCESS_TOKEN_ENV
+        )
+        log_token = StaticToken(secret, hint=log_hint) if secret is not None else None
+    return task_log, log_token, log_hint
+
+
+def _list_refresh(
+    reader: _Reader, table: dict[str, Any], prefix: str, path_prefix: str
+) -> bool | None:
+    """``list_refresh``: None (not set), False (off), True (only on a native gateway)."""
+    list_refresh: bool | None = None
+    if "list_refresh" in table:
+        list_refresh = reader.boolean(table["list_refresh"], prefix + "list_refresh")
+        if list_refresh and path_prefix != NATIVE_PREFIX:
+            raise reader.error(
+                prefix + "list_refresh",
+                f"false, or left out, on a relay: list endpoints exist on the native API "
+                f"(path_prefix {NATIVE_PREFIX}) only, and this gateway's path_prefix is "
+                f"{path_prefix}",
+                list_refresh,
+            )
+    return list_refresh
 
 
 def _external_id(reader: _Reader, table: dict[str, Any], prefix: str, default: str) -> str:
