@@ -336,14 +336,21 @@ class Fetcher:
         page_num: int = 1,
         page_size: int = MAX_PAGE_ITEMS,
         timeout: float | None = None,
+        ahead: Callable[[], Awaitable[object]] | None = None,
     ) -> ListPage:
         """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
 
         Never raises for anything the network or server does; the same client, origin rule,
-        retries and redaction as :meth:`fetch_id`.
+        retries and redaction as :meth:`fetch_id`. ``ahead``: see :func:`listing.fetch_page`.
         """
         return await listing.fetch_page(
-            self, gateway, kind, page_num=page_num, page_size=page_size, timeout=timeout
+            self,
+            gateway,
+            kind,
+            page_num=page_num,
+            page_size=page_size,
+            timeout=timeout,
+            ahead=ahead,
         )
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:

@@ -69,7 +69,7 @@ _VIDEO_STATUSES = (Status.SUCCEEDED, Status.UNKNOWN)
 an older answer must not make an in-progress or failed task look downloadable."""
 
 
-def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes) -> TaskSnapshot:
+def shape_b(ctx: CallContext, d: dict[str, Any], body: bytes | str) -> TaskSnapshot:
     """Native Kling: ``data`` is the task; times in ms; no progress (100 when done)."""
     status_raw, status = _status(d.get("task_status"))
     progress = 100.0 if status is Status.SUCCEEDED else read_progress(d.get("progress"))
@@ -354,7 +354,9 @@ def _status(value: Any) -> tuple[str, Status]:
     return "", Status.UNKNOWN
 
 
-def _raw(body: bytes) -> str:
-    """The body as text for the raw view: cleaned, capped, line breaks kept."""
-    text = body[: 4 * (RAW_LIMIT + 1)].decode("utf-8", "replace")
+def _raw(body: bytes | str) -> str:
+    """The body as text for the raw view: cleaned, capped, line breaks kept (a list item
+    comes as text already: its JSON, encoded by the normalizer)."""
+    head = body[: 4 * (RAW_LIMIT + 1)]
+    text = head if isinstance(head, str) else head.decode("utf-8", "replace")
     return clean_text(text, RAW_LIMIT, multiline=True)
