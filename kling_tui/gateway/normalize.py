@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from kling_tui.bulk import collector_paused
 from kling_tui.gateway.errors import (
     classify,
     error_from_payload,
@@ -232,10 +233,12 @@ class OpenList:
         return self.items >= self.page_size
 
     def read(self) -> ListPage:
-        """Read every item (each as shape B). Never raises."""
+        """Read every item (each as shape B), the collector paused: 500 snapshots are a
+        bulk build (:mod:`kling_tui.bulk`). Never raises."""
         ctx = self._ctx
         try:
-            return _list_items(ctx, self._data, self.page_num, self.page_size)
+            with collector_paused():
+                return _list_items(ctx, self._data, self.page_num, self.page_size)
         except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
             return _unreadable_list(
                 self._origin, ctx.kind, self.page_num, self.page_size, ctx.now, exc
