@@ -646,16 +646,19 @@ def _plain_snapshot(s: object) -> bool:
         and (cost is None or (_finite(cost) and 0 <= cost <= MAX_UNITS))
         and type(s.progress_synthetic) is bool
         and type(s.videos) is tuple
-        and all(_plain_video(v) for v in s.videos)
+        and (not s.videos or all(_plain_video(v) for v in s.videos))
         and (s.parent_video is None or _plain_video(s.parent_video))
         and type(images) is tuple
         and len(images) <= MAX_IMAGES
-        and all(
-            type(i) is Image
-            and _text(i.url)
-            and _text(i.watermark_url)
-            and (i.index is None or (type(i.index) is int and 0 <= i.index <= MAX_IMAGE_INDEX))
-            for i in images
+        and (
+            not images
+            or all(
+                type(i) is Image
+                and _text(i.url)
+                and _text(i.watermark_url)
+                and (i.index is None or (type(i.index) is int and 0 <= i.index <= MAX_IMAGE_INDEX))
+                for i in images
+            )
         )
     )
 
