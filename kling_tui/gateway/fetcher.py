@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
@@ -123,6 +124,18 @@ class RetryPolicy:
     """The longest Retry-After one fetch waits out itself (seconds). A longer one is not:
     the error goes back at once to the scheduler, which blocks the whole gateway for that
     long (up to ``models.RETRY_AFTER_CAP``, the most a server may ask)."""
+
+
+def _tls_for(gateway: GatewayConfig) -> ssl.SSLContext | bool:
+    """How a gateway's client verifies TLS: the system's CA bundle for an ``https``
+    gateway (httpx's default); for a plain ``http`` one, which its client never speaks TLS
+    to (every request goes to the gateway's own origin, redirects are refused), a context
+    that verifies but trusts no CA: loading the bundle costs ~20 ms of every ``import``,
+    ``watch --once`` and start, and a TLS handshake through it could only fail, never pass
+    unverified."""
+    if gateway.origin.startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname, CERT_REQUIRED
+    return True
 
 
 class Fetcher:
@@ -231,6 +244,7 @@ class Fetcher:
             limit = max(1, gateway.max_concurrency)
             auth = _BearerAuth(gateway.credential) if gateway.credential else None
             client = httpx.AsyncClient(
+                verify=_tls_for(gateway),
                 timeout=httpx.Timeout(
                     gateway.timeout,
                     connect=gateway.connect_timeout,
@@ -332,14 +346,21 @@ class Fetcher:
         page_num: int = 1,
         page_size: int = MAX_PAGE_ITEMS,
         timeout: float | None = None,
+        ahead: Callable[[], Awaitable[object]] | None = None,
     ) -> ListPage:
         """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
 
         Never raises for anything the network or server does; the same client, origin rule,
-        retries and redaction as :meth:`fetch_id`.
+        retries and redaction as :meth:`fetch_id`. ``ahead``: see :func:`listing.fetch_page`.
         """
         return await listing.fetch_page(
-            self, gateway, kind, page_num=page_num, page_size=page_size, timeout=timeout
+            self,
+            gateway,
+            kind,
+            page_num=page_num,
+            page_size=page_size,
+            timeout=timeout,
+            ahead=ahead,
         )
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
@@ -534,12 +555,16 @@ class Fetcher:
 
     def _scrub_page(self, page: ListPage, gateway: GatewayConfig) -> ListPage:
         """:meth:`_scrub` for every snapshot of a list page, and its error."""
-        if not self._secrets(gateway):
+        secrets = self._secrets(gateway)
+        if not secrets:
             return page
-        snapshots = tuple(self._scrub(s, gateway) for s in page.snapshots)
+        snapshots = tuple(self._scrub(s, gateway, secrets) for s in page.snapshots)
         error = None if page.error is None else self._scrub_error(page.error, gateway)
         return replace(page, snapshots=snapshots, error=error)  # type: ignore[arg-type]
 
-    def _scrub(self, result: FetchResult, gateway: GatewayConfig) -> FetchResult:
-        """The gateway's secrets out of one result (:func:`scrub.scrub_result`)."""
-        return scrub_result(result, self._secrets(gateway))
+    def _scrub(
+        self, result: FetchResult, gateway: GatewayConfig, secrets: list[str] | None = None
+    ) -> FetchResult:
+        """The gateway's secrets out of one result (:func:`scrub.scrub_result`). ``secrets``:
+        the gateway's, when the caller has them already (once per list page)."""
+        return scrub_result(result, self._secrets(gateway) if secrets is None else secrets)

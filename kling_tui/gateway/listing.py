@@ -10,7 +10,7 @@ of one request each).
 
 Nothing here talks HTTP itself: :func:`fetch_page` uses the :class:`Fetcher`'s client, origin
 rule, retries, size cap and redaction, and :func:`~kling_tui.gateway.normalize.normalize_list`
-to read the answer.
+(in its two steps, :func:`~kling_tui.gateway.normalize.open_list`) to read the answer.
 
 Which gateways list: relays (the open-source new-api and its kin) have no list endpoints; the
 native API has. A gateway is **native** when its ``path_prefix`` is the native API's ``/v1``
@@ -20,11 +20,12 @@ native API has. A gateway is **native** when its ``path_prefix`` is the native A
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from kling_tui.config import GatewayConfig
 from kling_tui.config.names import NATIVE_PREFIX
-from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize_list
+from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, open_list
 from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
 from kling_tui.kinds import kind_spec
 from kling_tui.models import ErrorType, FetchError
@@ -92,6 +93,7 @@ async def fetch_page(
     page_num: int = 1,
     page_size: int = MAX_PAGE_ITEMS,
     timeout: float | None = None,
+    ahead: Callable[[], Awaitable[object]] | None = None,
 ) -> ListPage:
     """Fetch and read one list page. Never raises for anything the network or server does:
     a page that failed as a whole is a :class:`ListPage` with ``error`` set.
@@ -100,7 +102,12 @@ async def fetch_page(
     by the error policy (a 429 / 1302 with a short Retry-After is waited out, a long one goes
     back to the caller), the size cap (:data:`DEFAULT_MAX_LIST_BODY` unless the fetcher was
     given another), every secret of the gateway redacted from what comes back.
+
+    ``ahead`` is awaited (once) when the answer is a full page, after its envelope is read
+    and before its items are: a walk through the pages starts the next one there, so the
+    server prepares it while this one is read (:func:`~kling_tui.importing.harvest.harvest`).
     """
+    told: list[bool] = []
 
     def failed(error: FetchError) -> ListPage:
         return ListPage(kind, page_num, page_size, error=fetcher._scrub_error(error, gateway))
@@ -120,7 +127,7 @@ async def fetch_page(
         if isinstance(got, tuple):
             error, retry = got
             return ListPage(kind, page_num, page_size, error=error), retry
-        page = normalize_list(
+        opened = open_list(
             got.status,
             got.headers,
             got.body,
@@ -131,7 +138,12 @@ async def fetch_page(
             credential_hint=gateway.credential_hint,
             now=fetcher._now(),
         )
-        return page, True
+        if isinstance(opened, ListPage):
+            return opened, True
+        if ahead is not None and opened.full and not told:
+            told.append(True)
+            await ahead()
+        return opened.read(), True
 
     attempts: list[ListPage] = []
     result = await fetcher._bounded(gateway, attempt, _page_error, attempts, timeout)

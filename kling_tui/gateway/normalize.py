@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from kling_tui.bulk import collector_paused
 from kling_tui.gateway.errors import (
     classify,
     error_from_payload,
@@ -59,9 +60,11 @@ __all__ = [
     "MAX_PAGE_ITEMS",
     "TASK_LOG_ACTIONS",
     "ListPage",
+    "OpenList",
     "normalize",
     "normalize_list",
     "normalize_task_log",
+    "open_list",
 ]
 
 MAX_PAGE_ITEMS = 500
@@ -151,30 +154,102 @@ def normalize_list(
 
     Never raises: an answer this code did not foresee is a page with ``BAD_RESPONSE``.
     """
+    opened = open_list(
+        status_code,
+        headers,
+        body,
+        kind=kind,
+        page_num=page_num,
+        page_size=page_size,
+        origin=origin,
+        credential_hint=credential_hint,
+        now=now,
+    )
+    return opened if isinstance(opened, ListPage) else opened.read()
+
+
+def open_list(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    kind: str,
+    page_num: int = 1,
+    page_size: int = MAX_PAGE_ITEMS,
+    origin: str = "",
+    credential_hint: str = "KLING_API_KEY",
+    now: datetime | None = None,
+) -> ListPage | OpenList:
+    """:func:`normalize_list` in two steps: the envelope now, the items on
+    :meth:`OpenList.read`. A page that failed as a whole is a :class:`ListPage` at once.
+
+    The envelope (one ``json.loads``) already says how many items the page holds, so a
+    caller walking pages can put the next page's request on the wire before this page's
+    items, the costly part, are read (``harvest``). Never raises.
+    """
     fetched_at = now if now is not None else utcnow()
     try:
         sc = status_code if type(status_code) is int else int(status_code)
         ctx = CallContext(sc, headers, "", kind, origin, credential_hint, fetched_at)
-        return _normalize_list(ctx, body, page_num, page_size)
+        return _open_list(ctx, body, page_num, page_size)
     except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
+        return _unreadable_list(origin, kind, page_num, page_size, fetched_at, exc)
+
+
+def _unreadable_list(
+    origin: str, kind: str, page_num: int, page_size: int, at: datetime, exc: Exception
+) -> ListPage:
+    try:
+        where = clean_text(origin, 300) if origin else "the gateway"
+    except Exception:
+        where = "the gateway"
+    error = FetchError(
+        ErrorType.BAD_RESPONSE,
+        f"{where} sent a list kling-tui could not read ({type(exc).__name__}); please report it",
+        at=at,
+    )
+    return ListPage(str(kind), page_num, page_size, error=error)
+
+
+class OpenList:
+    """A list page whose envelope was read and whose items were not yet (:func:`open_list`)."""
+
+    __slots__ = ("_ctx", "_data", "_origin", "page_num", "page_size")
+
+    def __init__(
+        self, ctx: CallContext, data: list[Any], origin: str, page_num: int, page_size: int
+    ) -> None:
+        self._ctx, self._data, self._origin = ctx, data, origin
+        self.page_num, self.page_size = page_num, page_size
+
+    @property
+    def items(self) -> int:
+        """How many items the page holds, read or not (what ``ListPage.items`` will say)."""
+        return len(self._data)
+
+    @property
+    def full(self) -> bool:
+        """What ``ListPage.full`` will say: the next page may hold older tasks."""
+        return self.items >= self.page_size
+
+    def read(self) -> ListPage:
+        """Read every item (each as shape B), the collector paused: 500 snapshots are a
+        bulk build (:mod:`kling_tui.bulk`). Never raises."""
+        ctx = self._ctx
         try:
-            where = clean_text(origin, 300) if origin else "the gateway"
-        except Exception:
-            where = "the gateway"
-        error = FetchError(
-            ErrorType.BAD_RESPONSE,
-            f"{where} sent a list kling-tui could not read ({type(exc).__name__}); "
-            "please report it",
-            at=fetched_at,
-        )
-        return ListPage(str(kind), page_num, page_size, error=error)
+            with collector_paused():
+                return _list_items(ctx, self._data, self.page_num, self.page_size)
+        except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
+            return _unreadable_list(
+                self._origin, ctx.kind, self.page_num, self.page_size, ctx.now, exc
+            )
 
 
 _LIST_KEYS = ("items", "list", "tasks", "records", "data")
 """Where a tolerant reader also finds the array when ``data`` is an object around it."""
 
 
-def _normalize_list(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> ListPage:
+def _open_list(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> ListPage | OpenList:
     payload = _read_payload(ctx, body)
     if not isinstance(payload, FetchError) and "code" in payload:
         if not is_success_code(payload["code"]):
@@ -198,6 +273,10 @@ def _normalize_list(ctx: CallContext, body: bytes, page_num: int, page_size: int
             f"{server_detail(None, said)}",
         )
         return ListPage(ctx.kind, page_num, page_size, error=error)
+    return OpenList(ctx, data, ctx.where, page_num, page_size)
+
+
+def _list_items(ctx: CallContext, data: list[Any], page_num: int, page_size: int) -> ListPage:
     snapshots: list[TaskSnapshot] = []
     unreadable = max(0, len(data) - MAX_PAGE_ITEMS)
     for item in data[:MAX_PAGE_ITEMS]:
@@ -221,6 +300,11 @@ def _list_error(ctx: CallContext, error: FetchError) -> FetchError:
     )
 
 
+_item_text = json.JSONEncoder(ensure_ascii=False).encode
+"""A list item's own JSON text, its raw view (the page's other 499 tasks are not its
+answer). One encoder for every item, text straight to the raw view's cleaning: no bytes."""
+
+
 def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
     """One task object of a list, read like a single answer's ``data``; None: unreadable."""
     if not isinstance(item, dict) or "task_status" not in item:
@@ -228,8 +312,7 @@ def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
     if read_id(item.get("task_id")) is None:
         return None  # a task without an id cannot be matched to anything
     try:
-        raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        return shape_b(ctx, item, raw)
+        return shape_b(ctx, item, _item_text(item))
     except Exception:  # one hostile item must not spoil the page
         return None
 

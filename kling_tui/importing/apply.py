@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kling_tui.bulk import collector_paused
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
@@ -180,7 +181,10 @@ async def import_from_gateway(
         limit=limit,
         progress=progress,
     )
-    found = [Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots]
-    plan = plan_import(store.entries, found, now=utcnow(), server_of=server_of(fetcher.config))
-    added, merged = apply_to_store(store, plan)
+    with collector_paused():  # 10,000 candidates and entries built at once
+        found = [
+            Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots
+        ]
+        plan = plan_import(store.entries, found, now=utcnow(), server_of=server_of(fetcher.config))
+        added, merged = apply_to_store(store, plan)
     return harvest_summary(harvested, plan, added, merged)

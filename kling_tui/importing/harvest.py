@@ -42,6 +42,8 @@ MAX_PAGES = 1000
 """The native API's last ``pageNum``."""
 
 Progress = Callable[[str], None]
+Ahead = Callable[[], Awaitable[object]]
+"""Called by the fetcher when a page is known to be full, before its items are read."""
 
 
 @dataclass(slots=True)
@@ -137,12 +139,14 @@ class _Walk:
         return not self.full
 
     async def page(self, n: int, get: Callable[[int], Awaitable[ListPage]]) -> ListPage:
-        """One page, with one more try after a long rate limit; a failure is recorded."""
+        """One page, with one more try after a long rate limit. Each request is counted as
+        it is sent (a page asked for ahead and then not needed was sent all the same); a
+        failure is recorded by :meth:`run`, once the walk reaches the page."""
         what = self.what
         self.progress(f"importing {what} page {n}...")
         for waited in (False, True):
-            page = await get(n)
             self.out.pages += 1
+            page = await get(n)
             error = page.error
             if error is None:
                 return page
@@ -152,15 +156,41 @@ class _Walk:
                 await self.sleep(pause)
                 continue
             break
-        self.out.failures.append(f"{what} page {n}: {page.error.message}")
         return page
 
-    async def run(self, get: Callable[[int], Awaitable[ListPage]]) -> Harvest:
-        """Pages 1, 2, ... until a short page, a failure, ``since`` or the limit."""
-        for n in range(1, MAX_PAGES + 1):
-            page = await self.page(n, get)
-            if page.error is not None or not self.take(page.snapshots) or not page.full:
-                break
+    async def run(self, get: Callable[[int, Ahead | None], Awaitable[ListPage]]) -> Harvest:
+        """Pages 1, 2, ... until a short page, a failure, ``since`` or the limit.
+
+        Pipelined: once a page is known to be full (its envelope read, its items not yet),
+        the next page is asked for, so the server prepares it while this process reads the
+        items (the costly part). At most one page past the end is asked for (after a full
+        last page, or when ``since`` or the limit stops the walk); a short page asks for
+        none, so a kind with few tasks costs one request.
+        """
+        started: dict[int, asyncio.Task[ListPage]] = {}
+
+        def fetch(n: int) -> Awaitable[ListPage]:
+            async def next_page() -> None:
+                if n < MAX_PAGES and not self.full and n + 1 not in started:
+                    started[n + 1] = asyncio.ensure_future(fetch(n + 1))
+                    await asyncio.sleep(0)  # let it put its request on the wire first
+
+            return self.page(n, lambda m: get(m, next_page))
+
+        try:
+            for n in range(1, MAX_PAGES + 1):
+                ahead = started.pop(n, None)
+                page = await (ahead if ahead is not None else fetch(n))
+                if page.error is not None:
+                    self.out.failures.append(f"{self.what} page {n}: {page.error.message}")
+                    break
+                if not self.take(page.snapshots) or not page.full:
+                    break
+        finally:
+            for task in started.values():  # a page asked for ahead and not needed
+                task.cancel()
+            if started:
+                await asyncio.gather(*started.values(), return_exceptions=True)
         return self.out
 
 
@@ -183,8 +213,10 @@ async def harvest(
     gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
 
     async def walk_kind(kind: str) -> Harvest:
-        def get(n: int) -> Awaitable[ListPage]:
-            return fetcher.fetch_page(gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS)
+        def get(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
+            return fetcher.fetch_page(
+                gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead
+            )
 
         async with gate:
             return await _Walk(kind, since, limit, progress, sleep).run(get)
@@ -193,7 +225,7 @@ async def harvest(
     if task_log:
         from kling_tui.gateway.tasklog import TASK_LOG_PAGE_SIZE, fetch_task_log_page
 
-        def get_log(n: int) -> Awaitable[ListPage]:
+        def get_log(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
             return fetch_task_log_page(
                 fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
             )

@@ -101,7 +101,12 @@ def plan_import(
     fresh: set[int] = set()  # id() of the new entries: a repeat of one is not a merge
     for cand in found:
         server = where(cand)
-        match = next((index[k] for i in cand.ids if (k := (server, i)) in index), None)
+        ids = cand.ids
+        match = None
+        for task_id in ids:
+            match = index.get((server, task_id))
+            if match is not None:
+                break
         if match is None:
             entry = WatchEntry(
                 task_id=cand.task_id,
@@ -115,7 +120,7 @@ def plan_import(
             )
             plan.new.append(entry)
             fresh.add(id(entry))
-            for task_id in cand.ids:
+            for task_id in ids:
                 index.setdefault((server, task_id), entry)
             continue
         plan.already += 1

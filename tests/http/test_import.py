@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
+from kling_tui.gateway.normalize import ListPage, OpenList
 from kling_tui.importing.harvest import harvest
 from kling_tui.models import Status
 from kling_tui.sim.simulator import Fault, Simulator
@@ -281,3 +283,56 @@ def test_a_file_row_with_only_an_external_id_is_watched_by_it(
     entry = watched(env)["order-9"]
     assert entry.snapshot.task_id == task.task_id  # Kling's id, found by the external one
     assert entry.snapshot.status is Status.SUCCEEDED
+
+
+async def test_the_next_page_is_asked_for_before_a_full_page_is_read(
+    sim: Simulator, app_config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pipelined: the server prepares page n+1 while page n's items are read; a short page
+    asks for nothing more, so 1,001 tasks are still 3 requests."""
+    ids = [sim.add_task("text2video", queue_seconds=100).task_id for _ in range(1001)]
+    steps: list[str] = []
+    real_read = OpenList.read
+
+    def read(self: OpenList) -> ListPage:
+        steps.append(f"read page {self.page_num}")
+        return real_read(self)
+
+    monkeypatch.setattr(OpenList, "read", read)
+    sim.reset_log()
+    async with Fetcher(app_config) as fetcher:
+        found = await harvest(
+            fetcher,
+            app_config.gateway("native"),
+            kinds=["text2video"],
+            task_log=False,
+            progress=steps.append,
+        )
+    assert steps == [
+        "importing text2video page 1...",
+        "importing text2video page 2...",
+        "read page 1",
+        "importing text2video page 3...",
+        "read page 2",
+        "read page 3",
+    ]
+    assert found.pages == 3 == sim.list_requests and found.failures == []
+    assert [s.task_id for s in found.snapshots] == ids[::-1]
+
+
+async def test_a_page_asked_for_ahead_and_not_needed_is_counted_and_dropped(
+    sim: Simulator, app_config: AppConfig
+) -> None:
+    """``since`` stops inside a full page: the page asked for ahead is counted (it was
+    sent) and nothing of it is kept."""
+    old = [sim.add_task("text2video", queue_seconds=100) for _ in range(600)]
+    for task in old:
+        task.created -= 7200  # two hours ago
+    new = [sim.add_task("text2video", queue_seconds=100).task_id for _ in range(400)]
+    since = datetime.now(UTC) - timedelta(hours=1)
+    async with Fetcher(app_config) as fetcher:
+        found = await harvest(
+            fetcher, app_config.gateway("native"), kinds=["t2v"], task_log=False, since=since
+        )
+    assert [s.task_id for s in found.snapshots] == new[::-1]
+    assert found.pages == 2 and found.failures == []
