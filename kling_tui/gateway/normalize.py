@@ -50,6 +50,7 @@ from kling_tui.gateway.fields import (
     read_id,
     read_text,
 )
+from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.shapes import shape_b, shape_d, shape_relay
 from kling_tui.kinds import Kind
@@ -225,13 +226,28 @@ def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
     """One task object of a list, read like a single answer's ``data``; None: unreadable."""
     if not isinstance(item, dict) or "task_status" not in item:
         return None
-    if read_id(item.get("task_id")) is None:
-        return None  # a task without an id cannot be matched to anything
+    if not _watchable_id(item.get("task_id")):
+        return None  # a task without a usable id cannot be matched nor watched
     try:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
         return shape_b(ctx, item, raw)
     except Exception:  # one hostile item must not spoil the page
         return None
+
+
+def _watchable_id(value: Any) -> bool:
+    """Whether a listed task's id could be watched and queried (the rules of
+    :func:`~kling_tui.gateway.ids.validate_task_id`). A list names tasks nobody typed: an id
+    with ``/``, ``..`` or control characters there is counted unreadable, never handed on
+    (the store refuses a whole batch with one such id: one item would sink the import)."""
+    task_id = read_id(value)
+    if task_id is None:
+        return False
+    try:
+        validate_task_id(task_id)
+    except InvalidTaskId:
+        return False
+    return True
 
 
 # -- the relay's task log -------------------------------------------------------------------
@@ -315,7 +331,7 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return None
     action = item.get("action")
     kind = TASK_LOG_ACTIONS.get(action.strip().lower()) if isinstance(action, str) else None
-    if kind is None or read_id(item.get("task_id")) is None:
+    if kind is None or not _watchable_id(item.get("task_id")):
         return None
     try:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")

@@ -52,6 +52,8 @@ class Harvest:
     snapshots: list[TaskSnapshot] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     pages: int = 0
+    unreadable: int = 0
+    """Listed items that could not be read (no valid task id or status): skipped, counted."""
 
 
 def default_kinds(gateway: GatewayConfig) -> list[str]:
@@ -145,6 +147,7 @@ class _Walk:
             self.out.pages += 1
             error = page.error
             if error is None:
+                self.out.unreadable += page.unreadable
                 return page
             if error.type is ErrorType.RATE_LIMITED and not waited:
                 pause = min(error.retry_after or 1.0, RETRY_AFTER_CAP)
@@ -204,6 +207,7 @@ async def harvest(
         out.snapshots.extend(part.snapshots)
         out.failures.extend(part.failures)
         out.pages += part.pages
+        out.unreadable += part.unreadable
     if limit is not None:
         del out.snapshots[limit:]
     return out

@@ -1,0 +1,66 @@
+"""Review of issue 12: hostile list pages, task logs and ids against the simulator."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from kling_tui.cli import main
+from kling_tui.config import load_config
+from kling_tui.gateway.fetcher import Fetcher
+from kling_tui.importing.apply import import_from_gateway
+from kling_tui.models import Status, TaskSnapshot, utcnow
+from kling_tui.sim.simulator import Simulator
+from kling_tui.store.watchlist import WatchList
+from tests.http.test_import import env  # noqa: F401  (the fixture)
+
+
+def run(*argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    out = io.StringIO()
+    code = main(["import", *argv, "--json"], out=out)
+    return code, json.loads(out.getvalue()), out.getvalue()
+
+
+def test_a_list_item_with_a_dangerous_id_does_not_lose_the_others(
+    env: Path,  # noqa: F811
+    sim: Simulator,
+) -> None:
+    good = sim.add_task("text2video", queue_seconds=100)
+    for bad in ("../../etc", "a/b", "x\x1b]52;c;AAAA\x07y", "q?x=1"):
+        sim.add_task("text2video", task_id=bad, queue_seconds=100)
+    code, summary, text = run("--kind", "t2v")
+    assert code == 0
+    ids = {e.task_id for e in WatchList(env).load()}
+    assert ids == {good.task_id}
+    assert summary["new"] == 1
+    assert summary["problems"] == ["4 listed items without a valid task id or status: skipped"]
+    assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_an_import_never_takes_back_a_finish_another_process_wrote_meanwhile(
+    env: Path,  # noqa: F811
+    sim: Simulator,
+) -> None:
+    """The CLI reads the watch list before its walk (seconds to minutes on 17 kinds); a
+    dashboard that saves a finished task meanwhile must not see it put back to running."""
+    task = sim.add_task("text2video", queue_seconds=0, run_seconds=1000)
+    assert main(["add", "--gateway", "native", task.task_id]) == 0
+    importing = WatchList(env)
+    importing.load()  # what the import command read before its walk
+    dashboard = WatchList(env)
+    (entry,) = dashboard.load()
+    now = utcnow()
+    entry.snapshot = TaskSnapshot(
+        task.task_id, "text2video", Status.SUCCEEDED, "succeed", 100.0, (), "", None,
+        None, now, now,
+    )  # fmt: skip
+    dashboard.update([entry])
+    config = load_config()
+    async with Fetcher(config) as fetcher:
+        summary = await import_from_gateway(
+            fetcher, config.gateway("native"), importing, kinds=["text2video"]
+        )
+    (after,) = WatchList(env).load()
+    assert after.snapshot is not None and after.snapshot.status is Status.SUCCEEDED
+    assert summary.merged == 0
