@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kling_tui.gateway.normalize import normalize_list, normalize_task_log
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.rows import parse_import
+from kling_tui.models import Status, TaskSnapshot, WatchEntry
+from kling_tui.polling.eta import Phase, RenderTimes
+from kling_tui.polling.poller import apply_result
 
 JSON = {"content-type": "application/json"}
 
@@ -40,3 +44,25 @@ def test_a_json_line_whose_label_holds_a_unicode_line_separator_is_one_row(sep: 
         (2, "860000000000000002"),
     ]
     assert parsed.rows[0].label == "a" + clean_text(sep) + "b"  # shown escaped
+
+
+def test_a_state_since_in_the_future_does_not_hide_a_stuck_task_forever() -> None:
+    """A watch list written on a machine whose clock ran a year ahead (its last answer and
+    state_since both in our future): the stuck clock starts at our first answer, not then."""
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    ahead = now + timedelta(days=365)
+
+    def answer(at: datetime) -> TaskSnapshot:
+        return TaskSnapshot(
+            "t-1", "text2video", Status.IN_PROGRESS, "processing", 30.0, (), "", None,
+            None, None, at,
+        )  # fmt: skip
+
+    times = RenderTimes(min_samples=3)
+    for seconds in (600, 700, 800):  # stuck after 2,400 s
+        times.learn(Phase.RENDER, "text2video", None, seconds)
+    e = WatchEntry("t-1", "text2video", "native", now, snapshot=answer(ahead), state_since=ahead)
+    apply_result(e, answer(now), times)
+    assert e.state_since is not None and e.state_since <= now
+    apply_result(e, answer(now + timedelta(hours=1)), times)
+    assert e.stuck
