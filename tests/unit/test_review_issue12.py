@@ -10,6 +10,7 @@ import pytest
 from kling_tui.gateway.normalize import normalize_list, normalize_task_log
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.rows import parse_import
+from kling_tui.importing.since import SinceError, parse_since
 from kling_tui.models import Status, TaskSnapshot, WatchEntry
 from kling_tui.polling.eta import Phase, RenderTimes
 from kling_tui.polling.poller import apply_result
@@ -66,3 +67,9 @@ def test_a_state_since_in_the_future_does_not_hide_a_stuck_task_forever() -> Non
     assert e.state_since is not None and e.state_since <= now
     apply_result(e, answer(now + timedelta(hours=1)), times)
     assert e.stuck
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
+def test_a_since_date_at_the_edge_of_the_calendar_is_a_clear_error(text: str) -> None:
+    with pytest.raises(SinceError, match="--since"):
+        parse_since(text)
