@@ -257,7 +257,7 @@ TASK_LOG_ACTIONS: dict[str, Kind] = {
     "generate": Kind.IMAGE2VIDEO,
 }
 """A new-api TaskDto's ``action`` -> the kind (compared in lower case); records of other
-actions (another vendor's tasks in the same log) are not Kling video tasks: skipped."""
+actions, or of another vendor with the same actions (``_other_vendor``), are skipped."""
 
 
 def normalize_task_log(
@@ -331,7 +331,7 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return None
     action = item.get("action")
     kind = TASK_LOG_ACTIONS.get(action.strip().lower()) if isinstance(action, str) else None
-    if kind is None or not _watchable_id(item.get("task_id")):
+    if kind is None or not _watchable_id(item.get("task_id")) or _other_vendor(item):
         return None
     try:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -344,6 +344,21 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return snap
     except Exception:  # one hostile record must not spoil the page
         return None
+
+
+def _other_vendor(item: dict[str, Any]) -> bool:
+    """A TaskDto of another vendor: new-api's Vidu, Jimeng, Hailuo, Seedance... adaptors use
+    the same ``generate`` / ``textGenerate`` actions as Kling. Told by a ``platform`` word
+    other than ``kling`` (a number is a channel type, which forks number differently: not
+    read), or an upstream model that is not Kling's (``kling-v2-1``...). Saying neither: Kling."""
+    platform = item.get("platform")
+    if isinstance(platform, str):
+        word = platform.strip().lower()
+        if word and not word.isdigit() and word != "kling":
+            return True
+    props = item.get("properties")
+    model = props.get("upstream_model_name") if isinstance(props, dict) else None
+    return isinstance(model, str) and bool(model.strip()) and "kling" not in model.lower()
 
 
 # -- body ---------------------------------------------------------------------------------

@@ -157,8 +157,8 @@ def harvest_summary(harvested: Harvest, plan: ImportPlan, added: int, merged: in
     problems = []
     if harvested.unreadable:
         problems.append(
-            f"{_plural(harvested.unreadable, 'listed item')} without a valid task id or "
-            "status: skipped"
+            f"{_plural(harvested.unreadable, 'listed item')} skipped (not a Kling task, or "
+            "without a valid task id or status)"
         )
     return ImportSummary(
         new=added,

@@ -34,7 +34,9 @@ def test_a_list_item_with_a_dangerous_id_does_not_lose_the_others(
     ids = {e.task_id for e in WatchList(env).load()}
     assert ids == {good.task_id}
     assert summary["new"] == 1
-    assert summary["problems"] == ["4 listed items without a valid task id or status: skipped"]
+    assert summary["problems"] == [
+        "4 listed items skipped (not a Kling task, or without a valid task id or status)"
+    ]
     assert "\x1b" not in text and "\x07" not in text
 
 

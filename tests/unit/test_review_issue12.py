@@ -73,3 +73,32 @@ def test_a_state_since_in_the_future_does_not_hide_a_stuck_task_forever() -> Non
 def test_a_since_date_at_the_edge_of_the_calendar_is_a_clear_error(text: str) -> None:
     with pytest.raises(SinceError, match="--since"):
         parse_since(text)
+
+
+def test_another_vendors_tasks_in_the_relay_task_log_are_not_imported_as_kling() -> None:
+    """new-api's Vidu, Jimeng, Hailuo, Seedance adaptors use the same ``generate`` /
+    ``textGenerate`` actions as Kling: the platform word or the upstream model tells them
+    apart (Kling's platform is "kling" or, on current versions, its channel type number)."""
+
+    def rec(n: int, platform: object, model: object) -> dict:  # type: ignore[type-arg]
+        return {
+            "task_id": f"task_{n:032d}",
+            "status": "IN_PROGRESS",
+            "action": "generate",
+            "platform": platform,
+            "properties": {"upstream_model_name": model},
+        }
+
+    items = [
+        rec(1, "kling", "kling-v2-1"),
+        rec(2, "50", "kling-v2-master"),  # new-api: the channel type number
+        rec(3, None, None),  # says nothing: taken, as before
+        rec(4, "52", "viduq1"),
+        rec(5, "jimeng", None),
+        rec(6, "hailuo", "MiniMax-Hailuo-02"),
+        rec(7, "54", "doubao-seedance-1-0-pro"),
+    ]
+    body = json.dumps({"success": True, "data": {"items": items}}).encode()
+    log = normalize_task_log(200, JSON, body)
+    assert [s.task_id[-1] for s in log.snapshots] == ["1", "2", "3"]
+    assert log.unreadable == 4
