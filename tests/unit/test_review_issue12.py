@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kling_tui.gateway.normalize import normalize_list, normalize_task_log
+from kling_tui.config import GatewayConfig
+from kling_tui.gateway.normalize import ListPage, normalize_list, normalize_task_log
 from kling_tui.gateway.sanitize import clean_text
+from kling_tui.importing.harvest import harvest
 from kling_tui.importing.rows import parse_import
 from kling_tui.importing.since import SinceError, parse_since
-from kling_tui.models import Status, TaskSnapshot, WatchEntry
+from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry
 from kling_tui.polling.eta import Phase, RenderTimes
 from kling_tui.polling.poller import apply_result
 
@@ -102,3 +105,44 @@ def test_another_vendors_tasks_in_the_relay_task_log_are_not_imported_as_kling()
     log = normalize_task_log(200, JSON, body)
     assert [s.task_id[-1] for s in log.snapshots] == ["1", "2", "3"]
     assert log.unreadable == 4
+
+
+async def test_a_long_rate_limit_on_one_kind_holds_the_other_kinds_pages_too() -> None:
+    """The rate limit is the account's: while the import waits out one kind's Retry-After,
+    the kinds walked beside it must not go on sending pages (each would meet it too)."""
+    paused = False
+    sent_while_paused: list[tuple[str, int]] = []
+    limited = False
+
+    async def sleep(seconds: float) -> None:
+        nonlocal paused
+        paused = True
+        for _ in range(50):
+            await asyncio.sleep(0)
+        paused = False
+
+    class Lister:
+        async def fetch_page(self, gateway, kind, *, page_num, page_size):  # type: ignore[no-untyped-def]
+            nonlocal limited
+            if paused:
+                sent_while_paused.append((kind, page_num))
+            await asyncio.sleep(0)
+            if kind == "text2video" and not limited:
+                limited = True
+                error = FetchError(ErrorType.RATE_LIMITED, "slow down", retry_after=30.0)
+                return ListPage(kind, page_num, page_size, error=error)
+            full = kind == "image2video" and page_num < 4
+            return ListPage(kind, page_num, page_size, unreadable=page_size if full else 0)
+
+    gateway = GatewayConfig(
+        name="native", base_url="https://api.example", path_prefix="/v1", credential=None
+    )
+    found = await harvest(
+        Lister(),  # type: ignore[arg-type]
+        gateway,
+        kinds=["text2video", "image2video"],
+        task_log=False,
+        sleep=sleep,
+    )
+    assert found.failures == []
+    assert sent_while_paused == []
