@@ -20,6 +20,7 @@ from kling_tui.importing.harvest import Harvest, harvest
 from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, ImportPlan, is_newer, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.polling.poller import apply_result
 from kling_tui.store.watchlist import WatchList
 
 if TYPE_CHECKING:
@@ -142,7 +143,8 @@ def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
     if plan.merges:
         updated = []
         for entry, snap in plan.merges:
-            moved = replace(entry, snapshot=snap, last_checked=snap.fetched_at, last_error=None)
+            moved = replace(entry)
+            apply_result(moved, snap)  # the one fold: ids kept, state_since moved or kept
             updated.append(moved)
         # decided against the list as read before the walk: asked again as it is now
         merged = store.update(

@@ -352,7 +352,8 @@ class WatchList:
     ) -> int:
         """Write back the last snapshot / error of these entries, in ONE file write.
 
-        Only ``snapshot``, ``last_checked`` and ``last_error`` are taken from the given
+        Only ``snapshot``, ``last_checked``, ``last_error`` and ``state_since`` (when that
+        state was first seen, stored beside the snapshot) are taken from the given
         entries; everything else comes from the file as it is now, so a label edited by
         hand (or by another process) meanwhile is kept, and a task removed meanwhile is not
         brought back. ``only_if(current, given)`` is asked under the lock, after the file
@@ -381,6 +382,7 @@ class WatchList:
                     current.snapshot = entry.snapshot
                     current.last_checked = entry.last_checked
                     current.last_error = entry.last_error
+                    current.state_since = entry.state_since  # stored with the snapshot
             if touched:
                 self._write(self._entries)
             return touched

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from kling_tui.config import GatewayConfig
 from kling_tui.gateway.normalize import ListPage, normalize_list, normalize_task_log
 from kling_tui.gateway.sanitize import clean_text
+from kling_tui.importing.apply import apply_to_store
 from kling_tui.importing.harvest import harvest
+from kling_tui.importing.plan import ImportPlan
 from kling_tui.importing.rows import parse_import
 from kling_tui.importing.since import SinceError, parse_since
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry
 from kling_tui.polling.eta import Phase, RenderTimes
 from kling_tui.polling.poller import apply_result
+from kling_tui.store.watchlist import WatchList
 
 JSON = {"content-type": "application/json"}
 
@@ -146,3 +150,55 @@ async def test_a_long_rate_limit_on_one_kind_holds_the_other_kinds_pages_too() -
     )
     assert found.failures == []
     assert sent_while_paused == []
+
+
+def test_a_moved_state_is_saved_after_another_process_rewrote_the_list(tmp_path: Path) -> None:
+    """The dashboard keeps its own entry objects when another process changes the file (a
+    ``kling-tui add`` meanwhile): its saves go through ``update``, which must carry
+    ``state_since`` too, or a restart counts a task that just moved as unmoved for hours."""
+    path = tmp_path / "watch.toml"
+    t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+    def answer(progress: float, at: datetime) -> TaskSnapshot:
+        return TaskSnapshot(
+            "860000000000000001", "text2video", Status.IN_PROGRESS, "processing", progress,
+            (), "", None, None, None, at,
+        )  # fmt: skip
+
+    dashboard = WatchList(path)
+    (mine,) = dashboard.add([WatchEntry("860000000000000001", "text2video", "native", t0)]).added
+    mine.snapshot, mine.state_since = answer(30.0, t0), t0
+    dashboard.update([mine])
+    WatchList(path).add([WatchEntry("860000000000000002", "text2video", "native", t0)])
+    later = t0 + timedelta(hours=2)
+    mine.snapshot, mine.state_since = answer(60.0, later), later  # it moved
+    dashboard.update([mine])
+    (saved,) = [e for e in WatchList(path).load() if e.task_id == mine.task_id]
+    assert saved.snapshot is not None and saved.snapshot.progress == 60.0
+    assert saved.state_since == later
+
+
+def test_an_imported_snapshot_that_moved_the_task_restarts_its_stuck_clock(
+    tmp_path: Path,
+) -> None:
+    """An import merging a newer snapshot folds it like any answer: a task that moved from
+    30 % to 60 % has been where it is since that answer, not since hours before."""
+    path = tmp_path / "watch.toml"
+    t0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    later = t0 + timedelta(hours=3)
+
+    def answer(progress: float, at: datetime) -> TaskSnapshot:
+        return TaskSnapshot(
+            "860000000000000001", "text2video", Status.IN_PROGRESS, "processing", progress,
+            (), "", None, None, at, at,
+        )  # fmt: skip
+
+    store = WatchList(path)
+    (entry,) = store.add([WatchEntry("860000000000000001", "text2video", "native", t0)]).added
+    entry.snapshot, entry.state_since = answer(30.0, t0), t0
+    store.update([entry])
+    plan = ImportPlan(merges=[(entry, answer(60.0, later))])
+    assert apply_to_store(store, plan) == (0, 1)
+    (saved,) = WatchList(path).load()
+    assert saved.snapshot is not None and saved.snapshot.progress == 60.0
+    assert saved.state_since == later
