@@ -183,9 +183,23 @@ class _Walk:
 
     async def run(self, get: Callable[[int], Awaitable[ListPage]]) -> Harvest:
         """Pages 1, 2, ... until a short page, a failure, ``since`` or the limit."""
+        seen: set[str] = set()
         for n in range(1, MAX_PAGES + 1):
             page = await self.page(n, get)
-            if page.error is not None or not self.take(page.snapshots) or not page.full:
+            if page.error is not None:
+                break
+            fresh = [s for s in page.snapshots if s.task_id not in seen]
+            if page.snapshots and not fresh:
+                # A server that ignores pageNum answers page 1 again and again: 1,000
+                # requests of the same 500 tasks. Newest first, a page of only tasks seen
+                # already has nothing older behind it that this walk could reach.
+                self.out.failures.append(
+                    f"{self.what} page {n}: only tasks of earlier pages again (does the "
+                    "gateway ignore pageNum?): stopped there"
+                )
+                break
+            seen.update(s.task_id for s in fresh)
+            if not self.take(fresh) or not page.full:
                 break
         return self.out
 

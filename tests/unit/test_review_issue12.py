@@ -202,3 +202,28 @@ def test_an_imported_snapshot_that_moved_the_task_restarts_its_stuck_clock(
     (saved,) = WatchList(path).load()
     assert saved.snapshot is not None and saved.snapshot.progress == 60.0
     assert saved.state_since == later
+
+
+async def test_a_gateway_that_ignores_page_num_is_not_asked_a_thousand_times() -> None:
+    asked: list[int] = []
+
+    def snap(n: int) -> TaskSnapshot:
+        return TaskSnapshot(
+            f"86000000000000{n:04d}", "text2video", Status.IN_PROGRESS, "processing", None,
+            (), "", None, None, None, datetime(2026, 6, 1, tzinfo=UTC),
+        )  # fmt: skip
+
+    same = tuple(snap(n) for n in range(500))
+
+    class Lister:
+        async def fetch_page(self, gateway, kind, *, page_num, page_size):  # type: ignore[no-untyped-def]
+            asked.append(page_num)
+            return ListPage(kind, page_num, page_size, snapshots=same)  # page 1, always
+
+    gateway = GatewayConfig(
+        name="native", base_url="https://api.example", path_prefix="/v1", credential=None
+    )
+    found = await harvest(Lister(), gateway, kinds=["text2video"], task_log=False)  # type: ignore[arg-type]
+    assert asked == [1, 2]
+    assert len(found.snapshots) == 500
+    assert len(found.failures) == 1 and "pageNum" in found.failures[0]
