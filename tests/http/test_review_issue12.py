@@ -6,14 +6,18 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from kling_tui.cli import main
 from kling_tui.config import load_config
 from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.importing.apply import import_from_gateway
 from kling_tui.models import Status, TaskSnapshot, utcnow
+from kling_tui.sim.payloads import HOSTILE_TEXT
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.http.test_import import env  # noqa: F401  (the fixture)
+from tests.support.clock import FakeClock
 
 
 def run(*argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
@@ -66,3 +70,30 @@ async def test_an_import_never_takes_back_a_finish_another_process_wrote_meanwhi
     (after,) = WatchList(env).load()
     assert after.snapshot is not None and after.snapshot.status is Status.SUCCEEDED
     assert summary.merged == 0
+
+
+RAW = ("\x1b", "\x07", "\x9b", "\x9d", "\u202e", "\u200b", "\U000e0041", "\x00", "\x7f")
+
+
+def test_hostile_text_in_listed_tasks_reaches_no_output_raw(
+    env: Path,  # noqa: F811
+    sim: Simulator,
+    sim_clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sim.add_task(
+        "text2video", outcome="fail", queue_seconds=0, run_seconds=1,
+        fail_reason=HOSTILE_TEXT, external_task_id=HOSTILE_TEXT, model=HOSTILE_TEXT,
+        final_unit_deduction="1e308",
+    )  # fmt: skip
+    sim.add_task("image-generations", queue_seconds=0, run_seconds=1, model="[@click=app.quit]")
+    sim_clock.advance(5)
+    code, summary, text = run("--kind", "t2v", "--kind", "img")
+    assert (code, summary["new"]) == (0, 2)
+    for argv in (["ls", "--json"], ["ls"], ["watch", "--once", "--json"], ["watch", "--once"]):
+        out = io.StringIO()
+        main(argv, out=out)
+        text += out.getvalue()
+    text += "".join(capsys.readouterr())
+    text += env.read_text()
+    assert not [c for c in RAW if c in text]
