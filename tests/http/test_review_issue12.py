@@ -16,8 +16,9 @@ from kling_tui.models import Status, TaskSnapshot, utcnow
 from kling_tui.sim.payloads import HOSTILE_TEXT
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
-from tests.http.test_import import env  # noqa: F401  (the fixture)
+from tests.http.test_import import ACCESS_TOKEN, env  # noqa: F401  (the fixture)
 from tests.support.clock import FakeClock
+from tests.support.sim import TOKEN
 
 
 def run(*argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
@@ -97,3 +98,26 @@ def test_hostile_text_in_listed_tasks_reaches_no_output_raw(
     text += "".join(capsys.readouterr())
     text += env.read_text()
     assert not [c for c in RAW if c in text]
+
+
+def test_secrets_quoted_in_a_task_log_record_reach_no_output_nor_the_watch_list(
+    env: Path,  # noqa: F811
+    sim: Simulator,
+    sim_clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    quoted = f"Authorization: Bearer {ACCESS_TOKEN} and {TOKEN}"
+    sim.add_task(
+        "image2video", outcome="fail", queue_seconds=0, run_seconds=1, fail_reason=quoted,
+        external_task_id=f"x-{ACCESS_TOKEN}", model=f"kling-{TOKEN}",
+    )  # fmt: skip
+    sim_clock.advance(5)
+    code, summary, text = run("--gateway", "relay")
+    assert (code, summary["new"]) == (0, 1)
+    for argv in (["ls", "--json"], ["ls"]):
+        out = io.StringIO()
+        main(argv, out=out)
+        text += out.getvalue()
+    text += "".join(capsys.readouterr()) + env.read_text()
+    assert ACCESS_TOKEN not in text and TOKEN not in text
+    assert "***" in text
