@@ -107,8 +107,14 @@ def parse_import(data: bytes, name: str = "the file") -> ParsedFile:
             f"{shown} has {len(lines):,} lines; at most {MAX_IMPORT_LINES:,} are imported at "
             "once: split it"
         )
-    if text.lstrip()[:1] == "{":
+    first = text.lstrip()[:1]
+    if first == "{":
         return _parse_jsonl(lines)
+    if first == "[":  # json.dump(list): read as CSV it was a header "naming no column"
+        raise ImportFileError(
+            f"{shown} is a JSON array; kling-tui reads JSON lines (one object per line) or "
+            f"CSV: for example jq -c '.[]' FILE | kling-tui import -"
+        )
     return _parse_csv(text, shown)
 
 

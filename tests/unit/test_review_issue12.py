@@ -15,7 +15,7 @@ from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.apply import apply_to_store
 from kling_tui.importing.harvest import harvest
 from kling_tui.importing.plan import ImportPlan
-from kling_tui.importing.rows import parse_import
+from kling_tui.importing.rows import ImportFileError, parse_import
 from kling_tui.importing.since import SinceError, parse_since
 from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry
 from kling_tui.polling.eta import Phase, RenderTimes
@@ -227,3 +227,9 @@ async def test_a_gateway_that_ignores_page_num_is_not_asked_a_thousand_times() -
     assert asked == [1, 2]
     assert len(found.snapshots) == 500
     assert len(found.failures) == 1 and "pageNum" in found.failures[0]
+
+
+def test_a_json_array_file_is_told_apart_from_a_csv_without_a_header() -> None:
+    data = b'[\n  {"task_id": "860000000000000001"}\n]\n'
+    with pytest.raises(ImportFileError, match="is a JSON array; kling-tui reads JSON lines"):
+        parse_import(data, "jobs.json")
