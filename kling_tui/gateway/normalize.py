@@ -349,12 +349,13 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
 def _other_vendor(item: dict[str, Any]) -> bool:
     """A TaskDto of another vendor: new-api's Vidu, Jimeng, Hailuo, Seedance... adaptors use
     the same ``generate`` / ``textGenerate`` actions as Kling. Told by a ``platform`` word
-    other than ``kling`` (a number is a channel type, which forks number differently: not
-    read), or an upstream model that is not Kling's (``kling-v2-1``...). Saying neither: Kling."""
+    that does not name Kling (``kling``, ``klingai``...; a number is a channel type, which
+    forks number differently: not read), or an upstream model that is not Kling's
+    (``kling-v2-1``...). Saying neither: Kling."""
     platform = item.get("platform")
     if isinstance(platform, str):
         word = platform.strip().lower()
-        if word and not word.isdigit() and word != "kling":
+        if word and not word.isdigit() and "kling" not in word:
             return True
     props = item.get("properties")
     model = props.get("upstream_model_name") if isinstance(props, dict) else None

@@ -100,6 +100,7 @@ def test_another_vendors_tasks_in_the_relay_task_log_are_not_imported_as_kling()
         rec(1, "kling", "kling-v2-1"),
         rec(2, "50", "kling-v2-master"),  # new-api: the channel type number
         rec(3, None, None),  # says nothing: taken, as before
+        rec(8, "KlingAI", None),
         rec(4, "52", "viduq1"),
         rec(5, "jimeng", None),
         rec(6, "hailuo", "MiniMax-Hailuo-02"),
@@ -107,7 +108,7 @@ def test_another_vendors_tasks_in_the_relay_task_log_are_not_imported_as_kling()
     ]
     body = json.dumps({"success": True, "data": {"items": items}}).encode()
     log = normalize_task_log(200, JSON, body)
-    assert [s.task_id[-1] for s in log.snapshots] == ["1", "2", "3"]
+    assert [s.task_id[-1] for s in log.snapshots] == ["1", "2", "3", "8"]
     assert log.unreadable == 4
 
 
