@@ -156,7 +156,11 @@ def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
 def harvest_summary(harvested: Harvest, plan: ImportPlan, added: int, merged: int) -> ImportSummary:
     """The summary of a gateway import: a planned entry the store found watched meanwhile
     (another process added it) counts as already watched."""
-    problems = []
+    problems = [
+        f"{clean_text(entry.task_id, 80)} is watched as {entry.kind} but listed as {kind}: "
+        f"remove it and add it again with --kind {kind}"
+        for entry, kind in plan.other_kind
+    ]
     if harvested.unreadable:
         problems.append(
             f"{_plural(harvested.unreadable, 'listed item')} skipped (not a Kling task, or "

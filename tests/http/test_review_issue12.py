@@ -121,3 +121,19 @@ def test_secrets_quoted_in_a_task_log_record_reach_no_output_nor_the_watch_list(
     text += "".join(capsys.readouterr()) + env.read_text()
     assert ACCESS_TOKEN not in text and TOKEN not in text
     assert "***" in text
+
+
+def test_a_task_watched_under_the_wrong_kind_is_named_by_the_import(
+    env: Path,  # noqa: F811
+    sim: Simulator,
+) -> None:
+    """The native API answers a query on another kind's path with "not found": a task an
+    operator added as text2video that the gateway lists as omni-video is said so."""
+    task = sim.add_task("omni-video", queue_seconds=100)
+    assert main(["add", "--gateway", "native", "--kind", "t2v", task.task_id]) == 0
+    code, summary, _ = run("--kind", "t2v", "--kind", "omni")
+    assert (code, summary["new"], summary["already_watched"]) == (0, 0, 1)
+    assert summary["problems"] == [
+        f"{task.task_id} is watched as text2video but listed as omni-video: remove it and "
+        "add it again with --kind omni-video"
+    ]
