@@ -51,6 +51,7 @@ from kling_tui.gateway.fields import (
     read_id,
     read_text,
 )
+from kling_tui.gateway.ids import InvalidTaskId, validate_task_id
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.shapes import shape_b, shape_d, shape_relay
 from kling_tui.kinds import Kind
@@ -309,12 +310,27 @@ def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
     """One task object of a list, read like a single answer's ``data``; None: unreadable."""
     if not isinstance(item, dict) or "task_status" not in item:
         return None
-    if read_id(item.get("task_id")) is None:
-        return None  # a task without an id cannot be matched to anything
+    if not _watchable_id(item.get("task_id")):
+        return None  # a task without a usable id cannot be matched nor watched
     try:
         return shape_b(ctx, item, _item_text(item))
     except Exception:  # one hostile item must not spoil the page
         return None
+
+
+def _watchable_id(value: Any) -> bool:
+    """Whether a listed task's id could be watched and queried (the rules of
+    :func:`~kling_tui.gateway.ids.validate_task_id`). A list names tasks nobody typed: an id
+    with ``/``, ``..`` or control characters there is counted unreadable, never handed on
+    (the store refuses a whole batch with one such id: one item would sink the import)."""
+    task_id = read_id(value)
+    if task_id is None:
+        return False
+    try:
+        validate_task_id(task_id)
+    except InvalidTaskId:
+        return False
+    return True
 
 
 # -- the relay's task log -------------------------------------------------------------------
@@ -324,7 +340,7 @@ TASK_LOG_ACTIONS: dict[str, Kind] = {
     "generate": Kind.IMAGE2VIDEO,
 }
 """A new-api TaskDto's ``action`` -> the kind (compared in lower case); records of other
-actions (another vendor's tasks in the same log) are not Kling video tasks: skipped."""
+actions, or of another vendor with the same actions (``_other_vendor``), are skipped."""
 
 
 def normalize_task_log(
@@ -398,7 +414,7 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return None
     action = item.get("action")
     kind = TASK_LOG_ACTIONS.get(action.strip().lower()) if isinstance(action, str) else None
-    if kind is None or read_id(item.get("task_id")) is None:
+    if kind is None or not _watchable_id(item.get("task_id")) or _other_vendor(item):
         return None
     try:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -411,6 +427,22 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return snap
     except Exception:  # one hostile record must not spoil the page
         return None
+
+
+def _other_vendor(item: dict[str, Any]) -> bool:
+    """A TaskDto of another vendor: new-api's Vidu, Jimeng, Hailuo, Seedance... adaptors use
+    the same ``generate`` / ``textGenerate`` actions as Kling. Told by a ``platform`` word
+    that does not name Kling (``kling``, ``klingai``...; a number is a channel type, which
+    forks number differently: not read), or an upstream model that is not Kling's
+    (``kling-v2-1``...). Saying neither: Kling."""
+    platform = item.get("platform")
+    if isinstance(platform, str):
+        word = platform.strip().lower()
+        if word and not word.isdigit() and "kling" not in word:
+            return True
+    props = item.get("properties")
+    model = props.get("upstream_model_name") if isinstance(props, dict) else None
+    return isinstance(model, str) and bool(model.strip()) and "kling" not in model.lower()
 
 
 # -- body ---------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from kling_tui.bulk import collector_paused
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
-from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, ImportPlan, plan_import
+from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, ImportPlan, is_newer, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.polling.poller import apply_result
 from kling_tui.store.watchlist import WatchList
 
 if TYPE_CHECKING:
@@ -139,22 +140,38 @@ def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
     another process added meanwhile is reported by ``add`` as a duplicate, not added twice.
     """
     added = len(store.add(plan.new).added) if plan.new else 0
+    merged = 0
     if plan.merges:
         updated = []
         for entry, snap in plan.merges:
-            moved = replace(entry, snapshot=snap, last_checked=snap.fetched_at, last_error=None)
+            moved = replace(entry)
+            apply_result(moved, snap)  # the one fold: ids kept, state_since moved or kept
             updated.append(moved)
-        store.update(updated)
-    return added, len(plan.merges)
+        # decided against the list as read before the walk: asked again as it is now
+        merged = store.update(
+            updated, only_if=lambda now, new: is_newer(new.snapshot, now.snapshot)
+        )
+    return added, merged
 
 
 def harvest_summary(harvested: Harvest, plan: ImportPlan, added: int, merged: int) -> ImportSummary:
     """The summary of a gateway import: a planned entry the store found watched meanwhile
     (another process added it) counts as already watched."""
+    problems = [
+        f"{clean_text(entry.task_id, 80)} is watched as {entry.kind} but listed as {kind}: "
+        f"remove it and add it again with --kind {kind}"
+        for entry, kind in plan.other_kind
+    ]
+    if harvested.unreadable:
+        problems.append(
+            f"{_plural(harvested.unreadable, 'listed item')} skipped (not a Kling task, or "
+            "without a valid task id or status)"
+        )
     return ImportSummary(
         new=added,
         already=plan.already + len(plan.new) - added,
         merged=merged,
+        problems=problems,
         failures=list(harvested.failures),
         requests=harvested.pages,
     )

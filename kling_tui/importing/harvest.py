@@ -9,7 +9,8 @@ one normalizer, so what comes back is the snapshots a single query would have gi
 
 A page that fails is reported and the walk goes on with the next kind. A rate limit is
 honoured: the fetcher waits out a short Retry-After itself; a longer one is waited here
-(up to ``RETRY_AFTER_CAP``), once per page, before that kind is given up.
+(up to ``RETRY_AFTER_CAP``), once per page, before that kind is given up, and every other
+kind's walk waits with it (the limit is the account's).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Harvest:
     snapshots: list[TaskSnapshot] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     pages: int = 0
+    unreadable: int = 0
+    """Listed items that could not be read (no valid task id or status): skipped, counted."""
 
 
 def default_kinds(gateway: GatewayConfig) -> list[str]:
@@ -105,6 +108,27 @@ KINDS_AT_ONCE = 4
 another's is on the wire. At most the gateway's ``max_concurrency``."""
 
 
+class _Cooldown:
+    """A long rate limit met by one walk holds every walk of the import: the limit is the
+    account's, and the other kinds' pages sent meanwhile would only meet it too (and may
+    prolong it). Two walks limited at once share one pause."""
+
+    def __init__(self, sleep: Callable[[float], Awaitable[object]]) -> None:
+        self._sleep = sleep
+        self._pause: asyncio.Future[object] | None = None
+
+    async def wait(self) -> None:
+        """Return once no pause is running."""
+        while self._pause is not None and not self._pause.done():
+            await asyncio.shield(self._pause)
+
+    async def pause(self, seconds: float) -> None:
+        """Pause every walk for ``seconds`` (or join the pause already running)."""
+        if self._pause is None or self._pause.done():
+            self._pause = asyncio.ensure_future(self._sleep(seconds))
+        await asyncio.shield(self._pause)
+
+
 class _Walk:
     """One source's walk (a kind's list, or the task log): its tasks, failures and pages."""
 
@@ -114,13 +138,13 @@ class _Walk:
         since: datetime | None,
         limit: int | None,
         progress: Progress,
-        sleep: Callable[[float], Awaitable[object]],
+        cooldown: _Cooldown,
     ) -> None:
         self.what = what
         self.since = since
         self.limit = limit
         self.progress = progress
-        self.sleep = sleep
+        self.cooldown = cooldown
         self.out = Harvest()
 
     @property
@@ -145,15 +169,17 @@ class _Walk:
         what = self.what
         self.progress(f"importing {what} page {n}...")
         for waited in (False, True):
+            await self.cooldown.wait()
             self.out.pages += 1
             page = await get(n)
             error = page.error
             if error is None:
+                self.out.unreadable += page.unreadable
                 return page
             if error.type is ErrorType.RATE_LIMITED and not waited:
                 pause = min(error.retry_after or 1.0, RETRY_AFTER_CAP)
                 self.progress(f"rate limited on {what} page {n}: waiting {pause:g} s...")
-                await self.sleep(pause)
+                await self.cooldown.pause(pause)
                 continue
             break
         return page
@@ -168,6 +194,7 @@ class _Walk:
         none, so a kind with few tasks costs one request.
         """
         started: dict[int, asyncio.Task[ListPage]] = {}
+        seen: set[str] = set()
 
         def fetch(n: int) -> Awaitable[ListPage]:
             async def next_page() -> None:
@@ -184,7 +211,18 @@ class _Walk:
                 if page.error is not None:
                     self.out.failures.append(f"{self.what} page {n}: {page.error.message}")
                     break
-                if not self.take(page.snapshots) or not page.full:
+                fresh = [s for s in page.snapshots if s.task_id not in seen]
+                if page.snapshots and not fresh:
+                    # A server that ignores pageNum answers page 1 again and again: 1,000
+                    # requests of the same 500 tasks. Newest first, a page of only tasks
+                    # seen already has nothing older behind it that this walk could reach.
+                    self.out.failures.append(
+                        f"{self.what} page {n}: only tasks of earlier pages again (does the "
+                        "gateway ignore pageNum?): stopped there"
+                    )
+                    break
+                seen.update(s.task_id for s in fresh)
+                if not self.take(fresh) or not page.full:
                     break
         finally:
             for task in started.values():  # a page asked for ahead and not needed
@@ -211,6 +249,7 @@ async def harvest(
     first), then the task log; ``limit`` keeps the first that many.
     """
     gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
+    cooldown = _Cooldown(sleep)
 
     async def walk_kind(kind: str) -> Harvest:
         def get(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
@@ -219,7 +258,7 @@ async def harvest(
             )
 
         async with gate:
-            return await _Walk(kind, since, limit, progress, sleep).run(get)
+            return await _Walk(kind, since, limit, progress, cooldown).run(get)
 
     parts = list(await asyncio.gather(*(walk_kind(k) for k in kinds)))
     if task_log:
@@ -230,12 +269,13 @@ async def harvest(
                 fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
             )
 
-        parts.append(await _Walk("task log", since, limit, progress, sleep).run(get_log))
+        parts.append(await _Walk("task log", since, limit, progress, cooldown).run(get_log))
     out = Harvest()
     for part in parts:
         out.snapshots.extend(part.snapshots)
         out.failures.extend(part.failures)
         out.pages += part.pages
+        out.unreadable += part.unreadable
     if limit is not None:
         del out.snapshots[limit:]
     return out

@@ -57,6 +57,9 @@ class ImportPlan:
     new: list[WatchEntry] = field(default_factory=list)
     merges: list[tuple[WatchEntry, TaskSnapshot]] = field(default_factory=list)
     already: int = 0
+    other_kind: list[tuple[WatchEntry, str]] = field(default_factory=list)
+    """Watched tasks the gateway listed under another kind (entry, listed kind): the native
+    API answers a query on the wrong kind's path with "not found", so the operator is told."""
 
 
 def _moment(s: TaskSnapshot) -> datetime:
@@ -127,6 +130,8 @@ def plan_import(
         snap = cand.snapshot
         if snap is None or id(match) in fresh:
             continue
+        if match.kind != cand.kind and all(e is not match for e, _ in plan.other_kind):
+            plan.other_kind.append((match, cand.kind))
         at = merged.get(id(match))
         current = plan.merges[at][1] if at is not None else match.snapshot
         if is_newer(snap, current):

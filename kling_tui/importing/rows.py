@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,9 @@ MAX_IMPORT_LINES = 100_000
 """Ten times the largest watch list the dashboard is measured with."""
 MAX_LINE_CHARS = 64 * 1024
 """One row: an id (256), a kind, a gateway name and a label (500) fit many times over."""
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""What ends a row: not ``str.splitlines``, which also breaks at U+2028, U+2029 and U+0085,
+characters a JSON string may hold raw (a label written with ``ensure_ascii=False``)."""
 _KEYS = ("task_id", "external_task_id", "kind", "gateway", "label")
 
 
@@ -95,14 +99,22 @@ def parse_import(data: bytes, name: str = "the file") -> ParsedFile:
         )
     text = data.decode("utf-8", "surrogateescape")
     text = text.removeprefix("\ufeff")
-    lines = text.splitlines()
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()  # the file's last newline ends a line, it does not start one
     if len(lines) > MAX_IMPORT_LINES:
         raise ImportFileError(
             f"{shown} has {len(lines):,} lines; at most {MAX_IMPORT_LINES:,} are imported at "
             "once: split it"
         )
-    if text.lstrip()[:1] == "{":
+    first = text.lstrip()[:1]
+    if first == "{":
         return _parse_jsonl(lines)
+    if first == "[":  # json.dump(list): read as CSV it was a header "naming no column"
+        raise ImportFileError(
+            f"{shown} is a JSON array; kling-tui reads JSON lines (one object per line) or "
+            f"CSV: for example jq -c '.[]' FILE | kling-tui import -"
+        )
     return _parse_csv(text, shown)
 
 

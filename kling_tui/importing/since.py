@@ -39,4 +39,9 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the calendar's first day in UTC
+        raise SinceError(
+            f"--since {clean_text(text, 40)!r} is outside the dates kling-tui can read"
+        ) from None

@@ -136,12 +136,14 @@ def state_since(entry: WatchEntry, new: TaskSnapshot) -> datetime:
     queued has been queued since the server created it (when the answer says so). An answer
     without a percentage (native answers have none) says nothing about progress: it is not
     a move (a relay's 30 % then a native list's copy of the same task must not un-stick it).
+    Never later than this answer: a list saved by a machine whose clock ran ahead would
+    otherwise keep a future start, and the task could not be stuck until that date.
     """
     old = entry.snapshot
     same_progress = new.progress is None or old is None or old.progress == new.progress
     if old is not None and old.status == new.status and same_progress:
         since = entry.state_since
-        return since if since is not None else min(old.fetched_at, new.fetched_at)
+        return min(since if since is not None else old.fetched_at, new.fetched_at)
     if old is None and new.status is Status.SUBMITTED and new.created_at is not None:
         return min(new.created_at, new.fetched_at)
     return new.fetched_at

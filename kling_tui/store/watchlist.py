@@ -344,17 +344,25 @@ class WatchList:
                 self._removals.forget(restored)
             return restored
 
-    def update(self, entries: Iterable[WatchEntry]) -> None:
+    def update(
+        self,
+        entries: Iterable[WatchEntry],
+        *,
+        only_if: Callable[[WatchEntry, WatchEntry], bool] | None = None,
+    ) -> int:
         """Write back the last snapshot / error of these entries, in ONE file write.
 
-        Only ``snapshot``, ``last_checked`` and ``last_error`` are taken from the given
+        Only ``snapshot``, ``last_checked``, ``last_error`` and ``state_since`` (when that
+        state was first seen, stored beside the snapshot) are taken from the given
         entries; everything else comes from the file as it is now, so a label edited by
         hand (or by another process) meanwhile is kept, and a task removed meanwhile is not
-        brought back.
+        brought back. ``only_if(current, given)`` is asked under the lock, after the file
+        was re-read: an import decided "newer" against what it read minutes ago, and a
+        finish another process saved since must win. Returns how many entries were taken.
         """
         given = list(entries)
         if not given:
-            return
+            return 0
         for entry in given:  # cheap: the fetcher builds these from the typed model
             if entry.snapshot is not None and not isinstance(entry.snapshot, TaskSnapshot):
                 raise TypeError(f"snapshot of {entry.key} is {type(entry.snapshot).__name__}")
@@ -362,18 +370,22 @@ class WatchList:
                 raise TypeError(f"last_error of {entry.key} is {type(entry.last_error).__name__}")
         with self._mutex, self._locked():
             index = {e.key: e for e in self._entries}
-            touched = False
+            touched = 0
             for entry in given:
                 current = index.get(entry.key)
                 if current is None:
                     continue
-                touched = True
+                if only_if is not None and not only_if(current, entry):
+                    continue
+                touched += 1
                 if current is not entry:
                     current.snapshot = entry.snapshot
                     current.last_checked = entry.last_checked
                     current.last_error = entry.last_error
+                    current.state_since = entry.state_since  # stored with the snapshot
             if touched:
                 self._write(self._entries)
+            return touched
 
     def remember_parsed(self) -> bool:
         """Cache the parsed form of the file as this object last read or wrote it, so the

@@ -90,11 +90,12 @@ class ImportMixin:
         self._apply_now()  # the new rows arrive through the poller's ListChanged
         self._refresh_chrome()
         message = summary.line()
-        if summary.failures:
-            message += "\n" + "\n".join(clean_text(f, limit=200) for f in summary.failures[:3])
+        said = summary.problems + summary.failures  # skipped items, then failed pages
+        if said:
+            message += "\n" + "\n".join(clean_text(f, limit=200) for f in said[:3])
         self.notify(
             message,
-            severity="warning" if summary.failures else "information",
+            severity="warning" if said else "information",
             markup=False,
             timeout=10,
         )

@@ -70,3 +70,28 @@ async def test_I_imports_the_gateway_lists_and_toasts(tmp_path: Path) -> None:
             assert {e.task_id for e in WatchList(store.path).load()} == set(keys)
             await app.shutdown_poller()
         await fetcher.aclose()
+
+
+async def test_I_says_how_many_listed_items_it_skipped(tmp_path: Path) -> None:
+    """A listed task whose id could not be queried (``/``, ``..``) is skipped and the toast
+    says so, as the command does on stderr; the others are imported."""
+    clock = FakeClock()
+    with running_simulator(clock) as sim:
+        good = sim.add_task("text2video", queue_seconds=100)
+        sim.add_task("text2video", task_id="../../etc", queue_seconds=100)
+        config = replace(gateways_for(sim.base_url), default_gateway="native")
+        fetcher = Fetcher(config)
+        store = WatchList(tmp_path / "watchlist.toml")
+        store.load()
+        poller = Poller(store, fetcher, entries=store.entries, save_interval=0.05)
+        app = KlingApp(poller, config, now=lambda: NOW, start_polling=False, open_browser=Opener())
+        async with app.run_test(size=(120, 30)) as pilot:
+            notes = record_notes(app)
+            await pilot.press("I")
+            await wait_for(pilot, lambda: any("new task" in m for m, _ in notes), timeout=10)
+            message, severity = next((m, s) for m, s in notes if "new task" in m)
+            assert message.startswith("1 new task, 0 already watched\n1 listed item skipped")
+            assert severity == "warning"
+            assert [e.task_id for e in app.poller.entries] == [good.task_id]
+            await app.shutdown_poller()
+        await fetcher.aclose()
