@@ -78,12 +78,15 @@ def serve(n: int) -> None:
 
 
 @contextlib.contextmanager
-def simulator_process(n: int) -> Iterator[str]:
-    """Start the simulator with ``n`` tasks in a child process; yields its base URL."""
+def simulator_process(n: int, script: str = __file__, settle: float = 0.0) -> Iterator[str]:
+    """Start the simulator with ``n`` tasks in a child process; yields its base URL.
+
+    ``script`` is the benchmark whose ``--serve N`` builds the tasks (this one's by default);
+    ``settle``: seconds to wait before yielding (for tasks' run times to pass)."""
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(n)],
+        [sys.executable, str(Path(script).resolve()), "--serve", str(n)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -94,6 +97,7 @@ def simulator_process(n: int) -> Iterator[str]:
         base = proc.stdout.readline().strip()
         if not base.startswith("http://"):
             raise RuntimeError(f"the benchmark simulator did not start (got {base!r})")
+        time.sleep(settle)
         yield base
     finally:
         if proc.stdin is not None:

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import core_bench
 import httpx
 
 from kling_tui.config import AppConfig, GatewayConfig
@@ -63,34 +62,10 @@ def serve(n: int) -> None:
     sim.stop()
 
 
-@contextlib.contextmanager
-def simulator_process(n: int) -> Iterator[str]:
-    """The simulator with ``n`` tasks in a child process; yields its base URL."""
-    root = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(n)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        base = proc.stdout.readline().strip()
-        if not base.startswith("http://"):
-            raise RuntimeError(f"the import benchmark simulator did not start (got {base!r})")
-        time.sleep(0.5)  # let the tasks' run times pass: finished ones have their video
-        yield base
-    finally:
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def simulator_process(n: int) -> contextlib.AbstractContextManager[str]:
+    """The simulator with ``n`` tasks of this benchmark in a child process (its base URL),
+    after their run times have passed: finished ones have their video."""
+    return core_bench.simulator_process(n, script=__file__, settle=0.5)
 
 
 def bench_gateway(base_url: str) -> tuple[AppConfig, GatewayConfig]:
