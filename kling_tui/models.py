@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from kling_tui.kinds import Kind
 
@@ -270,9 +270,14 @@ def snapshot_json(
     }
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class TaskKey:
-    """Identity of a watched task: the same id on another gateway or kind is another task."""
+class TaskKey(NamedTuple):
+    """Identity of a watched task: the same id on another gateway or kind is another task.
+
+    Immutable and ordered field by field, like a frozen dataclass, but a tuple: built in
+    0.2 µs instead of 0.4 and hashed and compared in C. A start with 10,000 tasks builds
+    and looks up several keys per task before its first frame (bench/run.py,
+    ``startup_cold_ratio_10k``).
+    """
 
     task_id: str
     kind: str
