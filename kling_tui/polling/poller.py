@@ -272,7 +272,7 @@ class Poller:
         key = entry.key
         self._entries[key] = entry
         self._gateway_counts[key.gateway] += 1
-        self._note_finished(entry)
+        self._note_finished(entry, key)
         snap = entry.snapshot
         if snap is not None and entry.state_since is not None:
             # Stuck as of its last answer, so a restart shows it before the first poll.
@@ -326,11 +326,14 @@ class Poller:
                 del self._gateway_counts[key.gateway]
         return entry
 
-    def _note_finished(self, entry: WatchEntry) -> None:
+    def _note_finished(self, entry: WatchEntry, key: TaskKey | None = None) -> None:
+        """``key``: the entry's, when the caller has it (built once per task at start-up)."""
+        if key is None:
+            key = entry.key
         if entry.finished:
-            self._unfinished.discard(entry.key)
+            self._unfinished.discard(key)
         else:
-            self._unfinished.add(entry.key)
+            self._unfinished.add(key)
 
     def _poke(self) -> None:
         if self._wake is not None:
