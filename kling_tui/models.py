@@ -8,7 +8,7 @@ between the poller and the UI without anyone mutating it behind the other's back
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -206,6 +206,66 @@ class TaskSnapshot:
         if self.status is Status.UNKNOWN and self.status_raw:
             return f"unknown ({self.status_raw})"
         return self.status.value
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        task_id: str,
+        kind: str,
+        status: Status,
+        status_raw: str,
+        progress: float | None,
+        videos: tuple[Video, ...],
+        message: str,
+        external_task_id: str | None,
+        created_at: datetime | None,
+        updated_at: datetime | None,
+        fetched_at: datetime,
+        raw: str | None = None,
+        images: tuple[Image, ...] = (),
+        parent_video: Video | None = None,
+        final_unit_deduction: float | None = None,
+        kling_task_id: str | None = None,
+        model: str | None = None,
+        progress_synthetic: bool = False,
+    ) -> TaskSnapshot:
+        """The same snapshot as ``TaskSnapshot(...)``, built in about half the time.
+
+        A frozen dataclass's own ``__init__`` sets each of these 18 fields through
+        ``object.__setattr__`` (2.6 µs a snapshot); this sets the slots directly (1.4 µs).
+        The watch list's loader builds one per task: 10,000 at a cold start
+        (bench/run.py ``startup_cold_ratio_10k``). The values are in field order.
+        """
+        snapshot = _new_object(cls)
+        values = (
+            task_id,
+            kind,
+            status,
+            status_raw,
+            progress,
+            videos,
+            message,
+            external_task_id,
+            created_at,
+            updated_at,
+            fetched_at,
+            raw,
+            images,
+            parent_video,
+            final_unit_deduction,
+            kling_task_id,
+            model,
+            progress_synthetic,
+        )
+        for set_slot, value in zip(_SNAPSHOT_SLOTS, values, strict=True):
+            set_slot(snapshot, value)
+        return snapshot
+
+
+_new_object = object.__new__
+_SNAPSHOT_SLOTS = tuple(TaskSnapshot.__dict__[f.name].__set__ for f in fields(TaskSnapshot))
+"""Each field's slot setter, in field order (``TaskSnapshot.build``)."""
 
 
 @dataclass(frozen=True, slots=True)

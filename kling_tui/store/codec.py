@@ -458,7 +458,7 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     kling_id = get("kling_task_id")
     model = get("model")
     synthetic = get("progress_synthetic", False)
-    return TaskSnapshot(
+    return TaskSnapshot.build(
         task_id=answer_id or task_id,
         kind=kind,
         status=status,
