@@ -263,9 +263,10 @@ class EtaEstimator:
                 self._samples.pop(entry.key, None)
             return
         at = snap.fetched_at.timestamp()
-        track = self._samples.get(entry.key)
+        key = entry.key
+        track = self._samples.get(key)
         if track is None:
-            track = self._samples[entry.key] = _Samples()
+            track = self._samples[key] = _Samples()
         if not snap.progress_synthetic:
             track.real_seen = True
         if snap.status is Status.IN_PROGRESS and track.rendering_since is None:

@@ -138,7 +138,7 @@ class KlingApp(
         self._start_polling = start_polling
         self._close_fetcher = close_fetcher
         self._tick_interval = tick_interval
-        self.view = DashboardModel(EtaEstimator(poller.scheduler.times))
+        self.view = DashboardModel(EtaEstimator(poller.render_times))
         """Header counts and ETA readings, fed from poller batches like the table."""
         self._eta = self.view.eta
         self._pending = PollerBatch()

@@ -127,3 +127,34 @@ async def test_merge_snapshots_delivers_an_imports_newer_data_and_saves_it(tmp_p
     assert poller.scheduler.task_state(key).next_due is None  # finished: not polled again
     await poller.flush()
     assert WatchList(poller.store.path).load()[0].snapshot == done
+
+
+def test_loaded_tasks_reach_the_scheduler_at_its_first_use_as_of_the_load(
+    tmp_path: Path,
+) -> None:
+    """Construction leaves the schedule to the scheduler's first use (a start's first frame
+    does not wait for 10,000 schedule entries); what it then holds is what an eager add at
+    construction gave: every task, due as of the construction's clock reading, a finished
+    one not due."""
+    from tests.support.clock import FakeClock
+
+    clock = FakeClock()
+    store = WatchList(tmp_path / "w.toml")
+    store.load()
+    done = _watch("done")
+    done.snapshot = TaskSnapshot(
+        "done", "text2video", Status.SUCCEEDED, "succeed", 100.0, (), "",
+        None, None, None, utcnow(),
+    )  # fmt: skip
+    store.add([_watch("a"), _watch("b"), done])
+    poller = Poller(store, Counting(), PollPolicy(interval=60.0), clock=clock)
+    assert poller._scheduler.task_state(TaskKey("a", "text2video", "relay")) is None
+    assert poller.render_times is poller._scheduler.times  # the ETA's feed builds nothing
+    assert poller._unscheduled
+    clock.now += 500.0  # the first use comes later: the tasks still date from the load
+    keys = [TaskKey(i, "text2video", "relay") for i in ("a", "b", "done")]
+    states = [poller.scheduler.task_state(k) for k in keys]
+    assert all(s is not None for s in states)
+    assert [s.status_since for s in states if s] == [1000.0, 1000.0, 1000.0]
+    assert [s.next_due for s in states if s][:2] == [1000.0, 1000.0]
+    assert poller.scheduler.due(clock(), per_gateway_limit={"relay": 10}) == keys[:2]
