@@ -45,7 +45,7 @@ from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
 from kling_tui.gateway.sanitize import clean_text, redact
 from kling_tui.gateway.scrub import scrub_result
 from kling_tui.gateway.trust import TrustedOrigins
-from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
+from kling_tui.gateway.urls import UrlRuleError, endpoint_url
 from kling_tui.kinds import kind_spec
 from kling_tui.models import (
     ErrorType,
@@ -197,17 +197,13 @@ class Fetcher:
         clean = validate_task_id(task_id)
         if clean != task_id:  # callers strip pasted ids; here surrounding blanks are a bug
             raise InvalidTaskId(task_id, "has surrounding whitespace")
-        # The same rules as the config and the watch-list loader: a gateway built in code
-        # cannot slip ``..`` or ``?`` into the path either.
-        base = check_base_url(gateway.base_url)
-        prefix = check_path_prefix(gateway.path_prefix)
-        prefix = "" if prefix == "/" else prefix
         spec = kind_spec(kind)
         if spec is None:  # kinds come checked from the store and argv: this is a bug
             raise ValueError(f"unknown task kind {kind!r}")
+        endpoint = endpoint_url(gateway.base_url, gateway.path_prefix, spec.path)
         if external and gateway.external_id == "query":
-            return f"{base}{prefix}/{spec.path}?external_task_id={percent_encode_id(clean)}"
-        return f"{base}{prefix}/{spec.path}/{percent_encode_id(clean)}"
+            return f"{endpoint}?external_task_id={percent_encode_id(clean)}"
+        return f"{endpoint}/{percent_encode_id(clean)}"
 
     def credential_refusal(
         self, gateway: GatewayConfig, task_id: str, kind: str, *, external: bool = False

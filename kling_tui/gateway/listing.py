@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from kling_tui.config import GatewayConfig
 from kling_tui.config.names import NATIVE_PREFIX
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, open_list
-from kling_tui.gateway.urls import UrlRuleError, check_base_url, check_path_prefix
+from kling_tui.gateway.urls import UrlRuleError, check_path_prefix, endpoint_url
 from kling_tui.kinds import kind_spec
 from kling_tui.models import ErrorType, FetchError
 
@@ -79,10 +79,8 @@ def list_url(gateway: GatewayConfig, kind: str, page_num: int, page_size: int) -
     ):
         if type(value) is not int or not low <= value <= high:
             raise ValueError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
-    base = check_base_url(gateway.base_url)
-    prefix = check_path_prefix(gateway.path_prefix)
-    prefix = "" if prefix == "/" else prefix
-    return f"{base}{prefix}/{spec.path}?pageNum={page_num}&pageSize={page_size}"
+    endpoint = endpoint_url(gateway.base_url, gateway.path_prefix, spec.path)
+    return f"{endpoint}?pageNum={page_num}&pageSize={page_size}"
 
 
 async def fetch_page(

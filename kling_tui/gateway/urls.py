@@ -140,3 +140,13 @@ def check_base_url(value: object) -> str:
     if parts.query or parts.fragment or text.endswith(("?", "#")):
         raise UrlRuleError(expected + " without ?query or #fragment")
     return text.rstrip("/")
+
+
+def endpoint_url(base_url: object, path_prefix: object, path: str) -> str:
+    """``{base_url}{path_prefix}/{path}``, both gateway parts checked by the rules above:
+    the one way a kind's endpoint is built, for a single task (``Fetcher.url_for``) and for
+    its list (``listing.list_url``). A gateway built in code cannot slip ``..`` or ``?``
+    into the path either. Raises :class:`UrlRuleError`."""
+    base = check_base_url(base_url)
+    prefix = check_path_prefix(path_prefix)
+    return f"{base}{'' if prefix == '/' else prefix}/{path}"
