@@ -55,7 +55,7 @@ def parse_route(path: str, query: str) -> Route | None:
         relay, rest = False, path[len(NATIVE_PREFIX) + 1 :]
     else:
         return None
-    kind, tail = _match_kind(rest)
+    kind, tail = match_kind(rest)
     ids: list[str] = []
     if tail:
         ids.append(unquote(tail))
@@ -66,7 +66,7 @@ def parse_route(path: str, query: str) -> Route | None:
     return Route(relay, kind, tuple(ids))
 
 
-def _match_kind(rest: str) -> tuple[str | None, str | None]:
+def match_kind(rest: str) -> tuple[str | None, str | None]:
     """(kind, what follows its path) for ``rest`` = ``{path}[/{id}]``; tail ``""`` for the
     bare path, None when the path is not a task path; kind None for an unknown kind."""
     for path, kind in _KIND_PATHS:

@@ -6,8 +6,8 @@ same task objects a single native query answers. Relays have no list endpoints: 
 relay prefix these paths stay unrouted (the relay's "Invalid URL" 404). The same path with
 ``?external_task_id=`` is no list: it queries one task by the caller's id.
 
-The paths are written out here, not taken from ``kling_tui.kinds``: the simulator must not
-share a table (or its typos) with the client it tests.
+The paths are the single queries' own (``envelopes.match_kind``): one table for both. The
+paths themselves are pinned against the API README in ``tests/unit/test_kinds.py``.
 """
 
 from __future__ import annotations
@@ -17,34 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from kling_tui.sim.envelopes import NATIVE_PREFIX, native_error
+from kling_tui.sim.envelopes import NATIVE_PREFIX, match_kind, native_error
 from kling_tui.sim.payloads import JSON_NATIVE, dumps
 from kling_tui.sim.tasks import phase_at
 
 if TYPE_CHECKING:
     from kling_tui.sim.server import Handler
     from kling_tui.sim.simulator import Simulator
-
-LIST_PATHS: dict[str, str] = {
-    "videos/text2video": "text2video",
-    "videos/image2video": "image2video",
-    "videos/multi-image2video": "multi-image2video",
-    "videos/omni-video": "omni-video",
-    "videos/video-extend": "video-extend",
-    "videos/advanced-lip-sync": "advanced-lip-sync",
-    "videos/effects": "effects",
-    "videos/motion-control": "motion-control",
-    "videos/avatar/image2video": "avatar-image2video",
-    "videos/multi-elements": "multi-elements",
-    "images/generations": "image-generations",
-    "images/omni-image": "omni-image",
-    "images/multi-image2image": "multi-image2image",
-    "images/editing/expand": "image-expand",
-    "images/kolors-virtual-try-on": "kolors-virtual-try-on",
-    "audio/text-to-audio": "text-to-audio",
-    "audio/video-to-audio": "video-to-audio",
-}
-"""The native API's list path of each kind (under ``/v1``) -> the kind's stored name."""
 
 PAGE_NUM = (1, 1000)
 PAGE_SIZE = (1, 500)
@@ -64,8 +43,8 @@ def parse_list(path: str, query: str) -> ListRoute | None:
     """The list request ``path`` makes under the native prefix, or None (not a list path)."""
     if not path.startswith(NATIVE_PREFIX + "/"):
         return None
-    kind = LIST_PATHS.get(path[len(NATIVE_PREFIX) + 1 :].rstrip("/"))
-    if kind is None:
+    kind, tail = match_kind(path[len(NATIVE_PREFIX) + 1 :].rstrip("/"))
+    if kind is None or tail != "":  # not a kind's bare path (a task's, or none)
         return None
     params = parse_qs(query, keep_blank_values=True)
     if "external_task_id" in params:
