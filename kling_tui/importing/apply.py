@@ -18,7 +18,7 @@ from kling_tui.bulk import collector_paused
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
-from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, ImportPlan, is_newer, plan_import
+from kling_tui.importing.plan import Candidate, ImportPlan, is_newer, plan_import
 from kling_tui.importing.rows import ImportRow, RowProblem
 from kling_tui.models import WatchEntry, utcnow
 from kling_tui.polling.poller import apply_result
@@ -35,11 +35,6 @@ __all__ = [
     "rows_to_candidates",
     "server_of",
 ]
-
-EXTERNAL_NOT_SUPPORTED = (
-    "external_task_id is not yet supported by import (give the task_id, or add it with "
-    "kling-tui add)"
-)
 
 
 def _plural(n: int, word: str) -> str:
@@ -112,8 +107,7 @@ def rows_to_candidates(
     """File rows as candidates, with the command's defaults for what a row does not say.
 
     A gateway a row names must be configured (a typo would otherwise watch a task no query
-    can reach). External ids are refused, each with its line, until a watch entry can say
-    its id is one (``plan.EXTERNAL_IDS``).
+    can reach). A row with only an external id is watched by it (``WatchEntry.external``).
     """
     found: list[Candidate] = []
     problems: list[RowProblem] = []
@@ -124,9 +118,6 @@ def rows_to_candidates(
             problems.append(
                 RowProblem(row.line, f"unknown gateway {clean_text(gateway, 64)!r} ({known})")
             )
-            continue
-        if row.external and not EXTERNAL_IDS:
-            problems.append(RowProblem(row.line, EXTERNAL_NOT_SUPPORTED))
             continue
         kind = row.kind or default_kind
         found.append(Candidate(row.task_id, kind, gateway, row.label, external=row.external))

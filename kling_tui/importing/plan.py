@@ -13,17 +13,12 @@ the import replaces an older one (never a finished task's by an unfinished one).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kling_tui.models import TaskSnapshot, WatchEntry
 
-__all__ = ["EXTERNAL_IDS", "Candidate", "ImportPlan", "is_newer", "plan_import"]
-
-EXTERNAL_IDS = "external" in {f.name for f in fields(WatchEntry)}
-"""Whether a watch entry can say its id is the caller's ``external_task_id`` (the ids work
-adds ``WatchEntry.external``): until it can, file rows naming only an external id are
-refused as not yet supported, rather than watched as if they were Kling's ids."""
+__all__ = ["Candidate", "ImportPlan", "is_newer", "plan_import"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +31,7 @@ class Candidate:
     label: str | None = None
     snapshot: TaskSnapshot | None = None
     external: bool = False
-    """``task_id`` is the caller's external id (only when ``EXTERNAL_IDS``)."""
+    """``task_id`` is the caller's external id (watched as one: ``WatchEntry.external``)."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -119,7 +114,7 @@ def plan_import(
                 label=cand.label,
                 snapshot=cand.snapshot,
                 last_checked=cand.snapshot.fetched_at if cand.snapshot else None,
-                **({"external": True} if cand.external and EXTERNAL_IDS else {}),
+                external=cand.external,
             )
             plan.new.append(entry)
             fresh.add(id(entry))

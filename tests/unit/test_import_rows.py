@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kling_tui.importing.apply import EXTERNAL_NOT_SUPPORTED, ImportSummary, rows_to_candidates
-from kling_tui.importing.plan import EXTERNAL_IDS, Candidate, is_newer, plan_import
+from kling_tui.importing.apply import ImportSummary, rows_to_candidates
+from kling_tui.importing.plan import Candidate, is_newer, plan_import
 from kling_tui.importing.rows import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_LINES,
@@ -182,12 +182,10 @@ def test_rows_to_candidates_defaults_unknown_gateways_and_external_ids() -> None
     )
     expected = [Candidate(ID1, "text2video", "relay"), Candidate(ID2, "image2video", "native", "L")]
     refused = [(4, "unknown gateway 'typo' (native, relay)")]
-    if EXTERNAL_IDS:  # the watch list can mark an external id: it is imported as one
-        expected.append(Candidate("order-1", "text2video", "relay", external=True))
-        plan = plan_import([], expected, now=T0)
-        assert plan.new[-1].external is True  # type: ignore[attr-defined]
-    else:
-        refused.append((5, EXTERNAL_NOT_SUPPORTED))
+    # the watch list marks an external id: it is imported as one
+    expected.append(Candidate("order-1", "text2video", "relay", external=True))
+    plan = plan_import([], expected, now=T0)
+    assert plan.new[-1].external is True
     assert found == expected
     assert [(p.line, p.message) for p in problems] == refused
 
