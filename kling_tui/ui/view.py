@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kling_tui.kinds import KIND_ALIASES as KIND_ALIASES_BY_KIND
-from kling_tui.kinds import KIND_SPECS
+from kling_tui.kinds import KIND_SPECS, parse_kind
 from kling_tui.models import Status, WatchEntry
 from kling_tui.polling.eta import EtaEstimator
 
@@ -125,9 +124,6 @@ FILTER_KEYS: dict[str, str] = {
     "id": "id",
 }
 """Filter keys as typed -> the field they filter on."""
-
-KIND_ALIASES: dict[str, str] = {name: kind.value for name, kind in KIND_ALIASES_BY_KIND.items()}
-"""Every kind as the table shows it (long and short) -> the stored kind."""
 
 _VALUE_WORDS: dict[str, str] = {
     "status": "status: submitted in_progress succeeded failed unknown pending error stale "
@@ -293,12 +289,12 @@ def parse_filter(text: str) -> TaskFilter:
                 else:
                     statuses.add(canonical)
             elif field_name == "kind":
-                kind = KIND_ALIASES.get(word)
+                kind = parse_kind(word)  # any spelling the table shows, or a path
                 if kind is None:
                     problems.append(f"unknown kind {word!r}")
                     hints.append(_VALUE_WORDS[field_name])
                 else:
-                    kinds.add(kind)
+                    kinds.add(kind.value)
             elif field_name == "id":
                 ids.add(word)
             else:
