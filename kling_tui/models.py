@@ -395,14 +395,20 @@ class WatchEntry:
     def known_ids(self) -> tuple[str, ...]:
         """Every id this task is known by: the one the operator added first, then the
         answer's own id, Kling's id and the caller's external id, as far as known."""
-        ids = [self.task_id]
-        s = self.snapshot
-        if s is not None:
-            for other in (s.task_id, s.kling_task_id, s.external_task_id):
-                if other and other not in ids:
-                    ids.append(other)
-        return tuple(ids)
+        return known_ids(self.task_id, self.snapshot)
 
     @property
     def finished(self) -> bool:
         return self.snapshot is not None and self.snapshot.status.terminal
+
+
+def known_ids(task_id: str, snapshot: TaskSnapshot | None) -> tuple[str, ...]:
+    """The ids one task is known by, in order: ``task_id`` (the one it was added by), then
+    the answer's own id, Kling's id and the caller's external id, as far as ``snapshot``
+    knows them. The one rule behind ``WatchEntry.known_ids`` and an import row's ids."""
+    ids = [task_id]
+    if snapshot is not None:
+        for other in (snapshot.task_id, snapshot.kling_task_id, snapshot.external_task_id):
+            if other and other not in ids:
+                ids.append(other)
+    return tuple(ids)

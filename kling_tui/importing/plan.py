@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kling_tui.models import TaskSnapshot, WatchEntry
+from kling_tui.models import TaskSnapshot, WatchEntry, known_ids
 
 __all__ = ["Candidate", "ImportPlan", "is_newer", "plan_import"]
 
@@ -35,13 +35,7 @@ class Candidate:
 
     @property
     def ids(self) -> tuple[str, ...]:
-        ids = [self.task_id]
-        s = self.snapshot
-        if s is not None:
-            for other in (s.task_id, s.kling_task_id, s.external_task_id):
-                if other and other not in ids:
-                    ids.append(other)
-        return tuple(ids)
+        return known_ids(self.task_id, self.snapshot)
 
 
 @dataclass(slots=True)
