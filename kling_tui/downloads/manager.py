@@ -35,6 +35,7 @@ from kling_tui.downloads.plan import FileJob, plan, result_files
 from kling_tui.downloads.transfer import Transfer, TransferError
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import LocalFile, TaskKey, TaskSnapshot, WatchEntry, utcnow
+from kling_tui.store.errors import WatchListError
 
 if TYPE_CHECKING:
     from kling_tui.gateway.fetcher import Fetcher
@@ -187,7 +188,22 @@ class Downloader:
                     entry.key, job.n, job.role, str(job.path), "failed", message=message
                 )
         record = LocalFile(str(got.path), got.size, got.sha256, url, job.n, job.role)
-        await self._record(entry, record)
+        try:
+            await self._record(entry, record)
+        except (WatchListError, OSError, ValueError) as exc:
+            message = clean_text(f"downloaded, but not recorded in the watch list: {exc}", 500)
+            on_progress(self._progress(job, got.size, got.size, "failed", message))
+            return DownloadResult(
+                entry.key,
+                job.n,
+                job.role,
+                str(got.path),
+                "failed",
+                got.size,
+                got.sha256,
+                fetched,
+                message,
+            )
         on_progress(self._progress(job, got.size, got.size, "done"))
         return DownloadResult(
             entry.key, job.n, job.role, str(got.path), "done", got.size, got.sha256, fetched
@@ -298,4 +314,7 @@ class Downloader:
                 changed.append(entry)
         if changed and self.store is not None:
             async with self._record_lock:
-                await asyncio.to_thread(self.store.record_downloads, changed)
+                try:
+                    await asyncio.to_thread(self.store.record_downloads, changed)
+                except (WatchListError, OSError, ValueError):
+                    pass  # the files' own results say what happened; the error is on the entry

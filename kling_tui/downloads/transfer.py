@@ -35,7 +35,7 @@ from kling_tui.store.atomic import commit_file
 PART_SUFFIX = ".part"
 MAX_REDIRECTS = 5
 CHUNK = 1024 * 1024
-"""Bytes asked of the stream at a time (httpx hands over what the socket read, <= this)."""
+"""Bytes read at a time when a resumed part is hashed."""
 ATTEMPTS = 4
 """Requests one transfer sends before it gives up (a drop, a short body: resumed each time)."""
 EXPIRED_STATUSES = frozenset({403, 404, 410})
@@ -297,7 +297,7 @@ class Transfer:
     async def _stream(self, response: httpx.Response, part: _Part, total: int | None) -> None:
         limit = min(total, self.max_bytes) if total is not None else self.max_bytes
         try:
-            async for chunk in response.aiter_raw(CHUNK):
+            async for chunk in response.aiter_raw():  # as read: a drop loses nothing
                 if part.size + len(chunk) > limit:
                     part.reset()
                     raise TransferError(
