@@ -115,18 +115,22 @@ def check_template(template: str) -> str:
     return template
 
 
-def _field_text(value: str) -> str:
-    """One field's text, safe on its own: no separator, no control or invisible character."""
+def _clean(value: str) -> str:
+    """Text without separators, control or invisible characters, blanks collapsed."""
     out = []
-    for ch in value[: FIELD_CHARS * 2]:
+    for ch in value:
         cat = unicodedata.category(ch)
         if cat[0] == "C" or cat in ("Zl", "Zp"):  # Cc, Cf (bidi, zero-width), Co, Cs, Cn
-            out.append("_" if cat in ("Cc", "Cs", "Co", "Cn") else "")
+            out.append("" if cat == "Cf" else "_")
         else:
             out.append(ch)
     text = _UNSAFE.sub("_", "".join(out))
-    text = _BLANKS.sub(" ", text).strip()
-    return text[:FIELD_CHARS]
+    return _BLANKS.sub(" ", text).strip()
+
+
+def _field_text(value: str) -> str:
+    """One field's text, safe on its own and cut to :data:`FIELD_CHARS`."""
+    return _clean(value[: FIELD_CHARS * 2])[:FIELD_CHARS]
 
 
 def _values(fields: NameFields) -> dict[str, object]:
@@ -166,16 +170,14 @@ def render(template: str, fields: NameFields) -> str:
 
 def safe_name(raw: str, *, ext: str = "") -> str:
     """A whole name made safe: the rules of the module docstring, the extension kept."""
-    name = _field_text(raw) if raw else ""
-    name = _DOTS.sub(".", name)
-    name = re.sub(r"[-_ ]{2,}", lambda m: m.group(0)[0], name)
-    name = name.strip(" .-_")
-    if not name:
-        name = f"{FALLBACK}.{ext}" if ext else FALLBACK
-    stem = name.split(".", 1)[0].rstrip(" ").lower()
-    if stem in _RESERVED:
-        name = "_" + name
-    return _cap(name, ext)
+    suffix = f".{ext}" if ext and raw.endswith(f".{ext}") else ""
+    stem = _clean(raw[: len(raw) - len(suffix)] if suffix else raw)
+    stem = _DOTS.sub(".", stem)
+    stem = re.sub(r"[-_ ]{2,}", lambda m: m.group(0)[0], stem)
+    stem = stem.strip(" .-_") or FALLBACK
+    if stem.split(".", 1)[0].rstrip(" ").lower() in _RESERVED:
+        stem = "_" + stem
+    return _cap(stem + suffix, ext if suffix else "")
 
 
 def _cap(name: str, ext: str) -> str:
