@@ -338,3 +338,24 @@ def test_simulator_serves_ranges_exactly(sim: Simulator, done_task: SimTask) -> 
     tail = httpx.get(url, headers={"Range": f"bytes={len(whole)}-"})
     assert tail.status_code == 416 and tail.headers["content-range"] == f"bytes */{len(whole)}"
     assert whole.startswith(b"\x00\x00\x00\x18ftyp") and len(whole) == sim.files.size
+
+
+def test_wide_reads_reach_the_connection(sim: Simulator, done_task: SimTask) -> None:
+    """Pins the private httpx / httpcore attributes ``transfer._widen_reads`` walks: when an
+    upgrade moves them, downloads still work but at half speed, and this test says so."""
+    from kling_tui.downloads.transfer import READ_BYTES, _widen_reads
+
+    async def go() -> tuple[bool, int]:
+        async with httpx.AsyncClient() as client:
+            url = f"{sim.base_url}/files/{done_task.task_id}.mp4"
+            async with client.stream("GET", url) as response:
+                widened = _widen_reads(response)
+                conn = response.stream._stream._httpcore_stream._stream._connection  # type: ignore[attr-defined]
+                await response.aread()
+                return widened, conn.READ_NUM_BYTES
+
+    widened, read_bytes = asyncio.run(go())
+    assert widened and read_bytes == READ_BYTES
+    import httpcore
+
+    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == 64 * 1024  # others keep theirs
