@@ -31,6 +31,7 @@ import httpx
 
 from kling_tui import __version__
 from kling_tui.config import DownloadConfig
+from kling_tui.downloads.names import unique_name
 from kling_tui.downloads.plan import FileJob, plan, result_files
 from kling_tui.downloads.transfer import Transfer, TransferError
 from kling_tui.gateway.sanitize import clean_text
@@ -211,21 +212,30 @@ class Downloader:
 
     async def _fetch(self, job: FileJob, on_progress: Callable[[DownloadProgress], None]):
         """The transfer, once more at a fresh URL when the link expired."""
-        url, fetched = job.url, 0
-        for again in (False, True):
+        url, fetched, renewed = job.url, 0, False
+        while True:
             transfer = self._transfer(job, url, on_progress)
             try:
                 got = await transfer.run()
                 return got, url, fetched + got.fetched
             except TransferError as exc:
                 fetched += transfer.fetched
-                if exc.kind != "expired" or again:
+                if exc.kind == "taken" and job.adopt:  # another file: a tagged name
+                    taken = {p.name.lower() for p in self.folder.iterdir()}
+                    tag = f"{job.entry.key}|{job.role}|{job.n}"
+                    job = replace(
+                        job,
+                        path=job.path.with_name(unique_name(job.path.name, taken, tag)),
+                        adopt=False,
+                    )
+                    continue
+                if exc.kind != "expired" or renewed:
                     raise
+                renewed = True
                 fresh = await self._fresh_url(job)
                 if fresh is None or fresh == url:
                     raise
                 url = fresh
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _transfer(
         self, job: FileJob, url: str, on_progress: Callable[[DownloadProgress], None]
@@ -250,6 +260,7 @@ class Downloader:
             auth_for=auth_for,
             max_bytes=self.max_bytes,
             on_bytes=on_bytes,
+            adopt=job.adopt,
         )
 
     async def _fresh_url(self, job: FileJob) -> str | None:

@@ -243,6 +243,7 @@ class Transfer:
         auth_for: AuthFor,
         max_bytes: int,
         on_bytes: Progress | None = None,
+        adopt: bool = False,
     ) -> None:
         self.client = client
         self.url = url
@@ -254,9 +255,13 @@ class Transfer:
         self.total: int | None = None
         """The file's size as the server announced it first (kept across attempts)."""
         self._restarted = False
+        self.adopt = adopt
+        """``final`` exists and may be this file already (see ``FileJob.adopt``)."""
 
     async def run(self) -> Transferred:
         check_url(self.url)
+        if self.adopt and self.final.exists() and not part_path(self.final).exists():
+            return await self._adopt()
         part = _Part(part_path(self.final))
         try:
             last: TransferError | None = None
@@ -272,6 +277,29 @@ class Transfer:
             raise last or TransferError("network", "the transfer did not complete")
         finally:
             part.close()
+
+    async def _adopt(self) -> Transferred:
+        """Take ``final`` as this file when the server says it is this long in all (a 416
+        to ``Range: bytes=SIZE-`` naming SIZE as the total), else a ``taken`` error."""
+        try:
+            size = self.final.stat().st_size
+            digest = hashlib.sha256()
+            with open(self.final, "rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+        except OSError as exc:
+            raise _disk_error(exc, self.final) from None
+        response = await self._open(size) if size else None
+        if response is not None:
+            try:
+                _, total = _content_range(response.headers.get("content-range"))
+                if response.status_code == 416 and total == size:
+                    return Transferred(self.final, size, digest.hexdigest(), 0)
+                if response.status_code in EXPIRED_STATUSES:
+                    raise TransferError("expired", f"the link answered {response.status_code}")
+            finally:
+                await response.aclose()
+        raise TransferError("taken", f"{self.final.name} holds another file")
 
     def _commit(self, part: _Part) -> Transferred:
         try:
