@@ -154,6 +154,7 @@ class Downloader:
         on_progress: Callable[[DownloadProgress], None],
     ) -> list[DownloadResult]:
         """Download every result file of ``entries`` (finished tasks; others are ignored)."""
+        self._fresh = {}  # the gateway is asked again in a later run
         jobs = self.plan(entries)
         for job in jobs:
             if job.done is None:
