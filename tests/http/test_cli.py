@@ -37,6 +37,9 @@ JSON_KEYS = {
     "final_unit_deduction",
     "kling_task_id",
     "model",
+    # issue 13: the task's downloaded files and why its last download failed
+    "local_files",
+    "download_error",
 }
 
 
