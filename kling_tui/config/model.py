@@ -98,6 +98,11 @@ class AppConfig:
     theme: str | None = DEFAULT_THEME
     path: Path | None = None
     adhoc_credential: Credential | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    """``[keys]``: binding id -> keys in Textual's long form (``config.keymap``), entries in
+    the grammar only; the app drops unknown ids and collisions at start."""
+    key_problems: tuple[str, ...] = ()
+    """One message per ``[keys]`` entry left out at load (``keys.ID: …``), shown at start."""
 
     def gateway(self, name: str | None = None) -> GatewayConfig:
         """The named gateway, or the default one; unknown names list the known ones."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kling_tui.config.errors import ConfigError
+from kling_tui.config.keymap import read_keymap
 from kling_tui.config.model import (
     CONCURRENCY_RANGE,
     INTERVAL_RANGE,
@@ -263,7 +264,13 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
     else:
         default = next(iter(gateways), ADHOC_GATEWAY)
     adhoc_credential = _secret_from_env(env, TOKEN_ENV)
+    try:
+        keymap = read_keymap(data.get("keys", {}))
+    except TypeError as exc:
+        raise file.error("keys", str(exc)) from None
     return AppConfig(
+        keys=keymap.keys,
+        key_problems=keymap.problems,
         gateways=gateways,
         default_gateway=default,
         poll=poll,

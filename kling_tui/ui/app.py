@@ -58,6 +58,7 @@ from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
 from kling_tui.ui.importer import ImportMixin
+from kling_tui.ui.keymap import keymap_for
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.poller_feed import PollerFeedMixin
 from kling_tui.ui.task_actions import BrowserOpener, TaskActionsMixin, default_opener
@@ -158,6 +159,19 @@ class KlingApp(
         """The finish toast on screen and the tasks it names: the next batch merges in."""
         """(text, what) of the last copy, for the copy-by-hand dialog."""
         self._load_themes(themes, theme)
+        self._apply_config_keymap()
+
+    def _apply_config_keymap(self) -> None:
+        """``[keys]`` of the config, set before the first frame; entries left out (unknown
+        id, collision, not a key) are said in one toast at start, defaults kept for them."""
+        keymap, problems = keymap_for(self.config)
+        if keymap:
+            self.set_keymap(keymap)
+        if problems:
+            shown = problems[:5] + (
+                [f"… and {len(problems) - 5} more"] if len(problems) > 5 else []
+            )
+            self._startup_notes.append(("Key map: " + "\n".join(shown), "warning"))
 
     # -- composition ---------------------------------------------------------------------
 
