@@ -21,6 +21,7 @@ Where each concern lives (``KlingApp`` is composed of one mixin per concern):
 * ``bindings``: the keys (``APP_BINDINGS``) and what each action does (``ACTION_HELP``);
 * ``task_actions``: add / set up a gateway / remove / undo / open / copy / refresh;
 * ``importer``: the gateway import (``I``) in a background worker;
+* ``exporter``: ``e``, the rows shown written as CSV (``kling_tui.export``);
 * ``poller_feed``: the poll loop worker, event batching, applying batches, finish toasts;
 * ``chrome``: header, alert line, empty and first-run notice, the clock tick;
 * ``theming``: loading, switching and remembering themes;
@@ -57,6 +58,7 @@ from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.exporter import ExportMixin
 from kling_tui.ui.importer import ImportMixin
 from kling_tui.ui.keymap import keymap_for
 from kling_tui.ui.messages import PollerBatch
@@ -76,6 +78,7 @@ from kling_tui.ui.widgets.task_table import TaskTable
 class KlingApp(
     TaskActionsMixin,
     ImportMixin,
+    ExportMixin,
     PollerFeedMixin,
     ChromeMixin,
     ThemesMixin,
