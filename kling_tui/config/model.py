@@ -24,6 +24,11 @@ RETRIES_RANGE = (0, 10)
 """gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
 USER_ID_RANGE = (1, 2**31 - 1)
 """gateways.*.user_id: a new-api user id (the ``New-Api-User`` header of the task log)."""
+NOTIFY_TIMEOUT_RANGE = (1.0, 300.0)
+"""notify.timeout (seconds a notify command may run before it is stopped)."""
+NOTIFY_ARGS_RANGE = (1, 32)
+"""notify.command: how many argv items (each at most NOTIFY_ARG_CHARS characters)."""
+NOTIFY_ARG_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,16 @@ class PollConfig:
     bell: bool = False
 
 
+@dataclass(frozen=True)
+class NotifyConfig:
+    """``[notify]``: a command run for each finished task (argv, task fields in its
+    environment: ``kling_tui.notify``) and terminal notifications (OSC 9 / 777)."""
+
+    command: tuple[str, ...] = ()
+    timeout: float = 10.0
+    terminal: bool = False
+
+
 @dataclass
 class AppConfig:
     """Everything loaded. ``path`` is the config file (possibly not yet existing, at the
@@ -98,6 +113,7 @@ class AppConfig:
     theme: str | None = DEFAULT_THEME
     path: Path | None = None
     adhoc_credential: Credential | None = None
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     keys: dict[str, str] = field(default_factory=dict)
     """``[keys]``: binding id -> keys in Textual's long form (``config.keymap``), entries in
     the grammar only; the app drops unknown ids and collisions at start."""

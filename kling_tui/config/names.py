@@ -24,7 +24,8 @@ DEFAULT_THEME = "kling-dark"
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
-_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "keys")
+_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "keys", "notify")
+_NOTIFY_KEYS = ("command", "timeout", "terminal")
 _POLL_KEYS = ("interval", "max_interval", "bell")
 _TOKEN_KEYS = ("token", "token_env")
 _JWT_KEYS = ("access_key", "secret_key", "access_key_env", "secret_key_env")

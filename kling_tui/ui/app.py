@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -52,6 +53,7 @@ from textual.worker import Worker
 
 from kling_tui.config import AppConfig
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.notify import NotifyRunner, terminal_osc
 from kling_tui.polling.eta import EtaEstimator
 from kling_tui.polling.poller import Poller, PollUpdate
 from kling_tui.themes import ThemeCatalog
@@ -163,6 +165,10 @@ class KlingApp(
         """(text, what) of the last copy, for the copy-by-hand dialog."""
         self._load_themes(themes, theme)
         self._apply_config_keymap()
+        self.notifier = NotifyRunner(config.notify.command, timeout=config.notify.timeout)
+        """The ``[notify]`` command, run for each task that finishes (``poller_feed``)."""
+        self._osc_kind = terminal_osc(os.environ) if config.notify.terminal else None
+        """OSC 9 / 777 notifications (``[notify] terminal``), None when off or unknown."""
 
     def _apply_config_keymap(self) -> None:
         """``[keys]`` of the config, set before the first frame; entries left out (unknown
