@@ -117,3 +117,16 @@ def test_config_keys_must_be_a_table(tmp_path: Path) -> None:
     path.write_text('keys = "x"\n')
     with pytest.raises(ConfigError, match="keys"):
         load_config(config_flag=path, env={})
+
+
+def readme_block(start: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    return readme.split(f"```toml\n{start}\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_key_map_example_loads_without_problems(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[keys]\n" + readme_block("[keys]"))
+    config = load_config(config_flag=path, env={})
+    assert config.keys == {"remove": "x", "open": "enter,o", "help": "f1,question_mark"}
+    assert config.key_problems == ()

@@ -147,3 +147,13 @@ def test_notify_config_loads_and_refuses_a_shell_string(tmp_path: Path) -> None:
             load_config(config_flag=path, env={})
     path.write_text("")
     assert load_config(config_flag=path, env={}).notify.command == ()
+
+
+def test_the_readme_notify_example_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n[notify]\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "config.toml"
+    path.write_text("[notify]\n" + block)
+    config = load_config(config_flag=path, env={})
+    assert config.notify.command == ("notify-send", "Kling task finished")
+    assert config.notify.terminal
