@@ -10,7 +10,6 @@ a cell gets a leading ``'`` (OWASP's advice). Files are replaced atomically
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -111,6 +110,8 @@ def select(entries: Iterable[WatchEntry], task_filter: TaskFilter | None) -> lis
 
 def to_csv(entries: Sequence[WatchEntry]) -> str:
     """A header line and one line per task (``\\r\\n`` line ends, as RFC 4180 says)."""
+    import csv  # only exports need it (1 ms of the dashboard's import otherwise)
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -139,3 +140,27 @@ def write_export(path: Path, entries: Sequence[WatchEntry], fmt: str) -> int:
 def default_export_name(now: datetime, fmt: str = "csv") -> str:
     """``kling-tasks-20260102-150405.csv``: the dashboard's ``e`` file name."""
     return f"kling-tasks-{now:%Y%m%d-%H%M%S}.{fmt}"
+
+
+MAX_PATH_CHARS = 4096
+
+
+def export_target(text: str, default_name: str, cwd: Path) -> tuple[Path, str]:
+    """Where the dashboard's export dialog writes, from what was typed: ``~`` expanded,
+    relative to ``cwd``, a directory gets ``default_name``; the format follows the suffix
+    (``.jsonl`` / ``.ndjson``: JSON lines, anything else CSV). ValueError says what is wrong
+    (the folder must exist: an export never creates directories)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("give a file name or a folder")
+    if len(text) > MAX_PATH_CHARS or not text.isprintable():
+        raise ValueError(f"a path of printable characters, at most {MAX_PATH_CHARS}")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = cwd / path
+    if path.is_dir():
+        path = path / default_name
+    if not path.parent.is_dir():
+        raise ValueError(f"no such folder: {clean_text(str(path.parent), 300)}")
+    fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"
+    return path, fmt

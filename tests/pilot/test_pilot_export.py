@@ -6,7 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from kling_tui.export import to_csv
+from kling_tui.export import to_csv, to_jsonl
+from kling_tui.ui.screens.export import ExportScreen
 
 
 async def test_e_exports_the_filtered_rows_and_says_where(make_app, tmp_path: Path) -> None:
@@ -19,6 +20,8 @@ async def test_e_exports_the_filtered_rows_and_says_where(make_app, tmp_path: Pa
         shown = app.table.shown_entries()
         assert shown and all(e.status is None or e.status.value != "succeeded" for e in shown)
         await pilot.press("e")
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.press("enter")  # the default path
         await app.workers.wait_for_complete()
         await pilot.pause()
         files = list(app.export_dir.iterdir())
@@ -42,3 +45,29 @@ async def test_e_with_nothing_shown_writes_no_file(make_app, tmp_path: Path) -> 
         await pilot.pause()
         assert not list(tmp_path.glob("kling-tasks-*"))
         assert "Nothing to export" in [n.message for n in app._notifications][-1]
+
+
+async def test_the_dialog_takes_a_jsonl_path_and_refuses_a_missing_folder(
+    make_app, tmp_path: Path
+) -> None:
+    app = make_app()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    app.export_dir = folder
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("e")
+        field = app.screen.query_one("#export-path")
+        field.value = str(tmp_path / "no-such-dir" / "x.csv")
+        await pilot.press("enter")
+        assert isinstance(app.screen, ExportScreen), "stays open, says why"
+        assert "no such folder" in str(app.screen.query_one("#export-error").render())
+        field.value = "tasks.jsonl"  # relative to the export folder
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportScreen)
+        written = (folder / "tasks.jsonl").read_text()
+        assert written == to_jsonl(app.table.shown_entries())
+        await pilot.press("e", "escape")
+        await app.workers.wait_for_complete()
+        assert [p.name for p in folder.iterdir()] == ["tasks.jsonl"], "Esc writes nothing"

@@ -137,3 +137,16 @@ def test_export_refuses_a_filter_it_cannot_read(watchlist: Path, tmp_path: Path,
     assert main(["export", "--filter", "colour:red", str(target)]) == 2
     assert "unknown filter colour:" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_export_target_resolves_folders_suffixes_and_refuses_missing_folders(
+    tmp_path: Path,
+) -> None:
+    from kling_tui.export import export_target
+
+    assert export_target(str(tmp_path), "d.csv", Path("/")) == (tmp_path / "d.csv", "csv")
+    assert export_target("x.jsonl", "d.csv", tmp_path) == (tmp_path / "x.jsonl", "jsonl")
+    assert export_target("x.txt", "d.csv", tmp_path) == (tmp_path / "x.txt", "csv")
+    for bad in ("", "   ", "nope/x.csv", "a\x1b.csv", "x" * 5000):
+        with pytest.raises(ValueError):
+            export_target(bad, "d.csv", tmp_path)
