@@ -25,7 +25,7 @@ from kling_tui.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE,
 from kling_tui.cli.importing import _import
 from kling_tui.cli.output import _safe
 from kling_tui.cli.parser import build_parser
-from kling_tui.cli.tasks import _add, _ls, _rm, _status, _watch
+from kling_tui.cli.tasks import _add, _export, _ls, _rm, _status, _watch
 from kling_tui.cli.wait import _wait
 from kling_tui.config import ConfigError
 from kling_tui.store.watchlist import WatchListError
@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return _rm(args, out)
             case "ls":
                 return _ls(args, out)
+            case "export":
+                return _export(args, out)
             case "watch":
                 return asyncio.run(_watch(args, out))
             case "wait":

@@ -148,7 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ls", help="show the watch list's last known state (no network)")
     _common(p)
-    p.add_argument("--json", action="store_true")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--csv", action="store_true", help="CSV, the columns of export")
+
+    p = sub.add_parser(
+        "export", help="write the watch list (or the tasks a filter shows) to a CSV / JSONL file"
+    )
+    _common(p)
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p.add_argument(
+        "--filter",
+        metavar="EXPR",
+        default="",
+        help="the dashboard's filter language: status:failed kind:t2v gw:NAME id:ID words",
+    )
+    p.add_argument("file", metavar="FILE", help="file to write (replaced atomically); - for stdout")
 
     p = sub.add_parser("watch", help="poll every unfinished task once, save and print")
     _common(p)

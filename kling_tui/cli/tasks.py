@@ -9,6 +9,7 @@ import contextlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kling_tui.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -24,6 +25,8 @@ from kling_tui.cli.resolve import (
     _validated,
 )
 from kling_tui.config import ConfigError, GatewayConfig
+from kling_tui.export import render, select, to_csv, write_export
+from kling_tui.filtering import parse_filter
 from kling_tui.kinds import Kind
 from kling_tui.models import FetchError, TaskSnapshot, WatchEntry, snapshot_json, utcnow
 from kling_tui.store.errors import WatchListError
@@ -199,9 +202,34 @@ def _rm(args: argparse.Namespace, out: TextIO) -> int:
 
 def _ls(args: argparse.Namespace, out: TextIO) -> int:
     store = _store(args)
+    if args.csv:
+        out.write(to_csv(store.entries))
+        return EXIT_OK
     if not store.entries and not args.json:
         print(_safe(f"the watch list is empty ({store.path})"), file=out)
     _emit_all(store.entries, args.json, out)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    """``export --format csv|jsonl [--filter EXPR] FILE``: the rows of ``ls --csv``, the
+    filter of the dashboard's ``/`` (a filter it cannot read is a usage error, not an
+    empty file)."""
+    task_filter = parse_filter(args.filter)
+    if task_filter.problems:
+        hint = f" ({task_filter.hint})" if task_filter.hint else ""
+        raise UsageError("--filter: " + "; ".join(task_filter.problems) + hint)
+    entries = select(_store(args).entries, task_filter)
+    if args.file == "-":
+        out.write(render(entries, args.format))
+        return EXIT_OK
+    path = Path(args.file)
+    try:
+        count = write_export(path, entries, args.format)
+    except OSError as exc:
+        print(_safe(f"kling-tui: cannot write {path}: {exc.strerror or exc}"), file=sys.stderr)
+        return EXIT_FAILED
+    print(_safe(f"{count} tasks written to {path}"), file=sys.stderr)
     return EXIT_OK
 
 

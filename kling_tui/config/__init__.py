@@ -19,7 +19,13 @@ gateway). Import from here: this module's ``__all__`` is the public API.
 
 from kling_tui.config.errors import ConfigError, NoGatewayError
 from kling_tui.config.load import config_path, load_config
-from kling_tui.config.model import AppConfig, DownloadConfig, GatewayConfig, PollConfig
+from kling_tui.config.model import (
+    AppConfig,
+    DownloadConfig,
+    GatewayConfig,
+    NotifyConfig,
+    PollConfig,
+)
 from kling_tui.config.names import (
     ACCESS_KEY_ENV,
     ADHOC_GATEWAY,
@@ -44,6 +50,7 @@ __all__ = [
     "GatewayConfig",
     "GatewaySetup",
     "NoGatewayError",
+    "NotifyConfig",
     "PollConfig",
     "SetupResult",
     "add_gateway",

@@ -32,6 +32,11 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 """download.max_bytes's default: 2 GiB (a 10 s 1080p video is some 20 MB)."""
 DOWNLOAD_DIR_NAME = "kling-videos"
 """The folder (under the working directory) when the platform has no Videos or Downloads."""
+NOTIFY_TIMEOUT_RANGE = (1.0, 300.0)
+"""notify.timeout (seconds a notify command may run before it is stopped)."""
+NOTIFY_ARGS_RANGE = (1, 32)
+"""notify.command: how many argv items (each at most NOTIFY_ARG_CHARS characters)."""
+NOTIFY_ARG_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,13 @@ class DownloadConfig:
             if found.is_dir():
                 return found / "kling-tui"
         return Path.cwd() / DOWNLOAD_DIR_NAME
+class NotifyConfig:
+    """``[notify]``: a command run for each finished task (argv, task fields in its
+    environment: ``kling_tui.notify``) and terminal notifications (OSC 9 / 777)."""
+
+    command: tuple[str, ...] = ()
+    timeout: float = 10.0
+    terminal: bool = False
 
 
 @dataclass
@@ -140,6 +152,12 @@ class AppConfig:
     path: Path | None = None
     adhoc_credential: Credential | None = None
     download: DownloadConfig = field(default_factory=DownloadConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    keys: dict[str, str] = field(default_factory=dict)
+    """``[keys]``: binding id -> keys in Textual's long form (``config.keymap``), entries in
+    the grammar only; the app drops unknown ids and collisions at start."""
+    key_problems: tuple[str, ...] = ()
+    """One message per ``[keys]`` entry left out at load (``keys.ID: …``), shown at start."""
 
     def gateway(self, name: str | None = None) -> GatewayConfig:
         """The named gateway, or the default one; unknown names list the known ones."""

@@ -24,7 +24,8 @@ DEFAULT_THEME = "kling-dark"
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
-_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "download")
+_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "download", "keys", "notify")
+_NOTIFY_KEYS = ("command", "timeout", "terminal")
 _POLL_KEYS = ("interval", "max_interval", "bell")
 _DOWNLOAD_KEYS = ("dir", "name", "max_bytes", "jobs", "per_host", "auto")
 _TOKEN_KEYS = ("token", "token_env")

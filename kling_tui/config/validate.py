@@ -9,23 +9,29 @@ from pathlib import Path
 from typing import Any
 
 from kling_tui.config.errors import ConfigError
+from kling_tui.config.keymap import read_keymap
 from kling_tui.config.model import (
     CONCURRENCY_RANGE,
     DOWNLOAD_JOBS_RANGE,
     DOWNLOAD_MAX_BYTES_RANGE,
     INTERVAL_RANGE,
+    NOTIFY_ARG_CHARS,
+    NOTIFY_ARGS_RANGE,
+    NOTIFY_TIMEOUT_RANGE,
     RETRIES_RANGE,
     TIMEOUT_RANGE,
     USER_ID_RANGE,
     AppConfig,
     DownloadConfig,
     GatewayConfig,
+    NotifyConfig,
     PollConfig,
 )
 from kling_tui.config.names import (
     _DOWNLOAD_KEYS,
     _GATEWAY_KEYS,
     _JWT_KEYS,
+    _NOTIFY_KEYS,
     _POLL_KEYS,
     _TOKEN_KEYS,
     _TOP_KEYS,
@@ -283,6 +289,40 @@ def _download(reader: _Reader, value: Any, base: Path) -> DownloadConfig:
         per_host=whole("per_host", d.per_host, DOWNLOAD_JOBS_RANGE),
         auto=auto,
     )
+def _notify(reader: _Reader, value: Any) -> NotifyConfig:
+    """``[notify]``: ``command`` is argv (a list of strings: no shell ever reads it), each
+    item printable text; ``timeout`` and ``terminal`` as documented."""
+    table = reader.table(value, "notify")
+    reader.known_keys(table, _NOTIFY_KEYS, "notify.")
+    defaults = NotifyConfig()
+    command: tuple[str, ...] = ()
+    if "command" in table:
+        raw = table["command"]
+        low, high = NOTIFY_ARGS_RANGE
+        expected = (
+            f'a list of {low} to {high} strings, the program first (["notify-send", "Kling"]), '
+            f"each printable and at most {NOTIFY_ARG_CHARS} characters; never a shell string"
+        )
+        if (
+            not isinstance(raw, list)
+            or not low <= len(raw) <= high
+            or not all(isinstance(a, str) and a.isprintable() for a in raw)
+            or any(len(a) > NOTIFY_ARG_CHARS for a in raw)
+            or not raw[0].strip()
+        ):
+            raise reader.error("notify.command", expected)
+        command = tuple(raw)
+    timeout = (
+        reader.number(table["timeout"], "notify.timeout", NOTIFY_TIMEOUT_RANGE, "seconds")
+        if "timeout" in table
+        else defaults.timeout
+    )
+    terminal = (
+        reader.boolean(table["terminal"], "notify.terminal")
+        if "terminal" in table
+        else defaults.terminal
+    )
+    return NotifyConfig(command=command, timeout=timeout, terminal=terminal)
 
 
 def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
@@ -305,7 +345,14 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
     else:
         default = next(iter(gateways), ADHOC_GATEWAY)
     adhoc_credential = _secret_from_env(env, TOKEN_ENV)
+    try:
+        keymap = read_keymap(data.get("keys", {}))
+    except TypeError as exc:
+        raise file.error("keys", str(exc)) from None
     return AppConfig(
+        notify=_notify(file, data.get("notify", {})),
+        keys=keymap.keys,
+        key_problems=keymap.problems,
         gateways=gateways,
         default_gateway=default,
         poll=poll,

@@ -21,6 +21,7 @@ Where each concern lives (``KlingApp`` is composed of one mixin per concern):
 * ``bindings``: the keys (``APP_BINDINGS``) and what each action does (``ACTION_HELP``);
 * ``task_actions``: add / set up a gateway / remove / undo / open / copy / refresh;
 * ``importer``: the gateway import (``I``) in a background worker;
+* ``exporter``: ``e``, the rows shown written as CSV (``kling_tui.export``);
 * ``poller_feed``: the poll loop worker, event batching, applying batches, finish toasts;
 * ``chrome``: header, alert line, empty and first-run notice, the clock tick;
 * ``theming``: loading, switching and remembering themes;
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -51,13 +53,16 @@ from textual.worker import Worker
 
 from kling_tui.config import AppConfig
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.notify import NotifyRunner, terminal_osc
 from kling_tui.polling.eta import EtaEstimator
 from kling_tui.polling.poller import Poller, PollUpdate
 from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.exporter import ExportMixin
 from kling_tui.ui.importer import ImportMixin
+from kling_tui.ui.keymap import keymap_for
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.poller_feed import PollerFeedMixin
 from kling_tui.ui.task_actions import BrowserOpener, TaskActionsMixin, default_opener
@@ -75,6 +80,7 @@ from kling_tui.ui.widgets.task_table import TaskTable
 class KlingApp(
     TaskActionsMixin,
     ImportMixin,
+    ExportMixin,
     PollerFeedMixin,
     ChromeMixin,
     ThemesMixin,
@@ -158,6 +164,23 @@ class KlingApp(
         """The finish toast on screen and the tasks it names: the next batch merges in."""
         """(text, what) of the last copy, for the copy-by-hand dialog."""
         self._load_themes(themes, theme)
+        self._apply_config_keymap()
+        self.notifier = NotifyRunner(config.notify.command, timeout=config.notify.timeout)
+        """The ``[notify]`` command, run for each task that finishes (``poller_feed``)."""
+        self._osc_kind = terminal_osc(os.environ) if config.notify.terminal else None
+        """OSC 9 / 777 notifications (``[notify] terminal``), None when off or unknown."""
+
+    def _apply_config_keymap(self) -> None:
+        """``[keys]`` of the config, set before the first frame; entries left out (unknown
+        id, collision, not a key) are said in one toast at start, defaults kept for them."""
+        keymap, problems = keymap_for(self.config)
+        if keymap:
+            self.set_keymap(keymap)
+        if problems:
+            shown = problems[:5] + (
+                [f"… and {len(problems) - 5} more"] if len(problems) > 5 else []
+            )
+            self._startup_notes.append(("Key map: " + "\n".join(shown), "warning"))
 
     # -- composition ---------------------------------------------------------------------
 

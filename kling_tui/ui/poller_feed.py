@@ -11,6 +11,7 @@ from textual.notifications import Notification, Notify, SeverityLevel
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import Status
+from kling_tui.notify import osc_notification
 from kling_tui.polling.poller import Notice, PollerEvent, PollUpdate
 from kling_tui.ui.format import clip
 from kling_tui.ui.messages import PollerBatch, PollerCrashed
@@ -106,6 +107,7 @@ class PollerFeedMixin:
             self._refresh_chrome()
         if batch.finished:
             self._announce(batch.finished)
+            self._notify_outside(batch.finished)
         if batch.notices:
             self._announce_notices(batch.notices)
 
@@ -147,6 +149,31 @@ class PollerFeedMixin:
             if now - self._last_bell >= 1.0:
                 self._last_bell = now
                 self.bell()
+
+    def _notify_outside(self, finished: list[PollUpdate]) -> None:
+        """Beyond the toast: the ``[notify]`` command per task (in the background) and one
+        OSC 9 / 777 terminal notification per batch where the terminal shows them."""
+        runner = self.notifier
+        for update in finished:
+            task = runner.submit(update.entry)
+            if task is not None:
+                task.add_done_callback(lambda _task: self._report_notify_problem())
+        self._report_notify_problem()
+        if self._osc_kind is not None:
+            message, _ = self._finish_message(finished)
+            self._write_terminal(osc_notification(self._osc_kind, "kling-tui", message))
+
+    def _report_notify_problem(self) -> None:
+        """The notify command's first failure, once, as a notice."""
+        problem = self.notifier.take_report()
+        if problem is not None:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
+
+    def _write_terminal(self, sequence: str) -> None:
+        """An escape sequence straight to the terminal (never under ``run_test``)."""
+        driver = self._driver
+        if not self.is_headless and driver is not None:
+            driver.write(sequence)
 
     @staticmethod
     def _finish_message(finished: list[PollUpdate]) -> tuple[str, SeverityLevel]:

@@ -1,5 +1,7 @@
 """What the table shows, decided without Textual: row state, filter, sort order, ETA.
 
+The row state and the filter parser are in :mod:`kling_tui.filtering` (re-exported here).
+
 The widgets only draw; the rules for "is this row stale", "does it match the filter",
 "where does it sort" and "when will it finish" live here so they are testable on their own
 and shared by the table, the header and the detail pane.
@@ -7,55 +9,33 @@ and shared by the table, the header and the detail pane.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kling_tui.kinds import KIND_SPECS, parse_kind
+from kling_tui.filtering import (
+    FILTER_KEYS,
+    RowState,
+    TaskFilter,
+    is_stale,
+    parse_filter,
+    row_state,
+    split_terms,
+)
 from kling_tui.models import Status, WatchEntry
 from kling_tui.polling.eta import EtaEstimator
 
 __all__ = [
-    "EtaEstimator"
-]  # the estimate lives in the core (kling_tui.polling.eta); shown from here
-
-
-class RowState(StrEnum):
-    """The badge a row shows: the task's status, or why we do not know it."""
-
-    PENDING = "pending"  # never checked yet
-    SUBMITTED = "submitted"
-    IN_PROGRESS = "in_progress"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    ERROR = "error"  # never answered successfully, last try failed
-    STUCK = "stuck"  # unfinished, not moved for far longer than its kind takes (eta.is_stuck)
-
-
-def row_state(entry: WatchEntry) -> RowState:
-    """The badge of a row. A row with an old snapshot and a fresh error is ``stale`` (see below).
-
-    A stuck task shows ``stuck`` instead of its status (the detail pane names both) and is
-    counted as stuck, not as submitted / in progress: the header then adds up.
-    """
-    snap = entry.snapshot
-    if snap is None:
-        return RowState.ERROR if entry.last_error is not None else RowState.PENDING
-    if entry.stuck and not snap.status.terminal:
-        return RowState.STUCK
-    return _STATE_OF[snap.status]
-
-
-_STATE_OF: dict[Status, RowState] = {s: RowState(s.value) for s in Status}
-"""A status's badge, looked up (0.015 µs, not 0.45 for ``RowState(value)``): every row
-asks twice at start-up (counts and sort order), 10,000 rows in bench/run.py."""
-
-
-def is_stale(entry: WatchEntry) -> bool:
-    """True when the last poll failed but an older snapshot is still shown."""
-    return entry.snapshot is not None and entry.last_error is not None
+    "FILTER_KEYS",
+    "EtaEstimator",
+    "RowState",
+    "TaskFilter",
+    "is_stale",
+    "parse_filter",
+    "row_state",
+    "split_terms",
+]
+"""The row state and the filter language live in the core (``kling_tui.filtering``, shared
+with ``kling-tui export --filter``); the estimate in ``kling_tui.polling.eta``; shown from here."""
 
 
 def badge_name(state: RowState) -> str:
@@ -76,239 +56,6 @@ STATE_LABELS: dict[RowState, str] = {
     RowState.ERROR: "error",
     RowState.STUCK: "stuck",
 }
-
-
-# -- filter ------------------------------------------------------------------------------
-
-_STATUS_ALIASES: dict[str, str] = {
-    "submitted": "submitted",
-    "queued": "submitted",
-    "in_progress": "in_progress",
-    "in-progress": "in_progress",
-    "inprogress": "in_progress",
-    "progress": "in_progress",
-    "running": "in_progress",
-    "processing": "in_progress",
-    "succeeded": "succeeded",
-    "success": "succeeded",
-    "succeed": "succeeded",
-    "done": "succeeded",
-    "ok": "succeeded",
-    "failed": "failed",
-    "fail": "failed",
-    "failure": "failed",
-    "unknown": "unknown",
-    "error": "error",
-    "errors": "error",
-    "err": "error",
-    "stale": "stale",
-    "pending": "pending",
-    "stuck": "stuck",
-    "stalled": "stuck",
-    "sub": "submitted",
-    "run": "in_progress",
-    "finished": "finished",
-    "active": "active",
-}
-
-
-FILTER_KEYS: dict[str, str] = {
-    "status": "status",
-    "s": "status",
-    "is": "status",
-    "kind": "kind",
-    "k": "kind",
-    "gw": "gateway",
-    "gateway": "gateway",
-    "g": "gateway",
-    "id": "id",
-}
-"""Filter keys as typed -> the field they filter on."""
-
-_VALUE_WORDS: dict[str, str] = {
-    "status": "status: submitted in_progress succeeded failed unknown pending error stale "
-    "stuck active finished",
-    "kind": "kind: " + " ".join(spec.short for spec in KIND_SPECS.values()) + " (or the full name)",
-    "gateway": "gw: a gateway name, or its start",
-    "id": "id: a task id (relay, Kling or external), or its start",
-}
-_KEY_WORDS = "filters: status:, kind:, gw:, id: and plain words"
-_KEY_SHAPE = re.compile(r"[a-z][a-z_-]*")
-
-
-@dataclass(frozen=True, slots=True)
-class TaskFilter:
-    """A parsed filter: ``status:failed``, ``kind:text2video``, ``gw:main``, ``id:…`` and
-    free words.
-
-    Several ``status:`` values (``status:failed,error`` or repeated) match any of them;
-    ``id:`` matches a task by any of its ids (``WatchEntry.known_ids``: the one added, the
-    relay's, Kling's, the external one) or their start; every free word must appear in the
-    ids, label, message or last error.
-    A filter with ``problems`` (a term it cannot understand) matches no task: showing every
-    row would look like a filter that worked.
-    """
-
-    statuses: frozenset[str] = frozenset()
-    kinds: frozenset[str] = frozenset()
-    gateways: frozenset[str] = frozenset()
-    words: tuple[str, ...] = ()
-    ids: frozenset[str] = frozenset()
-    problems: tuple[str, ...] = ()
-    text: str = ""
-    hint: str = ""
-    """What would have been understood instead of the first problem."""
-
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.statuses or self.kinds or self.gateways or self.words or self.ids or self.problems
-        )
-
-    def matches(self, entry: WatchEntry) -> bool:
-        if self.problems:
-            return False
-        if self.statuses and not self._status_matches(entry):
-            return False
-        if self.kinds and entry.kind.casefold() not in self.kinds:
-            return False
-        if self.gateways and not self._gateway_matches(entry.gateway.casefold()):
-            return False
-        if self.ids and not self._id_matches(entry):
-            return False
-        if self.words:
-            haystack = _haystack(entry)
-            return all(word in haystack for word in self.words)
-        return True
-
-    def _gateway_matches(self, gateway: str) -> bool:
-        """A name, or its start (the Gateway column cuts long names: ``gw:demo`` works)."""
-        return any(gateway.startswith(wanted) for wanted in self.gateways)
-
-    def _id_matches(self, entry: WatchEntry) -> bool:
-        """One of the task's ids is, or starts with, one of the ids asked for."""
-        known = [i.casefold() for i in entry.known_ids]
-        return any(k.startswith(wanted) for wanted in self.ids for k in known)
-
-    def _status_matches(self, entry: WatchEntry) -> bool:
-        state = row_state(entry)
-        for wanted in self.statuses:
-            if wanted == "error" and entry.last_error is not None:
-                return True
-            if wanted == "stale" and is_stale(entry):
-                return True
-            if wanted == "finished" and entry.finished:
-                return True
-            if wanted == "active" and not entry.finished:
-                return True
-            if wanted == state.value:
-                return True
-            snap = entry.snapshot
-            if state is RowState.STUCK and snap is not None and wanted == snap.status.value:
-                return True  # a stuck task is still in progress (or queued) too
-        return False
-
-
-def _haystack(entry: WatchEntry) -> str:
-    parts = [*entry.known_ids, entry.label or "", entry.kind, entry.gateway]
-    snap = entry.snapshot
-    if snap is not None:
-        parts += [snap.message, snap.status_raw]
-    if entry.last_error is not None:
-        parts.append(entry.last_error.message)
-    return "\n".join(parts).casefold()
-
-
-def split_terms(text: str) -> list[str]:
-    """Whitespace-separated terms; double quotes keep spaces (``status:"in progress"``).
-
-    An unclosed quote runs to the end, so a term being typed is never lost.
-    """
-    terms: list[str] = []
-    current: list[str] = []
-    quoted = False
-    pending = False  # a term was started (an empty pair of quotes is still a term)
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-            pending = True
-        elif char.isspace() and not quoted:
-            if pending:
-                terms.append("".join(current))
-                current, pending = [], False
-        else:
-            current.append(char)
-            pending = True
-    if pending:
-        terms.append("".join(current))
-    return terms
-
-
-def _status_value(word: str) -> str | None:
-    return _STATUS_ALIASES.get(word) or _STATUS_ALIASES.get(word.replace(" ", "_"))
-
-
-def parse_filter(text: str) -> TaskFilter:
-    """Parse what the user typed after ``/``.
-
-    Nothing is dropped quietly: an unknown key (``foo:bar``), an unknown status or kind, a
-    key with no value and a ``!`` (negation, not supported) each become a ``problem`` that
-    the filter bar shows, and the filter then matches nothing.
-    """
-    statuses: set[str] = set()
-    kinds: set[str] = set()
-    gateways: set[str] = set()
-    ids: set[str] = set()
-    words: list[str] = []
-    problems: list[str] = []
-    hints: list[str] = []
-    for term in split_terms(text):
-        name, sep, value = term.partition(":")
-        name = name.casefold()
-        field_name = FILTER_KEYS.get(name) if sep else None
-        if field_name is None:
-            if sep and _KEY_SHAPE.fullmatch(name) and (value[:1].isalnum() or value[:1] == "!"):
-                problems.append(f"unknown filter {name}:")
-                hints.append(_KEY_WORDS)
-            else:
-                words.append(term.casefold())
-            continue
-        values = [v.strip() for v in value.casefold().split(",") if v.strip()]
-        if not values:
-            problems.append(f"{name}: needs a value")
-            hints.append(_VALUE_WORDS[field_name])
-        for word in values:
-            if word.startswith("!"):
-                problems.append(f"'!' (not) is not supported yet: {name}:{word}")
-                hints.append(_VALUE_WORDS[field_name])
-            elif field_name == "status":
-                canonical = _status_value(word)
-                if canonical is None:
-                    problems.append(f"unknown status {word!r}")
-                    hints.append(_VALUE_WORDS[field_name])
-                else:
-                    statuses.add(canonical)
-            elif field_name == "kind":
-                kind = parse_kind(word)  # any spelling the table shows, or a path
-                if kind is None:
-                    problems.append(f"unknown kind {word!r}")
-                    hints.append(_VALUE_WORDS[field_name])
-                else:
-                    kinds.add(kind.value)
-            elif field_name == "id":
-                ids.add(word)
-            else:
-                gateways.add(word)
-    return TaskFilter(
-        frozenset(statuses),
-        frozenset(kinds),
-        frozenset(gateways),
-        tuple(words),
-        frozenset(ids),
-        tuple(problems),
-        text.strip(),
-        hints[0] if hints else "",
-    )
 
 
 # -- sort --------------------------------------------------------------------------------

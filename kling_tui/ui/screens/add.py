@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -38,6 +39,22 @@ from kling_tui.gateway.sanitize import clean_text
 from kling_tui.models import Kind
 from kling_tui.ui.format import clip
 from kling_tui.ui.screens.confirm import ConfirmScreen
+
+
+class IdsArea(TextArea):
+    """The ids box: Enter adds while the box holds one line (one id, or several on one
+    line); once it holds several lines (a pasted list), Enter is a new line as usual and
+    ctrl+s adds."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter" and "\n" not in self.text.strip():
+            event.stop()
+            event.prevent_default()
+            screen = self.screen
+            if isinstance(screen, AddTasksScreen):
+                screen.action_submit()
+            return
+        await super()._on_key(event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +280,13 @@ class AddTasksScreen(ModalScreen[AddRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="add-dialog"):
             title = Text("Watch tasks")
-            title.append("   ctrl+s adds · Esc cancels", style=Style(dim=True, bold=False))
+            title.append(
+                "   Enter adds · a pasted list: ctrl+s · Esc cancels",
+                style=Style(dim=True, bold=False),
+            )
             yield Static(title, id="add-title")
             yield Label(Text("Task ids (one or many: spaces, commas or new lines)"))
-            yield TextArea(self._initial_ids, id="add-ids", soft_wrap=True, show_line_numbers=False)
+            yield IdsArea(self._initial_ids, id="add-ids", soft_wrap=True, show_line_numbers=False)
             with Horizontal(classes="add-row"):
                 yield Select(
                     [(Text(k), k) for k in self._kinds],

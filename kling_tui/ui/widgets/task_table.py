@@ -139,6 +139,13 @@ class TaskTable(DataTable[Text]):
         key = self.current_key()
         return self._entries.get(key) if key is not None else None
 
+    def shown_entries(self) -> list[WatchEntry]:
+        """The tasks the filter shows, in the table's order (rows still being added after
+        a rebuild included): what ``e`` exports."""
+        matching = [(k, e) for k, e in self._entries.items() if self.task_filter.matches(e)]
+        matching.sort(key=lambda item: self._sort_key(*item))
+        return [e for _, e in matching]
+
     def shown_keys(self) -> list[str]:
         return [row.key.value for row in self.ordered_rows if row.key.value is not None]
 
