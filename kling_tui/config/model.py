@@ -127,6 +127,9 @@ class DownloadConfig:
             if found.is_dir():
                 return found / "kling-tui"
         return Path.cwd() / DOWNLOAD_DIR_NAME
+
+
+@dataclass(frozen=True)
 class NotifyConfig:
     """``[notify]``: a command run for each finished task (argv, task fields in its
     environment: ``kling_tui.notify``) and terminal notifications (OSC 9 / 777)."""
