@@ -289,6 +289,8 @@ def _download(reader: _Reader, value: Any, base: Path) -> DownloadConfig:
         per_host=whole("per_host", d.per_host, DOWNLOAD_JOBS_RANGE),
         auto=auto,
     )
+
+
 def _notify(reader: _Reader, value: Any) -> NotifyConfig:
     """``[notify]``: ``command`` is argv (a list of strings: no shell ever reads it), each
     item printable text; ``timeout`` and ``terminal`` as documented."""
