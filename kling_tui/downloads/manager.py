@@ -19,6 +19,7 @@ at most every :data:`PROGRESS_EVERY` seconds per file); ``run`` returns one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -108,7 +109,7 @@ class Downloader:
         jobs: int | None = None,
         per_host: int | None = None,
         max_bytes: int | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: httpx.Client | None = None,
         now: Callable[[], datetime] = utcnow,
         timeout: float = 30.0,
     ) -> None:
@@ -123,7 +124,7 @@ class Downloader:
         self.store = store
         self._now = now
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(
+        self._client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=self.jobs, max_keepalive_connections=self.jobs),
             follow_redirects=False,
@@ -136,7 +137,7 @@ class Downloader:
 
     async def aclose(self) -> None:
         if self._own_client:
-            await self._client.aclose()
+            self._client.close()
 
     async def __aenter__(self) -> Downloader:
         return self
@@ -242,12 +243,16 @@ class Downloader:
         self, job: FileJob, url: str, on_progress: Callable[[DownloadProgress], None]
     ) -> Transfer:
         last = [0.0]
+        loop = asyncio.get_running_loop()
 
-        def on_bytes(done: int, total: int | None) -> None:
+        def on_bytes(done: int, total: int | None) -> None:  # on the transfer's thread
             now = time.monotonic()
             if now - last[0] >= PROGRESS_EVERY:
                 last[0] = now
-                on_progress(self._progress(job, done, total, "running"))
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody listens
+                    loop.call_soon_threadsafe(
+                        on_progress, self._progress(job, done, total, "running")
+                    )
 
         fetcher, entry = self.fetcher, job.entry
 

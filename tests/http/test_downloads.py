@@ -374,20 +374,17 @@ def test_wide_reads_reach_the_connection(sim: Simulator, done_task: SimTask) -> 
     upgrade moves them, downloads still work but at half speed, and this test says so."""
     from kling_tui.downloads.transfer import READ_BYTES, _widen_reads
 
-    async def go() -> tuple[bool, int]:
-        async with httpx.AsyncClient() as client:
-            url = f"{sim.base_url}/files/{done_task.task_id}.mp4"
-            async with client.stream("GET", url) as response:
-                widened = _widen_reads(response)
-                conn = response.stream._stream._httpcore_stream._stream._connection  # type: ignore[attr-defined]
-                await response.aread()
-                return widened, conn.READ_NUM_BYTES
-
-    widened, read_bytes = asyncio.run(go())
+    with httpx.Client() as client:
+        url = f"{sim.base_url}/files/{done_task.task_id}.mp4"
+        with client.stream("GET", url) as response:
+            widened = _widen_reads(response)
+            conn = response.stream._stream._httpcore_stream._stream._connection  # type: ignore[attr-defined]
+            response.read()
+            read_bytes = conn.READ_NUM_BYTES
     assert widened and read_bytes == READ_BYTES
     import httpcore
 
-    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == 64 * 1024  # others keep theirs
+    assert httpcore.HTTP11Connection.READ_NUM_BYTES == 64 * 1024  # others keep theirs
 
 
 def test_a_finished_file_left_unrecorded_is_adopted_not_fetched_again(
