@@ -343,11 +343,13 @@ class Fetcher:
         page_size: int = MAX_PAGE_ITEMS,
         timeout: float | None = None,
         ahead: Callable[[], Awaitable[object]] | None = None,
+        raw: bool = True,
     ) -> ListPage:
         """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
 
         Never raises for anything the network or server does; the same client, origin rule,
-        retries and redaction as :meth:`fetch_id`. ``ahead``: see :func:`listing.fetch_page`.
+        retries and redaction as :meth:`fetch_id`. ``ahead``, ``raw``: see
+        :func:`listing.fetch_page`.
         """
         return await listing.fetch_page(
             self,
@@ -357,6 +359,7 @@ class Fetcher:
             page_size=page_size,
             timeout=timeout,
             ahead=ahead,
+            raw=raw,
         )
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
