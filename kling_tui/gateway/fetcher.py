@@ -43,7 +43,7 @@ from kling_tui.gateway.body import BodyTooLarge, read_capped
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
 from kling_tui.gateway.sanitize import clean_text, redact
-from kling_tui.gateway.scrub import scrub_result
+from kling_tui.gateway.scrub import body_cannot_leak, scrub_result
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, endpoint_url
 from kling_tui.kinds import kind_spec
@@ -552,10 +552,16 @@ class Fetcher:
         assert isinstance(scrubbed, FetchError)
         return scrubbed
 
-    def _scrub_page(self, page: ListPage, gateway: GatewayConfig) -> ListPage:
-        """:meth:`_scrub` for every snapshot of a list page, and its error."""
+    def _scrub_page(
+        self, page: ListPage, gateway: GatewayConfig, body: bytes | None = None
+    ) -> ListPage:
+        """:meth:`_scrub` for every snapshot of a list page, and its error. ``body``: the
+        page's answer, when known: a body that cannot hold a secret
+        (:func:`~kling_tui.gateway.scrub.body_cannot_leak`) spares the 500 scans."""
         secrets = self._secrets(gateway)
         if not secrets:
+            return page
+        if page.error is None and body is not None and body_cannot_leak(body, secrets):
             return page
         snapshots = tuple(self._scrub(s, gateway, secrets) for s in page.snapshots)
         error = None if page.error is None else self._scrub_error(page.error, gateway)

@@ -110,6 +110,7 @@ async def fetch_page(
     snapshots no raw view will show (``kling-tui import``: the file never holds it).
     """
     told: list[bool] = []
+    bodies: list[bytes] = []  # the answer the page was read from (the last attempt's)
 
     def failed(error: FetchError) -> ListPage:
         return ListPage(kind, page_num, page_size, error=fetcher._scrub_error(error, gateway))
@@ -129,6 +130,7 @@ async def fetch_page(
         if isinstance(got, tuple):
             error, retry = got
             return ListPage(kind, page_num, page_size, error=error), retry
+        bodies[:] = [got.body]
         opened = open_list(
             got.status,
             got.headers,
@@ -152,7 +154,7 @@ async def fetch_page(
     result = await fetcher._bounded(gateway, attempt, _page_error, attempts, timeout)
     if isinstance(result, FetchError):
         return failed(result)
-    return fetcher._scrub_page(result, gateway)
+    return fetcher._scrub_page(result, gateway, bodies[0] if bodies else None)
 
 
 def _page_error(page: ListPage) -> FetchError | None:
