@@ -253,10 +253,13 @@ async def harvest(
     gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
     cooldown = _Cooldown(sleep)
 
+    # Only said when off: a lister that keeps raw text need not know the parameter.
+    no_raw: dict[str, bool] = {} if raw else {"raw": False}
+
     async def walk_kind(kind: str) -> Harvest:
         def get(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
             return fetcher.fetch_page(
-                gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead, raw=raw
+                gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead, **no_raw
             )
 
         async with gate:
