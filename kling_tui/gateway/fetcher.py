@@ -45,7 +45,7 @@ from kling_tui.gateway.body import BodyTooLarge, read_capped
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
 from kling_tui.gateway.sanitize import clean_text, redact
-from kling_tui.gateway.scrub import scrub_result
+from kling_tui.gateway.scrub import body_cannot_leak, scrub_result
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, endpoint_url
 from kling_tui.kinds import kind_spec
@@ -380,11 +380,13 @@ class Fetcher:
         page_size: int = MAX_PAGE_ITEMS,
         timeout: float | None = None,
         ahead: Callable[[], Awaitable[object]] | None = None,
+        raw: bool = True,
     ) -> ListPage:
         """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
 
         Never raises for anything the network or server does; the same client, origin rule,
-        retries and redaction as :meth:`fetch_id`. ``ahead``: see :func:`listing.fetch_page`.
+        retries and redaction as :meth:`fetch_id`. ``ahead``, ``raw``: see
+        :func:`listing.fetch_page`.
         """
         return await listing.fetch_page(
             self,
@@ -394,6 +396,7 @@ class Fetcher:
             page_size=page_size,
             timeout=timeout,
             ahead=ahead,
+            raw=raw,
         )
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
@@ -586,10 +589,16 @@ class Fetcher:
         assert isinstance(scrubbed, FetchError)
         return scrubbed
 
-    def _scrub_page(self, page: ListPage, gateway: GatewayConfig) -> ListPage:
-        """:meth:`_scrub` for every snapshot of a list page, and its error."""
+    def _scrub_page(
+        self, page: ListPage, gateway: GatewayConfig, body: bytes | None = None
+    ) -> ListPage:
+        """:meth:`_scrub` for every snapshot of a list page, and its error. ``body``: the
+        page's answer, when known: a body that cannot hold a secret
+        (:func:`~kling_tui.gateway.scrub.body_cannot_leak`) spares the 500 scans."""
         secrets = self._secrets(gateway)
         if not secrets:
+            return page
+        if page.error is None and body is not None and body_cannot_leak(body, secrets):
             return page
         snapshots = tuple(self._scrub(s, gateway, secrets) for s in page.snapshots)
         error = None if page.error is None else self._scrub_error(page.error, gateway)

@@ -92,6 +92,7 @@ async def fetch_page(
     page_size: int = MAX_PAGE_ITEMS,
     timeout: float | None = None,
     ahead: Callable[[], Awaitable[object]] | None = None,
+    raw: bool = True,
 ) -> ListPage:
     """Fetch and read one list page. Never raises for anything the network or server does:
     a page that failed as a whole is a :class:`ListPage` with ``error`` set.
@@ -104,8 +105,12 @@ async def fetch_page(
     ``ahead`` is awaited (once) when the answer is a full page, after its envelope is read
     and before its items are: a walk through the pages starts the next one there, so the
     server prepares it while this one is read (:func:`~kling_tui.importing.harvest.harvest`).
+
+    ``raw=False``: the snapshots keep no raw text (``raw`` is None), for a caller whose
+    snapshots no raw view will show (``kling-tui import``: the file never holds it).
     """
     told: list[bool] = []
+    bodies: list[bytes] = []  # the answer the page was read from (the last attempt's)
 
     def failed(error: FetchError) -> ListPage:
         return ListPage(kind, page_num, page_size, error=fetcher._scrub_error(error, gateway))
@@ -125,6 +130,7 @@ async def fetch_page(
         if isinstance(got, tuple):
             error, retry = got
             return ListPage(kind, page_num, page_size, error=error), retry
+        bodies[:] = [got.body]
         opened = open_list(
             got.status,
             got.headers,
@@ -135,6 +141,7 @@ async def fetch_page(
             origin=gateway.origin,
             credential_hint=gateway.credential_hint,
             now=fetcher._now(),
+            raw=raw,
         )
         if isinstance(opened, ListPage):
             return opened, True
@@ -147,7 +154,7 @@ async def fetch_page(
     result = await fetcher._bounded(gateway, attempt, _page_error, attempts, timeout)
     if isinstance(result, FetchError):
         return failed(result)
-    return fetcher._scrub_page(result, gateway)
+    return fetcher._scrub_page(result, gateway, bodies[0] if bodies else None)
 
 
 def _page_error(page: ListPage) -> FetchError | None:

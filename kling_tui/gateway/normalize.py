@@ -117,7 +117,12 @@ class ListPage:
     ``snapshots`` are the task objects that could be read (each exactly as a single query of
     that task would read it); ``unreadable`` counts the items that could not (not an object,
     no task id or status, past :data:`MAX_PAGE_ITEMS`): a bad item never spoils the page.
-    ``error`` is set when the whole page failed (then there are no snapshots).
+    ``error`` is set when the whole page failed (then there are no snapshots);
+    ``no_list`` then tells why: True when the answer says this gateway has no list endpoint
+    for the kind (a 404, or an HTML page with a 2xx status: a relay's web dashboard answering
+    a path it does not route), which will not change by asking again; False for a page that
+    came back garbled (invalid or cut-short JSON, an empty body), a 5xx, a rate limit or a
+    network failure: the next read may well succeed.
     """
 
     kind: str
@@ -126,6 +131,7 @@ class ListPage:
     snapshots: tuple[TaskSnapshot, ...] = ()
     unreadable: int = 0
     error: FetchError | None = None
+    no_list: bool = False
 
     @property
     def items(self) -> int:
@@ -149,6 +155,7 @@ def normalize_list(
     origin: str = "",
     credential_hint: str = "KLING_API_KEY",
     now: datetime | None = None,
+    raw: bool = True,
 ) -> ListPage:
     """Turn one list-page answer (``data`` = an array of native task objects) into a
     :class:`ListPage`. Envelope errors are read as :func:`normalize` reads them.
@@ -165,6 +172,7 @@ def normalize_list(
         origin=origin,
         credential_hint=credential_hint,
         now=now,
+        raw=raw,
     )
     return opened if isinstance(opened, ListPage) else opened.read()
 
@@ -180,19 +188,22 @@ def open_list(
     origin: str = "",
     credential_hint: str = "KLING_API_KEY",
     now: datetime | None = None,
+    raw: bool = True,
 ) -> ListPage | OpenList:
     """:func:`normalize_list` in two steps: the envelope now, the items on
     :meth:`OpenList.read`. A page that failed as a whole is a :class:`ListPage` at once.
 
     The envelope (one ``json.loads``) already says how many items the page holds, so a
     caller walking pages can put the next page's request on the wire before this page's
-    items, the costly part, are read (``harvest``). Never raises.
+    items, the costly part, are read (``harvest``). ``raw``: each snapshot keeps its
+    item's JSON text as its raw view (``raw=False``: None, for a caller that shows none and
+    saves none: ``kling-tui import``). Never raises.
     """
     fetched_at = now if now is not None else utcnow()
     try:
         sc = status_code if type(status_code) is int else int(status_code)
         ctx = CallContext(sc, headers, "", kind, origin, credential_hint, fetched_at)
-        return _open_list(ctx, body, page_num, page_size)
+        return _open_list(ctx, body, page_num, page_size, raw)
     except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
         return _unreadable_list(origin, kind, page_num, page_size, fetched_at, exc)
 
@@ -215,12 +226,18 @@ def _unreadable_list(
 class OpenList:
     """A list page whose envelope was read and whose items were not yet (:func:`open_list`)."""
 
-    __slots__ = ("_ctx", "_data", "_origin", "page_num", "page_size")
+    __slots__ = ("_ctx", "_data", "_origin", "_raw", "page_num", "page_size")
 
     def __init__(
-        self, ctx: CallContext, data: list[Any], origin: str, page_num: int, page_size: int
+        self,
+        ctx: CallContext,
+        data: list[Any],
+        origin: str,
+        page_num: int,
+        page_size: int,
+        raw: bool = True,
     ) -> None:
-        self._ctx, self._data, self._origin = ctx, data, origin
+        self._ctx, self._data, self._origin, self._raw = ctx, data, origin, raw
         self.page_num, self.page_size = page_num, page_size
 
     @property
@@ -239,7 +256,7 @@ class OpenList:
         ctx = self._ctx
         try:
             with collector_paused():
-                return _list_items(ctx, self._data, self.page_num, self.page_size)
+                return _list_items(ctx, self._data, self.page_num, self.page_size, self._raw)
         except Exception as exc:  # the contract: a surprise is a bad answer, never a crash
             return _unreadable_list(
                 self._origin, ctx.kind, self.page_num, self.page_size, ctx.now, exc
@@ -250,13 +267,19 @@ _LIST_KEYS = ("items", "list", "tasks", "records", "data")
 """Where a tolerant reader also finds the array when ``data`` is an object around it."""
 
 
-def _open_list(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> ListPage | OpenList:
+def _open_list(
+    ctx: CallContext, body: bytes, page_num: int, page_size: int, raw: bool = True
+) -> ListPage | OpenList:
     payload = _read_payload(ctx, body)
     if not isinstance(payload, FetchError) and "code" in payload:
         if not is_success_code(payload["code"]):
             payload = error_from_payload(ctx, payload)
     if isinstance(payload, FetchError):
-        return ListPage(ctx.kind, page_num, page_size, error=_list_error(ctx, payload))
+        no_list = payload.type is ErrorType.NOT_FOUND or (
+            200 <= ctx.sc < 300 and _looks_html(ctx, body)
+        )
+        error = _list_error(ctx, payload)
+        return ListPage(ctx.kind, page_num, page_size, error=error, no_list=no_list)
     data = payload.get("data")
     if isinstance(data, dict) and "task_status" not in data:
         data = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), data)
@@ -274,14 +297,16 @@ def _open_list(ctx: CallContext, body: bytes, page_num: int, page_size: int) -> 
             f"{server_detail(None, said)}",
         )
         return ListPage(ctx.kind, page_num, page_size, error=error)
-    return OpenList(ctx, data, ctx.where, page_num, page_size)
+    return OpenList(ctx, data, ctx.where, page_num, page_size, raw)
 
 
-def _list_items(ctx: CallContext, data: list[Any], page_num: int, page_size: int) -> ListPage:
+def _list_items(
+    ctx: CallContext, data: list[Any], page_num: int, page_size: int, raw: bool = True
+) -> ListPage:
     snapshots: list[TaskSnapshot] = []
     unreadable = max(0, len(data) - MAX_PAGE_ITEMS)
-    for item in data[:MAX_PAGE_ITEMS]:
-        snap = _list_item(ctx, item)
+    for item in data[:MAX_PAGE_ITEMS] if len(data) > MAX_PAGE_ITEMS else data:
+        snap = _list_item(ctx, item, raw)
         if snap is None:
             unreadable += 1
         else:
@@ -306,31 +331,34 @@ _item_text = json.JSONEncoder(ensure_ascii=False).encode
 answer). One encoder for every item, text straight to the raw view's cleaning: no bytes."""
 
 
-def _list_item(ctx: CallContext, item: Any) -> TaskSnapshot | None:
-    """One task object of a list, read like a single answer's ``data``; None: unreadable."""
+def _list_item(ctx: CallContext, item: Any, raw: bool = True) -> TaskSnapshot | None:
+    """One task object of a list, read like a single answer's ``data``; None: unreadable.
+    ``raw``: keep the item's JSON text as its raw view (see :func:`open_list`)."""
     if not isinstance(item, dict) or "task_status" not in item:
         return None
-    if not _watchable_id(item.get("task_id")):
+    task_id = _watchable_id(item.get("task_id"))
+    if task_id is None:
         return None  # a task without a usable id cannot be matched nor watched
     try:
-        return shape_b(ctx, item, _item_text(item))
+        return shape_b(ctx, item, _item_text(item) if raw else None, task_id)
     except Exception:  # one hostile item must not spoil the page
         return None
 
 
-def _watchable_id(value: Any) -> bool:
-    """Whether a listed task's id could be watched and queried (the rules of
-    :func:`~kling_tui.gateway.ids.validate_task_id`). A list names tasks nobody typed: an id
-    with ``/``, ``..`` or control characters there is counted unreadable, never handed on
-    (the store refuses a whole batch with one such id: one item would sink the import)."""
+def _watchable_id(value: Any) -> str | None:
+    """A listed task's id (as ``read_id`` reads it) if it could be watched and queried (the
+    rules of :func:`~kling_tui.gateway.ids.validate_task_id`), else None. A list names tasks
+    nobody typed: an id with ``/``, ``..`` or control characters there is counted
+    unreadable, never handed on (the store refuses a whole batch with one such id: one item
+    would sink the import)."""
     task_id = read_id(value)
     if task_id is None:
-        return False
+        return None
     try:
         validate_task_id(task_id)
     except InvalidTaskId:
-        return False
-    return True
+        return None
+    return task_id
 
 
 # -- the relay's task log -------------------------------------------------------------------
@@ -414,7 +442,7 @@ def _task_log_item(contexts: dict[Kind, CallContext], item: Any) -> TaskSnapshot
         return None
     action = item.get("action")
     kind = TASK_LOG_ACTIONS.get(action.strip().lower()) if isinstance(action, str) else None
-    if kind is None or not _watchable_id(item.get("task_id")) or _other_vendor(item):
+    if kind is None or _watchable_id(item.get("task_id")) is None or _other_vendor(item):
         return None
     try:
         raw = json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -455,21 +483,36 @@ def _normalize(ctx: CallContext, body: bytes) -> TaskSnapshot | FetchError:
     return _from_payload(ctx, payload, body)
 
 
+def _as_bytes(body: bytes | str | bytearray) -> bytes:
+    if isinstance(body, str):
+        return body.encode("utf-8", "surrogatepass")
+    return body if isinstance(body, bytes) else bytes(body)
+
+
+def _head(body: bytes) -> bytes:
+    """The body's first bytes without leading blanks and byte order mark."""
+    head = body[:64].lstrip()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    return head
+
+
+def _looks_html(ctx: CallContext, body: bytes) -> bool:
+    """An HTML page (by content type or first character), as :func:`_read_payload` tells it."""
+    ctype = header_value(ctx.headers, "content-type").lower()
+    return "html" in ctype or _head(_as_bytes(body))[:1] == b"<"
+
+
 def _read_payload(ctx: CallContext, body: bytes) -> dict[str, Any] | FetchError:
     """The JSON object of a 2xx answer, or the typed error the answer amounts to.
 
     Shared by the single query and the list page: both read the body, an error status and
     an unreadable body the same way.
     """
-    if isinstance(body, str):
-        body = body.encode("utf-8", "surrogatepass")
-    elif not isinstance(body, bytes):
-        body = bytes(body)
+    body = _as_bytes(body)
     sc = ctx.sc
     ctype = header_value(ctx.headers, "content-type").lower()
-    head = body[:64].lstrip()
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:].lstrip()
+    head = _head(body)
     empty = not head and not body.strip()
     html = "html" in ctype or head[:1] == b"<"
 

@@ -9,10 +9,32 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kling_tui.gateway.sanitize import ELLIPSIS, redact
+from kling_tui.gateway.sanitize import ELLIPSIS, MIN_SECRET, redact
 from kling_tui.models import FetchError, FetchResult, Image, Video
 
-__all__ = ["scrub_result"]
+__all__ = ["body_cannot_leak", "scrub_result"]
+
+
+def body_cannot_leak(body: bytes, secrets: list[str]) -> bool:
+    """True when no text read from ``body`` can hold a secret, nor the start of one that
+    ``clean_text`` cut short: a list page's 500 snapshots then need no scan each.
+
+    Sure only for a body of printable ASCII without a backslash (no JSON escape can make
+    a character that is not in the body, nothing in it is escaped by ``clean_text``, and
+    ``json`` refuses raw control characters in strings; DEL, which it lets through, makes
+    the body fail the test): every text read from it is then a piece of the body, cut at
+    most (with an ellipsis, which an ASCII body cannot hold). A secret, or its first
+    ``MIN_SECRET`` characters before a cut, would then be in the body itself.
+    """
+    if not body.isascii() or b"\\" in body or b"\x7f" in body:
+        return False
+    for secret in secrets:
+        if len(secret) < MIN_SECRET:
+            continue  # never searched for (``redact``)
+        probe = secret[:MIN_SECRET]
+        if probe.isascii() and probe.encode() in body:
+            return False
+    return True
 
 
 def scrub_result(result: FetchResult, secrets: list[str]) -> FetchResult:

@@ -179,17 +179,24 @@ async def import_from_gateway(
     progress: Callable[[str], None] = lambda _: None,
 ) -> ImportSummary:
     """``kling-tui import`` without a file: walk the gateway's lists (and its task log when
-    configured), add what is new to ``store``, merge newer data into what it watches."""
-    harvested = await harvest(
-        fetcher,
-        gateway,
-        kinds=kinds,
-        task_log=gateway.task_log,
-        since=since,
-        limit=limit,
-        progress=progress,
-    )
-    with collector_paused():  # 10,000 candidates and entries built at once
+    configured), add what is new to ``store``, merge newer data into what it watches.
+
+    The listed snapshots keep no raw text (``raw=False``): the watch list never stores it
+    and this command shows none, so 10,000 JSON texts would be built for nothing. The
+    collector is paused for the whole walk: its 10,000 snapshots and entries are a bulk
+    build (:mod:`kling_tui.bulk`), not garbage.
+    """
+    with collector_paused():
+        harvested = await harvest(
+            fetcher,
+            gateway,
+            kinds=kinds,
+            task_log=gateway.task_log,
+            since=since,
+            limit=limit,
+            progress=progress,
+            raw=False,
+        )
         found = [
             Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots
         ]

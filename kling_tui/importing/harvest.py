@@ -242,19 +242,24 @@ async def harvest(
     limit: int | None = None,
     progress: Progress = lambda _: None,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    raw: bool = True,
 ) -> Harvest:
     """Walk the lists of ``kinds`` on ``gateway`` (and its task log when ``task_log``).
 
     The result is in a fixed order whatever finished first: the kinds as given (each newest
-    first), then the task log; ``limit`` keeps the first that many.
+    first), then the task log; ``limit`` keeps the first that many. ``raw=False``: the
+    listed snapshots keep no raw text (:func:`~kling_tui.gateway.listing.fetch_page`).
     """
     gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
     cooldown = _Cooldown(sleep)
 
+    # Only said when off: a lister that keeps raw text need not know the parameter.
+    no_raw: dict[str, bool] = {} if raw else {"raw": False}
+
     async def walk_kind(kind: str) -> Harvest:
         def get(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
             return fetcher.fetch_page(
-                gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead
+                gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead, **no_raw
             )
 
         async with gate:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from kling_tui.models import TaskSnapshot, WatchEntry, known_ids
 
@@ -32,6 +33,9 @@ class Candidate:
     snapshot: TaskSnapshot | None = None
     external: bool = False
     """``task_id`` is the caller's external id (watched as one: ``WatchEntry.external``)."""
+    base_url: ClassVar[None] = None
+    """A candidate never has its own address (``server_of`` asks every item for one: an
+    attribute found on the class, not an ``AttributeError`` per candidate)."""
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -21,9 +21,12 @@ The rule, and why:
 * A due task not found in the pages read is older than the pages reach: it falls back to
   single queries (at once, and from then on).
 * A page that fails: a passing trouble (rate limit, network, 5xx) or an account / auth
-  failure counts for the due tasks as their poll's error (same backoff, same Retry-After);
-  an answer that shows the gateway has no list for that kind (``BAD_RESPONSE``) turns list
-  refresh off for that (gateway, kind) and its due tasks go back to single queries.
+  failure counts for the due tasks as their poll's error (same backoff, same Retry-After).
+  A page the normalizer could not read (``BAD_RESPONSE``) is not the tasks' fault: its due
+  tasks go back to single queries for this round. Only when the answer shows the gateway
+  has no list for that kind (``ListPage.no_list``: a 404, an HTML page for the list path)
+  is list refresh turned off for that (gateway, kind); one garbled page (invalid JSON, cut
+  short) is not that, and the next round reads the list again.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ class ListWalk:
     found_on: int = 0
     """The last page on which a due task was found (what the next plan expects to need)."""
     error: FetchError | None = None
+    no_list: bool = False
+    """The failed page said the gateway has no list for this kind (``ListPage.no_list``)."""
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -73,6 +78,7 @@ class ListWalk:
         self.pages_read += 1
         if page.error is not None:
             self.error = page.error
+            self.no_list = page.no_list
             self.done = True
             return []
         out: list[tuple[TaskKey, TaskSnapshot]] = []
@@ -88,13 +94,17 @@ class ListWalk:
 
     @property
     def lists_unavailable(self) -> bool:
-        """The gateway answered in a way that says it has no list for this kind."""
-        return self.error is not None and self.error.type is ErrorType.BAD_RESPONSE
+        """The gateway answered in a way that says it has no list for this kind (for good:
+        list refresh of it is turned off). A garbled page is not that."""
+        return self.error is not None and self.no_list
 
     @property
     def failed_due(self) -> list[tuple[TaskKey, FetchError]]:
-        """Due tasks whose poll failed with the page (empty when they fall back instead)."""
+        """Due tasks whose poll failed with the page (empty when they fall back instead: no
+        list there, or a page that could not be read, which says nothing about the tasks)."""
         if self.error is None or self.lists_unavailable:
+            return []
+        if self.error.type is ErrorType.BAD_RESPONSE:
             return []
         return [(key, self.error) for key in self.plan.due if key in self.missing]
 

@@ -37,8 +37,9 @@ class IdIndex:
         for entry in entries:
             self.add(entry)
 
-    def add(self, entry: WatchEntry) -> None:
-        for task_id in entry.known_ids:
+    def add(self, entry: WatchEntry, ids: tuple[str, ...] | None = None) -> None:
+        """Index ``entry`` by its ``known_ids`` (``ids``: those, when the caller has them)."""
+        for task_id in entry.known_ids if ids is None else ids:
             found = self._by_id.setdefault(task_id, [])
             if not any(e is entry for e in found):
                 found.append(entry)
@@ -47,11 +48,12 @@ class IdIndex:
         """The entries known by this id (any gateway, any kind), in list order."""
         return list(self._by_id.get(task_id.strip(), ()))
 
-    def same_task(self, entry: WatchEntry) -> WatchEntry | None:
+    def same_task(self, entry: WatchEntry, ids: tuple[str, ...] | None = None) -> WatchEntry | None:
         """An indexed entry (not ``entry`` itself) that is the same task as ``entry``:
-        one of its ids is one of ``entry``'s, on the same gateway and kind."""
+        one of its ids is one of ``entry``'s, on the same gateway and kind (``ids``: its
+        ``known_ids``, when the caller has them)."""
         scope = (entry.gateway, entry.kind)
-        for task_id in entry.known_ids:
+        for task_id in entry.known_ids if ids is None else ids:
             for candidate in self._by_id.get(task_id, ()):
                 if candidate is not entry and (candidate.gateway, candidate.kind) == scope:
                     return candidate

@@ -299,14 +299,15 @@ class WatchList:
             added: list[WatchEntry] = []
             duplicates: list[WatchEntry] = []
             same_as: list[WatchEntry] = []
-            for entry in wanted:
-                watched = known.get(entry.key) or index.same_task(entry)
+            for entry in wanted:  # 10,000 at an import: key and ids worked out once each
+                key, ids = entry.key, entry.known_ids
+                watched = known.get(key) or index.same_task(entry, ids)
                 if watched is not None:
                     duplicates.append(entry)
                     same_as.append(watched)
                 else:
-                    known[entry.key] = entry
-                    index.add(entry)
+                    known[key] = entry
+                    index.add(entry, ids)
                     added.append(entry)
             if added:
                 self._write([*self._entries, *added])

@@ -141,13 +141,6 @@ def test_a_task_watched_under_the_wrong_kind_is_named_by_the_import(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ListWalk.lists_unavailable takes every BAD_RESPONSE page (one garbled JSON answer too) "
-    "for 'this gateway has no list of that kind' and turns list refresh off for the session; "
-    "test_schedule_lists asserts that rule for a generic BAD_RESPONSE, so telling a garbled body "
-    "from a refused path needs the normalizer to mark the error, not a message match",
-)
 async def test_one_garbled_list_page_does_not_turn_list_refresh_off_for_good(
     tmp_path: Path, sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
 ) -> None:

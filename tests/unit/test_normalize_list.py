@@ -170,6 +170,39 @@ def test_a_missing_list_endpoint_is_named_as_such_not_a_missing_task() -> None:
         assert "no list endpoint for text2video" in page.error.message
 
 
+def test_no_list_tells_a_missing_endpoint_from_a_garbled_page() -> None:
+    """List refresh is turned off for good only when the gateway has no list endpoint (a
+    404, an HTML page with 200: a relay's dashboard); a garbled page or a 5xx is passing."""
+    relay_404 = json.dumps({"error": {"message": "Invalid URL (GET /v1/videos/text2video)"}})
+    missing = [(404, relay_404.encode()), (404, HTML_PAGE), (200, HTML_PAGE)]
+    for status, body in missing:
+        page = read(body, status)
+        assert page.error is not None and page.no_list, (status, body)
+    passing = [
+        (200, b'{"code": 0, "data": ['),  # cut short
+        (200, b'{"code": 0, "data": [}'),  # invalid JSON
+        (200, b""),
+        (500, json.dumps({"code": 5000, "message": "Internal server error"}).encode()),
+        (502, HTML_PAGE),  # a proxy's error page
+        (429, json.dumps({"code": 1302, "message": "rate limit"}).encode()),
+    ]
+    for status, body in passing:
+        page = read(body, status)
+        assert page.error is not None and not page.no_list, (status, body)
+    assert not read(page_body([task("860000000000000001")])).no_list
+
+
+def test_raw_false_keeps_no_raw_text_and_reads_the_same() -> None:
+    items = [task("860000000000000001"), task("860000000000000002", "succeed")]
+    body = page_body(items)
+    kept = read(body)
+    bare = normalize_list(200, JSON_CT, body, kind="text2video", page_num=2, page_size=30,
+                          origin=ORIGIN, now=NOW, raw=False)  # fmt: skip
+    assert all(s.raw for s in kept.snapshots)
+    assert all(s.raw is None for s in bare.snapshots)
+    assert bare.snapshots == kept.snapshots  # raw is not part of a snapshot's equality
+
+
 def test_unreadable_answers_fail_the_page_with_a_reason() -> None:
     cases = {
         b"": "empty body",

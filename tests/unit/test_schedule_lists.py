@@ -132,13 +132,35 @@ def test_a_page_error_counts_for_the_due_tasks_or_turns_lists_off() -> None:
         s.add(k, 0.0)
     [plan] = s.plan_lists(0.0, [NATIVE])
     walk = ListWalk(plan, 2, 500)
-    walk.take(ListPage("text2video", 1, 500, error=err(ErrorType.BAD_RESPONSE)))
+    no_list = err(ErrorType.BAD_RESPONSE)  # a 404 / HTML page for the list path
+    walk.take(ListPage("text2video", 1, 500, error=no_list, no_list=True))
     assert walk.failed_due == []  # not the tasks' fault: they go back to single queries
     s.end_list(walk, 0.0)
     assert sorted(s.due(0.0)) == sorted(ks)
     for k in ks:
         s.release(k, 0.0)
     assert s.plan_lists(0.0, [NATIVE]) == []  # no list of this kind there any more
+
+
+def test_a_garbled_page_falls_back_for_this_round_only() -> None:
+    """A page the normalizer could not read (invalid JSON, cut short) says nothing about
+    the tasks nor about the gateway's lists: single queries now, the list next round."""
+    s = sched()
+    ks = keys(5)
+    for k in ks:
+        s.add(k, 0.0)
+    [plan] = s.plan_lists(0.0, [NATIVE])
+    walk = ListWalk(plan, 2, 500)
+    walk.take(ListPage("text2video", 1, 500, error=err(ErrorType.BAD_RESPONSE)))
+    assert walk.failed_due == [] and not walk.lists_unavailable
+    assert walk.fallback == set(plan.due)
+    s.end_list(walk, 0.0)
+    assert sorted(s.due(0.0)) == sorted(ks)  # this round: one by one
+    for k in ks:
+        s.record(k, 0.0, snap(Status.IN_PROGRESS, k=k))
+    assert all(not s.task_state(k).unlisted for k in ks)  # type: ignore[union-attr]
+    [again] = s.plan_lists(1000.0, [NATIVE])  # the next round reads the list again
+    assert sorted(again.due) == sorted(ks)
 
 
 def test_a_removed_task_in_a_list_does_not_unbalance_the_gateway() -> None:
