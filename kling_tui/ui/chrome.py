@@ -70,10 +70,14 @@ class ChromeMixin:
             state, detail = "crashed", self._crash
         elif self.poller.paused:
             state = PollerState.PAUSED.value
+        counts = Counter(self.view.state_counts)
+        expiring = self.view.expiring_count(self._now())
+        if expiring:
+            counts["expiring"] = expiring
         self.summary.show(
             SummaryData(
                 gateways=self.gateway_names or sorted(self.view.gateway_counts),
-                counts=Counter(self.view.state_counts),
+                counts=counts,
                 total=self.view.total,
                 shown=table.shown_count,
                 state=state,
