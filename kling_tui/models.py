@@ -25,6 +25,7 @@ __all__ = [
     "GatewayState",
     "Image",
     "Kind",
+    "LocalFile",
     "Status",
     "TaskKey",
     "TaskSnapshot",
@@ -313,8 +314,14 @@ def snapshot_json(
     kind: str,
     snapshot: TaskSnapshot | None,
     error: FetchError | None,
+    *,
+    local_files: tuple[LocalFile, ...] = (),
+    download_error: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-lines record the headless commands print (one stable key set)."""
+    """The JSON-lines record the headless commands print (one stable key set).
+
+    ``local_files`` / ``download_error``: what the watch list knows of the task's downloads
+    (empty / None for a task not watched)."""
     s = snapshot
     return {
         "task_id": s.task_id if s else task_id,
@@ -338,6 +345,41 @@ def snapshot_json(
         "updated_at": _iso(s.updated_at) if s else None,
         "expires_at": _iso(_result_expiry(s)),
         "error": error.to_json() if error else None,
+        "local_files": [local_file_json(f) for f in local_files],
+        "download_error": download_error,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """One result file brought home by ``kling-tui download`` (or the dashboard's ``D``).
+
+    Recorded on the task in the watch list once the file is complete on disk under its
+    final name: a file whose ``path`` still holds ``size`` bytes is never downloaded again.
+    ``n`` is the result's index among the task's files of that ``role`` (``"video"``,
+    ``"image"`` or ``"watermark"``); ``url`` the address it came from (no credential).
+    """
+
+    path: str
+    size: int
+    sha256: str
+    url: str
+    n: int
+    role: str
+
+
+LOCAL_FILE_ROLES = ("video", "image", "watermark")
+"""The roles a :class:`LocalFile` may have (checked at load by the watch list's codec)."""
+
+
+def local_file_json(f: LocalFile) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "size": f.size,
+        "sha256": f.sha256,
+        "url": f.url,
+        "n": f.n,
+        "role": f.role,
     }
 
 
@@ -396,6 +438,12 @@ class WatchEntry:
     """``task_id`` is the caller's own ``external_task_id``, not a Kling or relay id: it is
     queried as such (the gateway's ``external_id`` setting: in the path or as
     ``?external_task_id=``), and the answer's ``task_id`` is then Kling's id."""
+    local_files: tuple[LocalFile, ...] = ()
+    """The task's result files on this machine (``kling_tui.downloads``), as recorded when
+    each was complete; stored as ``[[tasks.local_files]]``."""
+    download_error: str | None = None
+    """Why the last download of this task failed for good (``"expired on 2026-11-30"``),
+    None when it did not or none was tried; cleared by a successful download."""
 
     @property
     def key(self) -> TaskKey:

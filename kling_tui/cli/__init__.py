@@ -6,6 +6,7 @@
     kling-tui watch --once [--json]               poll every unfinished task once, save, print
     kling-tui wait [--timeout S] [--json] [ID...] block until tasks finish (exit 0/1/3)
     kling-tui import FILE | [--kind K...] ...     watch tasks from a file or the gateway's lists
+    kling-tui download [ID...] [--all-finished]   bring finished results home (exit 0/1)
 
 Exit status: 0 success, 1 a fetch or a task failed, 2 usage or configuration error,
 3 ``wait`` timed out. Everything here composes the core modules; nothing parses HTTP or TOML.
@@ -61,6 +62,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return asyncio.run(_wait(args, out))
             case "import":
                 return _import(args, out)
+            case "download":  # imported here: httpx stays out of every other command's start
+                from kling_tui.cli.download import _download
+
+                return asyncio.run(_download(args, out))
             case _:
                 return _dashboard(args)
     except (ConfigError, WatchListError) as exc:

@@ -73,7 +73,14 @@ def _print_table(rows: list[list[str]], out: TextIO) -> None:
 
 
 def _record(entry: WatchEntry) -> dict[str, object]:
-    record = snapshot_json(entry.task_id, entry.kind, entry.snapshot, entry.last_error)
+    record = snapshot_json(
+        entry.task_id,
+        entry.kind,
+        entry.snapshot,
+        entry.last_error,
+        local_files=entry.local_files,
+        download_error=entry.download_error,
+    )
     # The id the operator added, not the answer's (Kling's id, for a task watched by its
     # external id): a script matches its own ids. The others are in kling_task_id,
     # external_task_id and ids.

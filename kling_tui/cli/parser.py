@@ -174,7 +174,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID")
 
     _import_parser(sub)
+    _download_parser(sub)
     return parser
+
+
+def _jobs(text: str) -> int:
+    from kling_tui.config.model import DOWNLOAD_JOBS_RANGE
+
+    low, high = DOWNLOAD_JOBS_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from {low} to {high}, got {clean_text(text, 40)!r}"
+        )
+    return value
+
+
+def _download_parser(sub) -> None:  # sub: argparse._SubParsersAction
+    p = sub.add_parser(
+        "download",
+        help="download the videos / images of finished tasks (exit 0 all on disk, 1 any failed)",
+    )
+    _common(p)
+    p.add_argument("ids", nargs="*", metavar="ID", help="watched tasks, by any of their ids")
+    p.add_argument("--all-finished", action="store_true", help="every succeeded watched task")
+    p.add_argument("--dir", metavar="DIR", help="folder (default: [download] dir in the config)")
+    p.add_argument(
+        "--name",
+        metavar="TEMPLATE",
+        help="file name template (default {label}-{task_id}-{n}.{ext}; README: Downloads)",
+    )
+    p.add_argument("--watermark", action="store_true", help="the watermarked copies too")
+    p.add_argument("--jobs", type=_jobs, metavar="N", help="files at once (1-16, default 3)")
+    p.add_argument(
+        "--json", action="store_true", help="JSON lines (also when output is not a terminal)"
+    )
 
 
 IMPORT_LIMIT_MAX = 100_000

@@ -62,8 +62,13 @@ async def _status(args: argparse.Namespace, out: TextIO) -> int:
         else:
             results.append((query.asked, query.kind, result, None))
     if args.json:
-        for task_id, kind, snap, err in results:
-            print(_json_line(snapshot_json(task_id, kind, snap, err)), file=out)
+        for (task_id, kind, snap, err), (_, entry) in zip(results, found, strict=True):
+            downloads = (
+                {"local_files": entry.local_files, "download_error": entry.download_error}
+                if entry is not None
+                else {}
+            )
+            print(_json_line(snapshot_json(task_id, kind, snap, err, **downloads)), file=out)
     else:
         _print_table([_row(t, k, s, e) for t, k, s, e in results], out)
     return EXIT_FAILED if any(e is not None for _, _, _, e in results) else EXIT_OK

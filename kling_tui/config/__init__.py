@@ -19,7 +19,7 @@ gateway). Import from here: this module's ``__all__`` is the public API.
 
 from kling_tui.config.errors import ConfigError, NoGatewayError
 from kling_tui.config.load import config_path, load_config
-from kling_tui.config.model import AppConfig, GatewayConfig, PollConfig
+from kling_tui.config.model import AppConfig, DownloadConfig, GatewayConfig, PollConfig
 from kling_tui.config.names import (
     ACCESS_KEY_ENV,
     ADHOC_GATEWAY,
@@ -40,6 +40,7 @@ __all__ = [
     "TOKEN_ENV",
     "AppConfig",
     "ConfigError",
+    "DownloadConfig",
     "GatewayConfig",
     "GatewaySetup",
     "NoGatewayError",

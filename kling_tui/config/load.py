@@ -65,6 +65,12 @@ def load_config(
         interval = 5.0                           # 1-3600 s
         max_interval = 60.0                      # poll.interval-3600 s
         bell = false
+        [download]
+        dir = "~/Videos/kling"                   # default: Videos, else Downloads, else
+                                                 # ./kling-videos
+        name = "{label}-{task_id}-{n}.{ext}"     # fields: README, "Downloads"
+        max_bytes = 2147483648                   # 1 MiB-1 TiB; also jobs, per_host (1-16)
+        auto = false                             # the dashboard downloads as tasks succeed
 
     Every numeric setting is checked against its range (the ``*_RANGE`` constants): a poll
     interval of 1e-6 s would flood the gateway, a million retries never return.

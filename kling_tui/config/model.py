@@ -24,6 +24,14 @@ RETRIES_RANGE = (0, 10)
 """gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
 USER_ID_RANGE = (1, 2**31 - 1)
 """gateways.*.user_id: a new-api user id (the ``New-Api-User`` header of the task log)."""
+DOWNLOAD_MAX_BYTES_RANGE = (1024 * 1024, 2**40)
+"""download.max_bytes: the largest file one download accepts, 1 MiB to 1 TiB."""
+DOWNLOAD_JOBS_RANGE = (1, 16)
+"""download.jobs (files downloaded at once) and download.per_host (at once from one host)."""
+DEFAULT_MAX_BYTES = 2 * 1024**3
+"""download.max_bytes's default: 2 GiB (a 10 s 1080p video is some 20 MB)."""
+DOWNLOAD_DIR_NAME = "kling-videos"
+"""The folder (under the working directory) when the platform has no Videos or Downloads."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,39 @@ class PollConfig:
     bell: bool = False
 
 
+@dataclass(frozen=True)
+class DownloadConfig:
+    """``[download]``: where results go and how hard downloads push (README, "Downloads").
+
+    ``dir`` None: :meth:`folder` picks the user's Videos folder, else Downloads, else
+    ``./kling-videos``. ``name`` is checked by ``downloads.names.check_template`` at load.
+    ``auto``: the dashboard downloads every task as it succeeds.
+    """
+
+    dir: Path | None = None
+    name: str = "{label}-{task_id}-{n}.{ext}"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    jobs: int = 3
+    per_host: int = 3
+    auto: bool = False
+
+    def folder(self) -> Path:
+        """The folder files go to: ``dir``, or the platform's Videos / Downloads folder
+        when it exists, or ``./kling-videos``."""
+        if self.dir is not None:
+            return self.dir
+        import platformdirs
+
+        for find in (platformdirs.user_videos_path, platformdirs.user_downloads_path):
+            try:
+                found = find()
+            except Exception:  # a platform without the notion: next one
+                continue
+            if found.is_dir():
+                return found / "kling-tui"
+        return Path.cwd() / DOWNLOAD_DIR_NAME
+
+
 @dataclass
 class AppConfig:
     """Everything loaded. ``path`` is the config file (possibly not yet existing, at the
@@ -98,6 +139,7 @@ class AppConfig:
     theme: str | None = DEFAULT_THEME
     path: Path | None = None
     adhoc_credential: Credential | None = None
+    download: DownloadConfig = field(default_factory=DownloadConfig)
 
     def gateway(self, name: str | None = None) -> GatewayConfig:
         """The named gateway, or the default one; unknown names list the known ones."""

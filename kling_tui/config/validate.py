@@ -11,15 +11,19 @@ from typing import Any
 from kling_tui.config.errors import ConfigError
 from kling_tui.config.model import (
     CONCURRENCY_RANGE,
+    DOWNLOAD_JOBS_RANGE,
+    DOWNLOAD_MAX_BYTES_RANGE,
     INTERVAL_RANGE,
     RETRIES_RANGE,
     TIMEOUT_RANGE,
     USER_ID_RANGE,
     AppConfig,
+    DownloadConfig,
     GatewayConfig,
     PollConfig,
 )
 from kling_tui.config.names import (
+    _DOWNLOAD_KEYS,
     _GATEWAY_KEYS,
     _JWT_KEYS,
     _POLL_KEYS,
@@ -244,6 +248,43 @@ def _poll(reader: _Reader, value: Any) -> PollConfig:
     return PollConfig(interval=interval, max_interval=max_interval, bell=bell)
 
 
+def _download(reader: _Reader, value: Any, base: Path) -> DownloadConfig:
+    """``[download]``: each key in its documented range (README, "Downloads"); ``dir`` may
+    start with ``~`` and is taken relative to the config file's folder when relative."""
+    from kling_tui.downloads.names import TemplateError, check_template
+
+    table = reader.table(value, "download")
+    reader.known_keys(table, _DOWNLOAD_KEYS, "download.")
+    d = DownloadConfig()
+    folder = d.dir
+    if "dir" in table:
+        text = reader.string(table["dir"], "download.dir")
+        if "\x00" in text or len(text) > 4096:
+            raise reader.error("download.dir", "a folder path of at most 4096 characters")
+        folder = Path(text).expanduser()
+        if not folder.is_absolute():
+            folder = base / folder
+    name = d.name
+    if "name" in table:
+        try:
+            name = check_template(reader.string(table["name"], "download.name"))
+        except TemplateError as exc:
+            raise reader.error("download.name", str(exc), table["name"]) from None
+
+    def whole(key: str, default: int, bounds: tuple[int, int]) -> int:
+        return reader.integer(table[key], "download." + key, bounds) if key in table else default
+
+    auto = reader.boolean(table["auto"], "download.auto") if "auto" in table else d.auto
+    return DownloadConfig(
+        dir=folder,
+        name=name,
+        max_bytes=whole("max_bytes", d.max_bytes, DOWNLOAD_MAX_BYTES_RANGE),
+        jobs=whole("jobs", d.jobs, DOWNLOAD_JOBS_RANGE),
+        per_host=whole("per_host", d.per_host, DOWNLOAD_JOBS_RANGE),
+        auto=auto,
+    )
+
+
 def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
     """Validate a parsed config file: the rules :func:`load_config` and :func:`add_gateway`
     share (no flag or environment override applied here)."""
@@ -254,6 +295,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         file.name(name, f"gateways.{name}")
         gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
     poll = _poll(file, data.get("poll", {}))
+    download = _download(file, data.get("download", {}), path.parent)
     theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
     if "default_gateway" in data:
         default = file.string(data["default_gateway"], "default_gateway")
@@ -269,6 +311,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         poll=poll,
         theme=theme,
         path=path,
+        download=download,
         adhoc_credential=StaticToken(adhoc_credential, hint=TOKEN_ENV)
         if adhoc_credential is not None
         else None,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import socket
 import ssl
 import zlib
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,6 +62,10 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024
 
 
 _R = TypeVar("_R")
+
+CONTENT_PATH = re.compile(r"/v1/videos/[^/?#]+/content")
+"""Where a relay serves a result's bytes itself (``{server}/v1/videos/{id}/content``, the
+same token as its API): the one kind of download URL that gets the gateway's bearer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +238,37 @@ class Fetcher:
             f"add{named} --base-url {origin} --kind {kind}"
             f"{' --external' if external else ''} {task_id}"
         )
+
+    def download_auth(self, entry: WatchEntry, url: str) -> httpx.Auth | None:
+        """The bearer to fetch ``url``'s bytes with, or None (the usual case: a CDN).
+
+        The credential rule of :meth:`credential_refusal`, narrowed: only a URL on the
+        gateway's own origin (scheme, host, port) whose path is the relay's content path
+        (:data:`CONTENT_PATH`) gets it. A download asks again at every redirect hop, so a
+        redirect to another origin (or another path) goes without it.
+        """
+        try:
+            gateway = self.gateway_for(entry)
+        except ConfigError:
+            return None
+        if gateway.credential is None:
+            return None
+        try:
+            parts = urlsplit(url)
+            host = parts.netloc.rpartition("@")[2].lower()
+        except ValueError:
+            return None
+        if f"{parts.scheme.lower()}://{host}" != gateway.origin:
+            return None
+        if not CONTENT_PATH.fullmatch(parts.path):
+            return None
+        if self.credential_refusal(gateway, entry.task_id, entry.kind, external=entry.external):
+            return None
+        key = (gateway.name, gateway.base_url, gateway.path_prefix)
+        auth = self._auths.get(key)
+        if auth is None:
+            auth = self._auths[key] = _BearerAuth(gateway.credential)
+        return auth
 
     def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
         key = (gateway.name, gateway.base_url, gateway.path_prefix)

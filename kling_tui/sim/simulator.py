@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
-import re
 import string
 import sys
 import threading
@@ -31,7 +30,6 @@ import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import quote, unquote
 
 from kling_tui.sim.auth import bearer_refusal, sign_jwt
 from kling_tui.sim.envelopes import (
@@ -49,14 +47,13 @@ from kling_tui.sim.envelopes import (
     unauthorized,
 )
 from kling_tui.sim.faults import Fault, Injected, answer_fault
+from kling_tui.sim.files import DEFAULT_FILE_SIZE, FileFault, SimFiles
 from kling_tui.sim.listing import answer_list, parse_list
 from kling_tui.sim.payloads import (
     DASHBOARD_HTML,
     HTML,
     JSON_NATIVE,
     JSON_RELAY,
-    TINY_MP4,
-    TINY_PNG,
     dumps,
     gzip_bomb_body,
     huge_padding,
@@ -82,6 +79,7 @@ __all__ = [
     "RELAY_TIMEOUT_SECONDS",
     "STOCK_RELAY_KINDS",
     "Fault",
+    "FileFault",
     "RelayRefusal",
     "SimTask",
     "Simulator",
@@ -91,8 +89,6 @@ RelayRefusal = Literal["404", "html200"]
 """How the relay prefix refuses a kind it does not serve: new-api's 404 ``Invalid URL``
 JSON, or (a relay whose web dashboard catches every other path) an HTML page with 200."""
 _RELAY_ID_CHARS = string.ascii_letters + string.digits
-_FILE_TAG = re.compile(r"-(?:\d+-wm|\d+|wm|parent)$")
-"""What follows a task id in the name of one of its files (``envelopes._file``)."""
 
 
 class Simulator:
@@ -114,6 +110,7 @@ class Simulator:
         access_tokens: dict[str, int] | None = None,
         relay_kinds: Iterable[str] = RELAY_KINDS,
         relay_refusal: RelayRefusal = "404",
+        file_size: int = DEFAULT_FILE_SIZE,
     ) -> None:
         if relay_refusal not in ("404", "html200"):
             raise ValueError(f"relay_refusal must be '404' or 'html200', not {relay_refusal!r}")
@@ -155,6 +152,8 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._base_url: str | None = None
+        self.files = SimFiles(self, file_size)
+        """The result files (``sim/files.py``): bytes, ``Range``, file faults, expiry."""
 
     # -- lifecycle
 
@@ -181,6 +180,7 @@ class Simulator:
                 daemon=True,
             )
             self._thread.start()
+            self.files.start()
             return self._base_url
 
     def stop(self) -> None:
@@ -199,6 +199,7 @@ class Simulator:
             thread.join(2.0)
         server.server_close()
         server.close_connections(timeout=2.0)
+        self.files.stop()
 
     def __enter__(self) -> Simulator:
         self.start()
@@ -367,7 +368,7 @@ class Simulator:
         return shape(task, phase, now, self._epoch, self._video_url(task))
 
     def _video_url(self, task: SimTask) -> str:
-        return f"{self.base_url}/files/{quote(task.task_id, safe='')}.mp4"
+        return self.files.video_url(task)
 
     def _resolve(self, ids: tuple[str, ...]) -> SimTask | None:
         """First task matching any id, by task id, external id or relay id; caller holds
@@ -411,8 +412,7 @@ class Simulator:
         """Route one GET: video file, fault, auth, task lookup, then the envelope."""
         self._note_request(h)
         path, _, query = h.path.partition("?")
-        if path.startswith("/files/"):
-            self._serve_file(h, path)
+        if self.files.serve_path(h, path, query):  # result files, the relay's content URL
             return
         if path == TASK_LOG_PATH:
             if not self._faulted(h, Route(True, None, ()), listing=True):
@@ -457,23 +457,6 @@ class Simulator:
         if scheme.lower() == "bearer" and bearer.strip():
             with self._lock:
                 self.bearers.add(bearer.strip())
-
-    def _serve_file(self, h: Handler, path: str) -> None:
-        """A task's files under ``/files/``, no auth asked, like a CDN: ``{id}.mp4`` (its
-        video), ``{id}-{n}.png`` (its images), ``{id}-wm.mp4``, ``{id}-parent.mp4``..."""
-        name = unquote(path[len("/files/") :])
-        stem, _, ext = name.rpartition(".")
-        found = self._lookup((stem,)) if stem else None
-        if found is None:
-            found = self._lookup((_FILE_TAG.sub("", stem),))
-        if found is not None and ext in ("mp4", "png"):
-            h._send(
-                200,
-                TINY_MP4 if ext == "mp4" else TINY_PNG,
-                f"{'video' if ext == 'mp4' else 'image'}/{ext}",
-            )
-        else:
-            h._send(404, b"not found", "text/plain")
 
     def _faulted(self, h: Handler, route: Route, *, listing: bool = False) -> bool:
         """Answer the next injected fault matching ``route``; True when that answered it.

@@ -1,7 +1,8 @@
 """One way to replace a file so that a crash or a full disk never leaves half of it.
 
 Used by the watch list and by the config (theme memory): both hold something the operator
-would hate to lose, so both get the same treatment.
+would hate to lose, so both get the same treatment; downloads finish the same way
+(:func:`commit_file`).
 """
 
 from __future__ import annotations
@@ -43,12 +44,25 @@ def atomic_write(path: Path, data: bytes, *, new_mode: int = 0o600) -> os.stat_r
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    # Make the rename itself durable. Best effort: the new file is in place already, and
-    # some filesystems cannot open or fsync a directory.
+    fsync_dir(directory)
+    return written
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable. Best effort: the new file is in place
+    already, and some filesystems cannot open or fsync a directory."""
     with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    return written
+
+
+def commit_file(fd: int, tmp: Path, target: Path) -> None:
+    """Give a file written through ``fd`` at ``tmp`` its final name ``target``, the way
+    :func:`atomic_write` does: fsync the data, rename, fsync the directory. A crash leaves
+    either no ``target`` or the whole of it, never a part (downloads, ``NAME.part``)."""
+    os.fsync(fd)
+    os.replace(tmp, target)
+    fsync_dir(target.parent)

@@ -59,6 +59,7 @@ from kling_tui.store.codec_fields import (
     _dt,
     _error_from,
     _images_from,
+    _local_files_from,
     _opt_bool,
     _opt_clean,
     _opt_dt,
@@ -255,6 +256,11 @@ def read_entry(table: Any) -> WatchEntry:
         prefix = table.get("path_prefix")
         if prefix is not None:
             prefix = _url_rule(table, "path_prefix", check_path_prefix)
+        raw_files = table.get("local_files")
+        local_files = () if raw_files is None else _local_files_from(raw_files)
+        download_error = table.get("download_error")
+        if download_error is not None:
+            download_error = _opt_clean(table, "download_error", "download_error", MESSAGE_LIMIT)
         return WatchEntry(
             task_id=task_id,
             kind=kind,
@@ -271,6 +277,8 @@ def read_entry(table: Any) -> WatchEntry:
             extra=extra,
             state_since=since,
             external=external,
+            local_files=local_files,
+            download_error=download_error,
         )
     except EntryInvalid as exc:
         raise EntryInvalid(f"task {task_id}: {exc}") from None

@@ -29,9 +29,11 @@ from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import UrlRuleError
 from kling_tui.kinds import KIND_SPECS, parse_kind
 from kling_tui.models import (
+    LOCAL_FILE_ROLES,
     ErrorType,
     FetchError,
     Image,
+    LocalFile,
     Status,
     TaskSnapshot,
     Video,
@@ -64,6 +66,8 @@ ENTRY_KEYS = frozenset(
         "path_prefix",
         "last",
         "error",
+        "local_files",
+        "download_error",
     }
 )
 _LAST_KEYS = frozenset(
@@ -89,6 +93,16 @@ _LAST_KEYS = frozenset(
     }
 )
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})
+LOCAL_FILE_KEYS = ("path", "size", "sha256", "url", "n", "role")
+"""The keys of one ``[[tasks.local_files]]`` table, in the order they are written."""
+MAX_LOCAL_FILES = 3 * MAX_ITEMS
+"""``local_files``: at most one file per video, image and watermarked copy of a task."""
+LOCAL_PATH_LIMIT = 4096
+"""``local_files.path``: PATH_MAX on Linux."""
+LOCAL_SIZE_MAX = 2**53
+"""``local_files.size`` in 0..2**53 bytes (8 PiB: any file a disk holds, exact in JSON)."""
+_SHA256_HEX = frozenset("0123456789abcdef")
+_ROLES: dict[str, str] = {r: r for r in LOCAL_FILE_ROLES}
 
 
 _T = TypeVar("_T")
@@ -358,3 +372,45 @@ def _check_kind(kind: Any) -> str:
     if checked is None:
         raise EntryInvalid(f"kind must be one of {_KIND_NAMES}, got {show(kind)}")
     return checked.value
+
+
+def _local_file_from(raw: Any) -> LocalFile:
+    """One ``[[tasks.local_files]]`` table: every field required, each in its range."""
+    if not isinstance(raw, dict):
+        raise EntryInvalid(f"local_files must hold tables, got {show(raw)}")
+    unknown = [k for k in raw if k not in LOCAL_FILE_KEYS]
+    if unknown:
+        raise EntryInvalid(f"local_files has an unknown key {show(unknown[0])}")
+    path = clean_text(_str(raw.get("path"), "local_files.path"), LOCAL_PATH_LIMIT)
+    if not path.startswith("/") and not (len(path) > 2 and path[1] == ":"):
+        raise EntryInvalid(f"local_files.path must be an absolute path, got {show(path)}")
+    size = raw.get("size")
+    if type(size) is not int or not 0 <= size <= LOCAL_SIZE_MAX:
+        raise EntryInvalid(f"local_files.size must be a whole number in 0..2**53, got {show(size)}")
+    digest = raw.get("sha256")
+    if type(digest) is not str or len(digest) != 64 or not _SHA256_HEX.issuperset(digest):
+        raise EntryInvalid(
+            f"local_files.sha256 must be 64 lowercase hex digits, got {show(digest)}"
+        )
+    n = raw.get("n")
+    if type(n) is not int or not 0 <= n <= MAX_IMAGE_INDEX:
+        raise EntryInvalid(
+            f"local_files.n must be a whole number in 0..{MAX_IMAGE_INDEX}, got {show(n)}"
+        )
+    return LocalFile(
+        path=path,
+        size=size,
+        sha256=digest,
+        url=clean_text(_str(raw.get("url"), "local_files.url"), URL_LIMIT),
+        n=n,
+        role=_choice(raw, "role", _ROLES, "local_files"),
+    )
+
+
+def _local_files_from(raw: Any) -> tuple[LocalFile, ...]:
+    """``local_files``: an array of at most :data:`MAX_LOCAL_FILES` tables."""
+    if not isinstance(raw, list | tuple):
+        raise EntryInvalid(f"local_files must be an array of tables, got {show(raw)}")
+    if len(raw) > MAX_LOCAL_FILES:
+        raise EntryInvalid(f"local_files holds {len(raw)} files, over {MAX_LOCAL_FILES}")
+    return tuple(_local_file_from(f) for f in raw)

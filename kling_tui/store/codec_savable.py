@@ -85,8 +85,9 @@ def _plain_snapshot(s: object) -> bool:
 def plainly_savable(entry: WatchEntry) -> bool:
     """A cheap sufficient test for :func:`check_new_entry`: True when the entry has the
     plain form an import or ``add`` builds (no unknown keys, no own address, no error, no
-    ``state_since``) and every field the loader checks has a type and range it accepts
-    (texts are str, times aware UTC, numbers finite floats in range, kinds exact names).
+    ``state_since``, no local files or download error) and every field the loader checks
+    has a type and range it accepts (texts are str, times aware UTC, numbers finite
+    floats in range, kinds exact names).
 
     Then writing it and reading it back cannot fail, so the round trip is skipped: 10,000
     imported entries are checked in a few milliseconds rather than a tenth of a second.
@@ -106,6 +107,8 @@ def plainly_savable(entry: WatchEntry) -> bool:
         and not entry.extra
         and entry.last_error is None
         and entry.state_since is None
+        and not entry.local_files
+        and entry.download_error is None
         and _utc_time(entry.added_at)
         and (entry.snapshot is None or _plain_snapshot(entry.snapshot))
     )

@@ -139,4 +139,19 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
             last["state_since"] = _utc(min(since, snapshot.fetched_at))
     if error is not None:
         t["error"] = _error_table(error, extra.get("error") if extra else None)
+    files, download_error = entry.local_files, entry.download_error
+    if files:
+        t["local_files"] = [
+            {
+                "path": f.path,
+                "size": f.size,
+                "sha256": f.sha256,
+                "url": _strip_userinfo(f.url),
+                "n": f.n,
+                "role": f.role,
+            }
+            for f in files
+        ]
+    if download_error is not None:
+        t["download_error"] = download_error
     return t

@@ -29,6 +29,7 @@ fetcher's rule, :mod:`kling_tui.gateway.trust`).
     removed = store.remove(keys)       # -> removed entries, for undo
     store.restore(removed)             # undo: back at their old positions
     store.update(entries)              # write back snapshots/errors, one write per batch
+    store.record_downloads(entries)    # write back local_files / download_error
     store.reload_if_changed()          # another process wrote the file?
 """
 
@@ -48,7 +49,7 @@ import rtoml
 
 from kling_tui.bulk import collector_paused
 from kling_tui.gateway.sanitize import clean_text
-from kling_tui.models import FetchError, TaskKey, TaskSnapshot, WatchEntry
+from kling_tui.models import FetchError, LocalFile, TaskKey, TaskSnapshot, WatchEntry
 from kling_tui.store.atomic import atomic_write
 from kling_tui.store.codec import (
     FORMAT_VERSION,
@@ -383,6 +384,37 @@ class WatchList:
                     current.last_checked = entry.last_checked
                     current.last_error = entry.last_error
                     current.state_since = entry.state_since  # stored with the snapshot
+            if touched:
+                self._write(self._entries)
+            return touched
+
+    def record_downloads(self, entries: Iterable[WatchEntry]) -> int:
+        """Write back the downloads of these entries (``local_files``, ``download_error``),
+        in ONE file write: the downloads' side of :meth:`update`.
+
+        Only those two fields are taken from the given entries; the snapshot, label and
+        everything else come from the file as it is now, so a dashboard polling meanwhile
+        and a ``kling-tui download`` in another terminal never undo each other. A task
+        removed meanwhile is not brought back. Returns how many entries were taken.
+        """
+        given = list(entries)
+        if not given:
+            return 0
+        for entry in given:
+            files = entry.local_files
+            if type(files) is not tuple or not all(isinstance(f, LocalFile) for f in files):
+                raise TypeError(f"local_files of {entry.key} must be a tuple of LocalFile")
+        with self._mutex, self._locked():
+            index = {e.key: e for e in self._entries}
+            touched = 0
+            for entry in given:
+                current = index.get(entry.key)
+                if current is None:
+                    continue
+                touched += 1
+                if current is not entry:
+                    current.local_files = entry.local_files
+                    current.download_error = entry.download_error
             if touched:
                 self._write(self._entries)
             return touched

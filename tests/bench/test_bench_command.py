@@ -29,6 +29,10 @@ KEYS = {
     "import_10k_requests",
     "list_refresh_requests_ratio",
     "list_refresh_delay_ratio",
+    # issue 13: the downloader against curl, its resume waste and its memory
+    "download_throughput_ratio",
+    "download_resume_waste_ratio",
+    "download_rss_mb",
 }
 
 
@@ -60,6 +64,8 @@ def test_quick_json_prints_exactly_every_figure() -> None:
     assert 0 < figures["list_refresh_requests_ratio"] < 1.0
     assert 0 < figures["list_refresh_delay_ratio"] < 5.0
     assert 20 <= figures["import_10k_requests"] <= 30  # 10,000 tasks in pages of 500
+    assert 0.9 <= figures["download_resume_waste_ratio"] < 3  # resumed, not restarted
+    assert 20 < figures["download_rss_mb"] < 500
 
 
 def test_only_import_measures_the_import_figures_alone() -> None:

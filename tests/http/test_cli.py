@@ -39,6 +39,9 @@ JSON_KEYS = {
     "model",
     # issue 13: when the result stops being served (the gateway's, or 30 days from the finish)
     "expires_at",
+    # issue 13: the task's downloaded files and why its last download failed
+    "local_files",
+    "download_error",
 }
 
 
