@@ -106,6 +106,7 @@ class PollerFeedMixin:
             self._refresh_chrome()
         if batch.finished:
             self._announce(batch.finished)
+            self._auto_download(batch.finished)
         if batch.notices:
             self._announce_notices(batch.notices)
 
