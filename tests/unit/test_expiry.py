@@ -22,7 +22,7 @@ from kling_tui.expiry import (
     seconds_left,
 )
 from kling_tui.gateway.normalize import normalize
-from kling_tui.models import Status, TaskSnapshot, WatchEntry, snapshot_json
+from kling_tui.models import LocalFile, Status, TaskSnapshot, WatchEntry, snapshot_json
 from kling_tui.store.codec import entry_to_table, read_entry
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -106,9 +106,7 @@ def test_expiring_is_under_three_days_not_expired_not_downloaded() -> None:
 
 def test_a_downloaded_task_is_not_expiring() -> None:
     close = watched(snap(given=NOW + timedelta(hours=5)))
-    if not hasattr(close, "local_files"):
-        pytest.skip("the downloader's LocalFile is not merged yet")
-    close.local_files = ("a file",)  # type: ignore[assignment]  # what the downloader records
+    close.local_files = (LocalFile("/v/a.mp4", 5, "0" * 64, "https://cdn/a", 0, "video"),)
     assert not is_expiring(close, NOW)
 
 
