@@ -19,6 +19,7 @@ at most every :data:`PROGRESS_EVERY` seconds per file); ``run`` returns one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ import httpx
 
 from kling_tui import __version__
 from kling_tui.config import DownloadConfig
+from kling_tui.downloads.names import unique_name
 from kling_tui.downloads.plan import FileJob, plan, result_files
 from kling_tui.downloads.transfer import Transfer, TransferError
 from kling_tui.gateway.sanitize import clean_text
@@ -107,7 +109,7 @@ class Downloader:
         jobs: int | None = None,
         per_host: int | None = None,
         max_bytes: int | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: httpx.Client | None = None,
         now: Callable[[], datetime] = utcnow,
         timeout: float = 30.0,
     ) -> None:
@@ -122,7 +124,7 @@ class Downloader:
         self.store = store
         self._now = now
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(
+        self._client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=self.jobs, max_keepalive_connections=self.jobs),
             follow_redirects=False,
@@ -135,7 +137,7 @@ class Downloader:
 
     async def aclose(self) -> None:
         if self._own_client:
-            await self._client.aclose()
+            self._client.close()
 
     async def __aenter__(self) -> Downloader:
         return self
@@ -153,6 +155,7 @@ class Downloader:
         on_progress: Callable[[DownloadProgress], None],
     ) -> list[DownloadResult]:
         """Download every result file of ``entries`` (finished tasks; others are ignored)."""
+        self._fresh = {}  # the gateway is asked again in a later run
         jobs = self.plan(entries)
         for job in jobs:
             if job.done is None:
@@ -211,32 +214,45 @@ class Downloader:
 
     async def _fetch(self, job: FileJob, on_progress: Callable[[DownloadProgress], None]):
         """The transfer, once more at a fresh URL when the link expired."""
-        url, fetched = job.url, 0
-        for again in (False, True):
+        url, fetched, renewed = job.url, 0, False
+        while True:
             transfer = self._transfer(job, url, on_progress)
             try:
                 got = await transfer.run()
                 return got, url, fetched + got.fetched
             except TransferError as exc:
                 fetched += transfer.fetched
-                if exc.kind != "expired" or again:
+                if exc.kind == "taken" and job.adopt:  # another file: a tagged name
+                    taken = {p.name.lower() for p in self.folder.iterdir()}
+                    tag = f"{job.entry.key}|{job.role}|{job.n}"
+                    job = replace(
+                        job,
+                        path=job.path.with_name(unique_name(job.path.name, taken, tag)),
+                        adopt=False,
+                    )
+                    continue
+                if exc.kind != "expired" or renewed:
                     raise
+                renewed = True
                 fresh = await self._fresh_url(job)
                 if fresh is None or fresh == url:
                     raise
                 url = fresh
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _transfer(
         self, job: FileJob, url: str, on_progress: Callable[[DownloadProgress], None]
     ) -> Transfer:
         last = [0.0]
+        loop = asyncio.get_running_loop()
 
-        def on_bytes(done: int, total: int | None) -> None:
+        def on_bytes(done: int, total: int | None) -> None:  # on the transfer's thread
             now = time.monotonic()
             if now - last[0] >= PROGRESS_EVERY:
                 last[0] = now
-                on_progress(self._progress(job, done, total, "running"))
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody listens
+                    loop.call_soon_threadsafe(
+                        on_progress, self._progress(job, done, total, "running")
+                    )
 
         fetcher, entry = self.fetcher, job.entry
 
@@ -250,6 +266,7 @@ class Downloader:
             auth_for=auth_for,
             max_bytes=self.max_bytes,
             on_bytes=on_bytes,
+            adopt=job.adopt,
         )
 
     async def _fresh_url(self, job: FileJob) -> str | None:

@@ -34,6 +34,10 @@ class FileJob:
     url: str
     path: Path
     done: LocalFile | None = None
+    adopt: bool = False
+    """``path`` exists, recorded by no task: maybe this very file, finished by a run killed
+    before it could record it. The transfer checks its size with the server (``Range``
+    from its end) and takes it, or gives it up to a tagged name (``"taken"``)."""
 
 
 def result_files(entry: WatchEntry, *, watermark: bool) -> list[tuple[str, int, str]]:
@@ -91,20 +95,21 @@ def _fields(entry: WatchEntry, role: str, n: int, ext: str) -> NameFields:
     )
 
 
-def _taken_names(folder: Path, entries: Iterable[WatchEntry]) -> set[str]:
-    """Names in ``folder`` another file holds: on disk (final names), or recorded."""
-    taken: set[str] = set()
+def _names(folder: Path, entries: Iterable[WatchEntry]) -> tuple[set[str], set[str]]:
+    """Names in ``folder`` held on disk (final names), and names recorded by any task."""
+    on_disk: set[str] = set()
     try:
         with os.scandir(folder) as it:
-            taken.update(e.name.lower() for e in it if not e.name.endswith(PART_SUFFIX))
+            on_disk.update(e.name.lower() for e in it if not e.name.endswith(PART_SUFFIX))
     except OSError:
         pass
+    taken: set[str] = set()
     for entry in entries:
         for f in entry.local_files:
             p = Path(f.path)
             if p.parent == folder:
                 taken.add(p.name.lower())
-    return taken
+    return on_disk, taken
 
 
 def plan(
@@ -117,7 +122,8 @@ def plan(
 ) -> list[FileJob]:
     """The files of ``entries``; ``known``: every watched task (whose recorded names are
     taken). A recorded file still on disk comes back as a job with ``done`` set."""
-    taken = _taken_names(folder, [*known, *entries])
+    on_disk, recorded_names = _names(folder, [*known, *entries])
+    taken = on_disk | recorded_names
     jobs: list[FileJob] = []
     for entry in entries:
         for role, n, url in result_files(entry, watermark=watermark):
@@ -129,7 +135,11 @@ def plan(
             if role == "watermark" and "{role}" not in template:
                 stem, dot, ext = name.rpartition(".")
                 name = f"{stem}-wm.{ext}" if dot else f"{name}-wm"
-            name = unique_name(name, taken, f"{entry.key}|{role}|{n}")
+            low = name.lower()
+            adopt = low in on_disk and low not in recorded_names
+            if not adopt:
+                name = unique_name(name, taken, f"{entry.key}|{role}|{n}")
             taken.add(name.lower())
-            jobs.append(FileJob(entry, n, role, url, folder / name))
+            recorded_names.add(name.lower())  # a second task of that name: a tagged one
+            jobs.append(FileJob(entry, n, role, url, folder / name, adopt=adopt))
     return jobs

@@ -14,15 +14,20 @@ and never leaves a part of a file under its final name.
   and the credential is asked for again at every hop (``auth_for``), so it never follows a
   redirect to another origin. The body is streamed raw (``Accept-Encoding: identity``): it
   is never held in memory, whatever its size.
+* The transfer runs in a thread of its own with a synchronous ``httpx.Client``: blocking
+  reads of 1 MiB, ``os.write`` and sha256 all release the GIL, so several files and the
+  event loop go side by side (the asyncio path paid an epoll register and unregister per
+  read and ran at half the speed: bench/run.py ``download_throughput_ratio``). The awaiting
+  side gets the result through a future; cancelling it stops the thread at its next chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import hashlib
 import os
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,8 +50,6 @@ EXPIRED_STATUSES = frozenset({403, 404, 410})
 READ_BYTES = 1024 * 1024
 """Bytes one socket read of a download may take (httpcore reads 64 KiB by default: at
 loopback speed the 16 times as many reads and h11 events halve the throughput)."""
-SINK_DEPTH = 4
-"""Chunks waiting for the writer thread at most (4 MiB a file: memory stays flat)."""
 
 
 class TransferError(Exception):
@@ -191,58 +194,19 @@ def _widen_reads(response: httpx.Response) -> bool:
     return True
 
 
-class _Sink:
-    """Writes and hashes a part's chunks in a thread of its own.
-
-    ``os.write`` and sha256 release the GIL, so the disk and the hash run beside the event
-    loop's socket reads instead of after them. At most :data:`SINK_DEPTH` chunks wait; a
-    full queue makes :meth:`put` wait for the writer (the loop stalls for one chunk's write,
-    a few milliseconds). :meth:`close` flushes and re-raises a disk error.
-    """
-
-    def __init__(self, part: _Part) -> None:
-        self.part = part
-        self.error: TransferError | None = None
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=SINK_DEPTH)
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._run, name="kling-download-writer", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.part.write(chunk)
-                except TransferError as exc:
-                    self.error = exc
-
-    def put(self, chunk: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put(chunk)
-
-    def close(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 class Transfer:
     """One file's download (see the module docstring); :meth:`run` does it."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.Client,
         url: str,
         final: Path,
         *,
         auth_for: AuthFor,
         max_bytes: int,
         on_bytes: Progress | None = None,
+        adopt: bool = False,
     ) -> None:
         self.client = client
         self.url = url
@@ -254,15 +218,48 @@ class Transfer:
         self.total: int | None = None
         """The file's size as the server announced it first (kept across attempts)."""
         self._restarted = False
+        self.adopt = adopt
+        """``final`` exists and may be this file already (see ``FileJob.adopt``)."""
+        self._cancel = threading.Event()
 
     async def run(self) -> Transferred:
+        """The transfer in its own (daemon) thread; this coroutine waits for it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Transferred] = loop.create_future()
+
+        def settle(result: Transferred | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)  # type: ignore[arg-type]
+
+        def work() -> None:
+            try:
+                outcome: tuple[Transferred | None, BaseException | None] = (self._run(), None)
+            except BaseException as exc:  # handed to the awaiting side, raised there
+                outcome = (None, exc)
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                loop.call_soon_threadsafe(settle, *outcome)
+
+        threading.Thread(target=work, name="kling-download", daemon=True).start()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._cancel.set()
+            raise
+
+    def _run(self) -> Transferred:
         check_url(self.url)
+        if self.adopt and self.final.exists() and not part_path(self.final).exists():
+            return self._adopt()
         part = _Part(part_path(self.final))
         try:
             last: TransferError | None = None
             for _ in range(ATTEMPTS):
                 try:
-                    if await self._attempt(part):
+                    if self._attempt(part):
                         return self._commit(part)
                     last = None
                 except TransferError as exc:
@@ -273,6 +270,29 @@ class Transfer:
         finally:
             part.close()
 
+    def _adopt(self) -> Transferred:
+        """Take ``final`` as this file when the server says it is this long in all (a 416
+        to ``Range: bytes=SIZE-`` naming SIZE as the total), else a ``taken`` error."""
+        try:
+            size = self.final.stat().st_size
+            digest = hashlib.sha256()
+            with open(self.final, "rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+        except OSError as exc:
+            raise _disk_error(exc, self.final) from None
+        response = self._open(size) if size else None
+        if response is not None:
+            try:
+                _, total = _content_range(response.headers.get("content-range"))
+                if response.status_code == 416 and total == size:
+                    return Transferred(self.final, size, digest.hexdigest(), 0)
+                if response.status_code in EXPIRED_STATUSES:
+                    raise TransferError("expired", f"the link answered {response.status_code}")
+            finally:
+                response.close()
+        raise TransferError("taken", f"{self.final.name} holds another file")
+
     def _commit(self, part: _Part) -> Transferred:
         try:
             commit_file(part.fd, part.path, self.final)
@@ -280,7 +300,7 @@ class Transfer:
             raise _disk_error(exc, self.final) from None
         return Transferred(self.final, part.size, part.hash.hexdigest(), self.fetched)
 
-    async def _open(self, offset: int) -> httpx.Response:
+    def _open(self, offset: int) -> httpx.Response:
         """The answer for the file from ``offset``, redirects followed by hand."""
         url = self.url
         for _ in range(MAX_REDIRECTS + 1):
@@ -291,14 +311,12 @@ class Transfer:
             request = self.client.build_request("GET", url, headers=headers)
             auth = self.auth_for(url)
             try:
-                response = await self.client.send(
-                    request, stream=True, auth=auth, follow_redirects=False
-                )
+                response = self.client.send(request, stream=True, auth=auth, follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise TransferError("network", self._said(exc)) from None
             if response.status_code in (301, 302, 303, 307, 308):
                 where = response.headers.get("location")
-                await response.aclose()
+                response.close()
                 if not where:
                     raise TransferError("http", f"a redirect without a Location from {url}")
                 url = urljoin(url, where)
@@ -311,9 +329,9 @@ class Transfer:
         text = str(exc) or type(exc).__name__
         return clean_text(f"{origin.scheme}://{origin.netloc}: {text}", 300)
 
-    async def _attempt(self, part: _Part) -> bool:
+    def _attempt(self, part: _Part) -> bool:
         """One request; True when the part is complete. A drop is a ``network`` error."""
-        response = await self._open(part.size)
+        response = self._open(part.size)
         try:
             status = response.status_code
             if status == 416 and part.size:
@@ -338,9 +356,9 @@ class Transfer:
             if total is not None and not self._agrees(total):
                 part.reset()
                 return False
-            await self._stream(response, part, total)
+            self._stream(response, part, total)
         finally:
-            await response.aclose()
+            response.close()
         return self.total is None or part.size == self.total
 
     def _agrees(self, total: int) -> bool:
@@ -361,28 +379,24 @@ class Transfer:
         self.total = total
         return False
 
-    async def _stream(self, response: httpx.Response, part: _Part, total: int | None) -> None:
+    def _stream(self, response: httpx.Response, part: _Part, total: int | None) -> None:
         limit = min(total, self.max_bytes) if total is not None else self.max_bytes
         _widen_reads(response)
-        sink = _Sink(part)
-        size = part.size
         try:
-            async for chunk in response.aiter_raw():  # as read: a drop loses nothing
-                if size + len(chunk) > limit:
-                    sink.close()
+            for chunk in response.iter_raw():  # as read: a drop loses nothing
+                if self._cancel.is_set():
+                    raise TransferError("cancelled", "the download was stopped")
+                if part.size + len(chunk) > limit:
                     part.reset()
                     raise TransferError(
                         "size",
                         f"the body went past {limit:,} bytes"
                         + (" (its Content-Length)" if total is not None else " (the limit)"),
                     )
-                sink.put(chunk)
-                size += len(chunk)
+                part.write(chunk)
                 self.fetched += len(chunk)
-                self.on_bytes(size, total)
+                self.on_bytes(part.size, total)
         except httpx.HTTPError as exc:
             raise TransferError("network", self._said(exc)) from None
-        finally:
-            sink.close()  # every chunk received is on disk before the part is looked at
         if total is not None and part.size < total:
             raise TransferError("network", f"the body ended at {part.size:,} of {total:,} bytes")

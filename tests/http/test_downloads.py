@@ -257,6 +257,35 @@ def test_read_only_folder_is_a_clear_error(
     assert list(folder.iterdir()) == []
 
 
+def test_read_only_filesystem_is_a_clear_error(
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    done_task: SimTask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What EROFS says (root cannot be refused by a mode, so the refusal is made here)."""
+    import errno
+
+    from kling_tui.downloads import transfer
+
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    real_open = os.open
+
+    def read_only(path, flags, *args):  # type: ignore[no-untyped-def]
+        if str(path).endswith(".part"):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(transfer.os, "open", read_only)
+    folder = tmp_path / "out"
+    results, seen = _download(app_config, store, folder)
+    monkeypatch.undo()
+    assert results[0].state == "failed" and "read-only filesystem" in results[0].message
+    assert seen[-1].state == "failed" and _finished(folder) == []
+
+
 def test_full_disk_is_a_clear_error(
     sim: Simulator,
     app_config: AppConfig,
@@ -345,17 +374,44 @@ def test_wide_reads_reach_the_connection(sim: Simulator, done_task: SimTask) -> 
     upgrade moves them, downloads still work but at half speed, and this test says so."""
     from kling_tui.downloads.transfer import READ_BYTES, _widen_reads
 
-    async def go() -> tuple[bool, int]:
-        async with httpx.AsyncClient() as client:
-            url = f"{sim.base_url}/files/{done_task.task_id}.mp4"
-            async with client.stream("GET", url) as response:
-                widened = _widen_reads(response)
-                conn = response.stream._stream._httpcore_stream._stream._connection  # type: ignore[attr-defined]
-                await response.aread()
-                return widened, conn.READ_NUM_BYTES
-
-    widened, read_bytes = asyncio.run(go())
+    with httpx.Client() as client:
+        url = f"{sim.base_url}/files/{done_task.task_id}.mp4"
+        with client.stream("GET", url) as response:
+            widened = _widen_reads(response)
+            conn = response.stream._stream._httpcore_stream._stream._connection  # type: ignore[attr-defined]
+            response.read()
+            read_bytes = conn.READ_NUM_BYTES
     assert widened and read_bytes == READ_BYTES
     import httpcore
 
-    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == 64 * 1024  # others keep theirs
+    assert httpcore.HTTP11Connection.READ_NUM_BYTES == 64 * 1024  # others keep theirs
+
+
+def test_a_finished_file_left_unrecorded_is_adopted_not_fetched_again(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    """A run killed between the rename and the record left the whole file, unrecorded: the
+    next run asks the server its size (Range from the end: 416) and takes it."""
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    name = f"clip 0-{done_task.task_id}-0.mp4"
+    (folder / name).write_bytes(_expect(sim, done_task))
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "done" and results[0].fetched == 0
+    assert results[0].path == str(folder / name)
+    assert [r for _, r, _ in sim.files.requests] == [f"bytes={sim.files.size}-"]
+
+
+def test_another_file_under_the_name_is_left_alone(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    name = f"clip 0-{done_task.task_id}-0.mp4"
+    (folder / name).write_bytes(b"the operator's own file")
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "done" and results[0].path != str(folder / name)
+    assert (folder / name).read_bytes() == b"the operator's own file"
+    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
