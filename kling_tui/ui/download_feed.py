@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Sequence
 
 from kling_tui.downloads.manager import Downloader, DownloadProgress, DownloadResult
@@ -97,9 +98,15 @@ class DownloadMixin:
         self._download_finished(entries, results, None)
 
     def _on_download_progress(self, progress: DownloadProgress) -> None:
-        """The downloader's callback: fold in, one redraw per loop tick for all tasks."""
+        """The downloader's callback: fold in, one redraw per loop tick for all tasks.
+
+        The downloader calls it on the app's loop (its transfer threads hop there first);
+        a call from another thread is moved onto the loop all the same."""
+        loop = self._loop
+        if loop is not None and self._thread_id != threading.get_ident():
+            loop.call_soon_threadsafe(self._on_download_progress, progress)
+            return
         if self.table.downloads.report(progress):
-            loop = self._loop
             if loop is not None:
                 loop.call_soon(self._flush_downloads)
             else:
