@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
+from kling_tui.expiry import is_expiring
 from kling_tui.kinds import KIND_SPECS, parse_kind
-from kling_tui.models import Status, WatchEntry
+from kling_tui.models import Status, WatchEntry, utcnow
 
 
 class RowState(StrEnum):
@@ -83,6 +85,9 @@ _STATUS_ALIASES: dict[str, str] = {
     "run": "in_progress",
     "finished": "finished",
     "active": "active",
+    "expiring": "expiring",
+    "expires": "expiring",
+    "exp": "expiring",
 }
 
 
@@ -101,7 +106,7 @@ FILTER_KEYS: dict[str, str] = {
 
 _VALUE_WORDS: dict[str, str] = {
     "status": "status: submitted in_progress succeeded failed unknown pending error stale "
-    "stuck active finished",
+    "stuck active finished expiring",
     "kind": "kind: " + " ".join(spec.short for spec in KIND_SPECS.values()) + " (or the full name)",
     "gateway": "gw: a gateway name, or its start",
     "id": "id: a task id (relay, Kling or external), or its start",
@@ -113,7 +118,8 @@ _KEY_SHAPE = re.compile(r"[a-z][a-z_-]*")
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
     """A parsed filter: ``status:failed``, ``kind:text2video``, ``gw:main``, ``id:…`` and
-    free words.
+    free words. ``status:expiring``: a succeeded task with under three days left on its
+    result URL, not downloaded (``kling_tui.expiry.is_expiring``).
 
     Several ``status:`` values (``status:failed,error`` or repeated) match any of them;
     ``id:`` matches a task by any of its ids (``WatchEntry.known_ids``: the one added, the
@@ -139,10 +145,11 @@ class TaskFilter:
             self.statuses or self.kinds or self.gateways or self.words or self.ids or self.problems
         )
 
-    def matches(self, entry: WatchEntry) -> bool:
+    def matches(self, entry: WatchEntry, now: datetime | None = None) -> bool:
+        """``now``: for ``status:expiring`` (the dashboard passes its own clock)."""
         if self.problems:
             return False
-        if self.statuses and not self._status_matches(entry):
+        if self.statuses and not self._status_matches(entry, now):
             return False
         if self.kinds and entry.kind.casefold() not in self.kinds:
             return False
@@ -164,9 +171,13 @@ class TaskFilter:
         known = [i.casefold() for i in entry.known_ids]
         return any(k.startswith(wanted) for wanted in self.ids for k in known)
 
-    def _status_matches(self, entry: WatchEntry) -> bool:
+    def _status_matches(self, entry: WatchEntry, now: datetime | None) -> bool:
         state = row_state(entry)
         for wanted in self.statuses:
+            if wanted == "expiring":
+                if is_expiring(entry, now or utcnow()):
+                    return True
+                continue
             if wanted == "error" and entry.last_error is not None:
                 return True
             if wanted == "stale" and is_stale(entry):

@@ -70,10 +70,31 @@ async def open_add_with_error(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("a", *"866889456698785798, bad/id ..", "ctrl+s")
 
 
+async def downloading(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The first finished task at 42 % of its download, the next one queued: reported
+    straight into the table's board (the picture must not depend on download speed)."""
+    from kling_tui.downloads.manager import DownloadProgress
+    from kling_tui.models import Status
+
+    app = pilot.app
+    done = [e for e in app.table.all_entries() if e.status is Status.SUCCEEDED]
+    folder = "~/Videos/kling-tui"
+    for entry, state in zip(done, ("running", "queued"), strict=False):
+        path = f"{folder}/{entry.label or 'task'}-{entry.task_id}-1.mp4"
+        app.table.downloads.report(
+            DownloadProgress(entry.key, 1, "video", path, 42 << 18, 100 << 18, state)
+        )
+    app._flush_downloads()
+    if done:
+        app.table.select_key(str(done[0].key))
+    await pilot.pause()
+
+
 async def main() -> int:
     OUT.mkdir(exist_ok=True)
     await shoot("dashboard", (140, 40), None, [select_failed])
     await shoot("dashboard-80x24", (80, 24), None, [])
+    await shoot("dashboard-downloading", (80, 24), None, [downloading])
     await shoot("light-theme", (140, 40), "kling-light", [])
     await shoot("add-dialog", (100, 32), None, [open_add_with_error])
     return 0

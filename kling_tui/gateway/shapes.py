@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kling_tui.gateway.fields import (
@@ -120,6 +121,7 @@ def shape_b(
         parent_video=parent,
         final_unit_deduction=read_units(cost) if cost is not None else None,
         model=(read_word(model) if model is not None else None) or read_word(get("model")),
+        expires_at=_expiry(status, get("expires_at")),
     )
 
 
@@ -200,6 +202,10 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
             dig(properties, "origin_model_name"),
             rec,
         ),
+        expires_at=_expiry(
+            status,
+            rec.get("expires_at", deep.get("expires_at") if deep is not None else None),
+        ),
     )
 
 
@@ -226,7 +232,17 @@ def shape_d(ctx: CallContext, p: dict[str, Any], body: bytes) -> TaskSnapshot:
         fetched_at=ctx.now,
         raw=_raw(body),
         model=_model(p),
+        expires_at=_expiry(status, p.get("expires_at")),
     )
+
+
+def _expiry(status: Status, value: Any) -> datetime | None:
+    """The answer's ``expires_at`` (Unix seconds or ms, or ISO-8601), for a succeeded task
+    only: when its result stops being served (the OpenAI-style video object sends it; a
+    relay record or a native task object may). None: not given, or not a time."""
+    if value is None or status is not Status.SUCCEEDED:
+        return None
+    return read_time(value)
 
 
 def _inner_native(inner: Any) -> dict[str, Any] | None:

@@ -16,7 +16,9 @@ Normalising first (stripping, unquoting) would check a different string than the
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
@@ -75,6 +77,30 @@ def check_open_url(raw: str) -> str | None:
     if port == 0:
         return "its port is 0"
     return None
+
+
+def local_file_url(path: str, folder: Path) -> tuple[str | None, str | None]:
+    """``(file:// URL, None)`` for a downloaded file the dashboard may open, else
+    ``(None, why not)``.
+
+    Only a regular file that exists under the download folder (both with symlinks
+    resolved: a recorded path or a link inside the folder cannot point the opener at
+    another file) is handed to the browser, as a ``file://`` URL that ``Path.as_uri``
+    percent-encodes (no space, control or non-ASCII character reaches the opener).
+    """
+    try:
+        real = Path(os.path.realpath(path))
+        root = Path(os.path.realpath(folder))
+    except (OSError, ValueError) as exc:
+        return None, f"its path cannot be read ({type(exc).__name__})"
+    if not real.is_relative_to(root) or real == root:
+        return None, "it is outside the download folder"
+    try:
+        if not real.is_file():
+            return None, "it is no longer on disk"
+    except OSError:
+        return None, "it is no longer on disk"
+    return real.as_uri(), None
 
 
 # -- gateway URLs ----------------------------------------------------------------------------

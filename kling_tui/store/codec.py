@@ -163,6 +163,9 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     updated = get("updated_at")
     if not _plain_time(updated):
         updated = _opt_dt(last, "updated_at", "last.updated_at")
+    expires = get("expires_at")
+    if not _plain_time(expires):
+        expires = _opt_dt(last, "expires_at", "last.expires_at")
     if not (type(fetched) is datetime and fetched.tzinfo is UTC):
         fetched = _dt(fetched, "last.fetched_at")
     raw_images = get("images", _ABSENT)
@@ -194,6 +197,7 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         progress_synthetic=synthetic
         if type(synthetic) is bool
         else _opt_bool(last, "progress_synthetic", "last.progress_synthetic"),
+        expires_at=expires,
     )
 
 

@@ -89,6 +89,7 @@ _LAST_KEYS = frozenset(
         "model",
         "progress_synthetic",
         "state_since",
+        "expires_at",
     }
 )
 _ERROR_KEYS = frozenset({"type", "message", "at", "status_code", "code", "retry_after"})

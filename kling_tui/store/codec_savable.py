@@ -60,6 +60,7 @@ def _plain_snapshot(s: object) -> bool:
         and _utc_time(s.fetched_at)
         and (s.created_at is None or _utc_time(s.created_at))
         and (s.updated_at is None or _utc_time(s.updated_at))
+        and (s.expires_at is None or _utc_time(s.expires_at))
         and (progress is None or _finite(progress))
         and (cost is None or (_finite(cost) and 0 <= cost <= MAX_UNITS))
         and type(s.progress_synthetic) is bool

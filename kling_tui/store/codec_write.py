@@ -80,6 +80,8 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, A
         last["kling_task_id"] = s.kling_task_id
     if s.model is not None:
         last["model"] = s.model
+    if s.expires_at is not None:
+        last["expires_at"] = _utc(s.expires_at)
     if unknown and isinstance(unknown, dict):
         for k, v in unknown.items():
             if k not in _LAST_KEYS:

@@ -22,6 +22,8 @@ Where each concern lives (``KlingApp`` is composed of one mixin per concern):
 * ``task_actions``: add / set up a gateway / remove / undo / open / copy / refresh;
 * ``importer``: the gateway import (``I``) in a background worker;
 * ``exporter``: ``e``, the rows shown written as CSV (``kling_tui.export``);
+* ``download_feed``: downloads (``D``, ``[download] auto``), opening saved files, the
+  daily reminder of expiring results;
 * ``poller_feed``: the poll loop worker, event batching, applying batches, finish toasts;
 * ``chrome``: header, alert line, empty and first-run notice, the clock tick;
 * ``theming``: loading, switching and remembering themes;
@@ -60,6 +62,7 @@ from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.download_feed import DownloadMixin
 from kling_tui.ui.exporter import ExportMixin
 from kling_tui.ui.importer import ImportMixin
 from kling_tui.ui.keymap import keymap_for
@@ -79,6 +82,7 @@ from kling_tui.ui.widgets.task_table import TaskTable
 
 class KlingApp(
     TaskActionsMixin,
+    DownloadMixin,
     ImportMixin,
     ExportMixin,
     PollerFeedMixin,
@@ -209,6 +213,7 @@ class KlingApp(
             origins=self._origins(),
             id="detail",
         )
+        self.detail.downloads = self.table.downloads  # one board: rows and detail agree
         self.filter_bar = FilterBar(id="filter")
         self.main_area = Vertical(id="main")
         yield self.summary
@@ -244,6 +249,7 @@ class KlingApp(
         self._unsubscribe = self.poller.subscribe(self._on_poller_event)
         if self._tick_interval > 0:
             self.set_interval(self._tick_interval, self._tick, name="clock-tick")
+        self.call_after_refresh(self._remind_expiring)  # results expiring: once a day
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, markup=False, timeout=10)  # type: ignore[arg-type]
         if self._remembered_theme != self.theme:

@@ -22,11 +22,18 @@ class ChromeMixin:
     """KlingApp's layout concern: everything around the table that is redrawn from its
     entries and the poller state (``_refresh_chrome``), and the once-a-second tick."""
 
+    _shown_expiring = 0
+    """The header's expiring count as last drawn (the tick redraws when it moves)."""
+
     def _tick(self) -> None:
-        """Once a second: the time-dependent cells on screen and the detail pane."""
+        """Once a second: the time-dependent cells on screen, the detail pane, the header's
+        expiring count (it moves with the clock) and the daily expiry reminder."""
         with self.batch_update():
             self.table.refresh_times()
             self.detail.redraw()
+            if self.view.expiring_count(self._now()) != self._shown_expiring:
+                self._refresh_chrome()
+        self._remind_expiring()
 
     @property
     def config_file(self) -> Path:
@@ -70,10 +77,14 @@ class ChromeMixin:
             state, detail = "crashed", self._crash
         elif self.poller.paused:
             state = PollerState.PAUSED.value
+        counts = Counter(self.view.state_counts)
+        expiring = self._shown_expiring = self.view.expiring_count(self._now())
+        if expiring:
+            counts["expiring"] = expiring
         self.summary.show(
             SummaryData(
                 gateways=self.gateway_names or sorted(self.view.gateway_counts),
-                counts=Counter(self.view.state_counts),
+                counts=counts,
                 total=self.view.total,
                 shown=table.shown_count,
                 state=state,

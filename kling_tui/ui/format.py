@@ -103,3 +103,15 @@ def clip(value: str, limit: int) -> str:
     if len(value) <= limit:
         return value
     return value[: max(0, limit - 1)] + ELLIPSIS if limit > 0 else ""
+
+
+def fmt_bytes(size: int | None) -> str:
+    """A file size: ``512 B``, ``12.3 KB``, ``4.0 MB``, ``1.2 GB`` (powers of 1024)."""
+    if size is None or size < 0:
+        return DASH
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return DASH

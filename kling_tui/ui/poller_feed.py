@@ -108,6 +108,7 @@ class PollerFeedMixin:
         if batch.finished:
             self._announce(batch.finished)
             self._notify_outside(batch.finished)
+            self._auto_download(batch.finished)
         if batch.notices:
             self._announce_notices(batch.notices)
 

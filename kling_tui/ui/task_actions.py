@@ -256,8 +256,12 @@ class TaskActionsMixin:
         self.notify(f"Restored {', '.join(entry_name(e, 40) for e in entries)}.", markup=False)
 
     def action_open_video(self) -> None:
+        """Open the saved file of a downloaded task (``download_feed._open_saved``), else
+        the result's link in the browser."""
         entry = self._selected()
         if entry is not None:
+            if self._open_saved(entry):
+                return
             noun = result_noun(entry)
             self._with_video(
                 entry, "open", lambda video: self.open_video_url(video.url or "", noun)
@@ -271,6 +275,11 @@ class TaskActionsMixin:
                 f"Not opening this link: {reason}.", severity="warning", markup=False, timeout=8
             )
             return
+        self._launch_opener(url, noun)
+
+    def _launch_opener(self, url: str, noun: str, *, what: str = "link") -> None:
+        """Hand a checked URL (an http(s) link, or a saved file's ``file://`` URL) to the
+        one injectable opener, in a thread worker: the browser command never blocks."""
         opener = self._open_browser
 
         def launch() -> None:
@@ -282,15 +291,18 @@ class TaskActionsMixin:
             except Exception as exc:  # any failure of the browser command is reported, not raised
                 error = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(RuntimeError):  # the app may be closing
-                self.call_from_thread(self._browser_done, url, error, noun)
+                self.call_from_thread(self._browser_done, url, error, noun, what)
 
         self.run_worker(
             launch, thread=True, exit_on_error=False, group="browser", name="open-browser"
         )
 
-    def _browser_done(self, url: str, error: str | None, noun: str = "video") -> None:
+    def _browser_done(
+        self, url: str, error: str | None, noun: str = "video", what: str = "link"
+    ) -> None:
         if error is None:
-            self.notify(f"Opened the {noun} in your browser.", markup=False)
+            where = "" if what == "file" else " in your browser"
+            self.notify(f"Opened the {noun}{where}.", markup=False)
             return
 
         def answered(copy: bool | None) -> None:

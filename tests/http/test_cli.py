@@ -37,6 +37,8 @@ JSON_KEYS = {
     "final_unit_deduction",
     "kling_task_id",
     "model",
+    # issue 13: when the result stops being served (the gateway's, or 30 days from the finish)
+    "expires_at",
     # issue 13: the task's downloaded files and why its last download failed
     "local_files",
     "download_error",
@@ -99,6 +101,7 @@ def test_status_json_every_kind_and_shape(
     assert records[0]["videos"][0]["url"].startswith("http")
     assert records[0]["videos"][0]["duration"] == pytest.approx(5.1)
     assert records[1]["message"]
+    assert records[0]["expires_at"].startswith("20") and records[1]["expires_at"] is None
     assert records[0]["created_at"] is None or records[0]["created_at"].startswith("20")
 
 

@@ -222,3 +222,63 @@ def test_header_with_a_stuck_task_at_120(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(build(tmp_path, entries), terminal_size=(120, 30), run_before=select_frozen)
+
+
+def test_downloading_at_80x24(snap_compare, tmp_path: Path) -> None:
+    """Issue 13: the progress cell while downloading (one at 42 %, one queued, one saved),
+    time left on finished tasks (one expiring: the header counts it), the detail pane's
+    download lines. Progress is reported straight into the board: a fixed picture."""
+    from kling_tui.downloads.manager import DownloadProgress
+    from kling_tui.models import LocalFile
+
+    def done(task_id: str, label: str, updated_days: float) -> WatchEntry:
+        return entry(
+            task_id,
+            Status.SUCCEEDED,
+            progress=100.0,
+            label=label,
+            videos=[Video("v", f"https://cdn.example.com/{task_id}.mp4", 5.0)],
+            created_ago=updated_days * 86400 + 190,
+            updated_ago=updated_days * 86400,
+            added_ago=updated_days * 86400 + 600,
+        )
+
+    saved = done("task-saved-0009", "harbour", 20)
+    saved.local_files = (
+        LocalFile(
+            "/home/me/Videos/kling-tui/harbour-task-saved-0009-1.mp4",
+            4 << 20,
+            "0" * 64,
+            "https://cdn.example.com/task-saved-0009.mp4",
+            1,
+            "video",
+        ),
+    )
+    entries = [
+        *mixed_entries()[:3],
+        done("task-going-0007", "lighthouse", 1),
+        done("task-old-0008", "old pier", 28),
+        saved,
+    ]
+    app = build(tmp_path, entries)
+    folder = "/home/me/Videos/kling-tui"
+
+    async def downloading(pilot: Any) -> None:
+        going = entries[3].key
+        old = entries[4].key
+        app.table.downloads.report(
+            DownloadProgress(going, 1, "video", f"{folder}/lighthouse-1.mp4", 0, None, "queued")
+        )
+        app.table.downloads.report(
+            DownloadProgress(
+                going, 1, "video", f"{folder}/lighthouse-1.mp4", 42 << 18, 100 << 18, "running"
+            )
+        )
+        app.table.downloads.report(
+            DownloadProgress(old, 1, "video", f"{folder}/old-pier-1.mp4", 0, None, "queued")
+        )
+        app._flush_downloads()
+        app.table.select_key(str(going))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=downloading)

@@ -17,16 +17,19 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from kling_tui.expiry import EXPIRING_WITHIN, downloaded, expires_at, fmt_left, seconds_left
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.gateway.urls import check_open_url
 from kling_tui.kinds import Media, kind_spec
 from kling_tui.models import Status, WatchEntry
 from kling_tui.polling.eta import stuck_after
 from kling_tui.store.ids import other_ids
+from kling_tui.ui.download_state import DownloadBoard
 from kling_tui.ui.format import (
     DASH,
     clip,
     fmt_ago,
+    fmt_bytes,
     fmt_progress,
     fmt_span,
     fmt_time,
@@ -89,6 +92,8 @@ class DetailPane(VerticalScroll):
         self._raw_cache: tuple[str, Palette, Text] | None = None
         self.plain_text = ""
         """Plain text of what is shown (name<TAB>value lines), for tests and copying."""
+        self.downloads = DownloadBoard()
+        """This session's downloads (the app hands in the table's board)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No task selected.", style="italic"), id="detail-body")
@@ -200,6 +205,7 @@ class DetailPane(VerticalScroll):
         self._state_fields(field, entry, now)
         self._error_fields(field, entry, now)
         self._video_fields(field, entry, label_style)
+        self._download_fields(field, entry, now)
         self._identity_fields(field, entry, now)
         text.rstrip()
         return text
@@ -286,6 +292,42 @@ class DetailPane(VerticalScroll):
             field("parent video", line)
         if snap is not None and snap.final_unit_deduction is not None:
             field("cost", f"{snap.final_unit_deduction:g} units")
+
+    def _download_fields(self, field: _Field, entry: WatchEntry, now: datetime) -> None:
+        """When the result expires, where it was saved, how its download goes."""
+        snap = entry.snapshot
+        left = seconds_left(snap, now)
+        palette = self.palette
+        if snap is not None and left is not None:
+            when = expires_at(snap)
+            source = "the gateway's date" if snap.expires_at else "30 days from the finish"
+            state = "expired" if left <= 0 else f"{fmt_left(left)} left"
+            line = Text(f"{fmt_time(when)}  ({state}; {source})")
+            if 0 < left < EXPIRING_WITHIN.total_seconds() and not downloaded(entry):
+                line.stylize(Style(color=palette.badge_color("stale"), bold=True))
+            field("expires", line)
+        for n, local in enumerate(getattr(entry, "local_files", ()), start=1):
+            line = Text(clean_text(str(local.path), limit=1000))
+            line.append(f"  {fmt_bytes(local.size)}", style=Style(color=palette.muted))
+            field("saved" if n == 1 else f"saved {n}", line)
+        live = self.downloads.get(str(entry.key))
+        if live is not None and live.state != "done":
+            if live.state == "failed":
+                text = Text("failed: " + clip(live.message or "download failed", 500))
+                text.stylize(Style(color=palette.badge_color("failed")))
+            elif live.state == "queued":
+                text = Text("queued")
+            else:
+                fraction = live.fraction
+                pct = f"{fraction * 100:.0f}%  " if fraction is not None else ""
+                text = Text(f"downloading {pct}{fmt_bytes(live.bytes_done)}")
+            field("download", text)
+            for n, path in enumerate(live.paths, start=1):
+                field("to" if n == 1 else f"to {n}", clean_text(path, limit=1000))
+        elif live is None and getattr(entry, "download_error", None):
+            text = Text("failed: " + clip(entry.download_error, 500))  # type: ignore[attr-defined]
+            text.stylize(Style(color=palette.badge_color("failed")))
+            field("download", text)
 
     def _url(self, line: Text, url: str | None, label_style: Style) -> Text:
         """``url`` appended to ``line`` (and why it will not open), or ``no url``."""

@@ -53,3 +53,34 @@ def render_progress(snapshot: TaskSnapshot | None, palette: Palette, *, width: i
         text.append("─" * rest, style=track_style)
     text.append(f" {fraction * 100:>3.0f}%")
     return text
+
+
+def render_download(
+    state: str, fraction: float | None, palette: Palette, *, width: int = 10
+) -> Text:
+    """The progress cell of a task being (or done being) downloaded, as wide as a bar:
+    ``↓ queued``, ``↓━━━╸──  42%``, ``✓ saved``, ``✗ dl failed``."""
+    if state == "queued":
+        return Text("↓ queued", style=palette.muted_style)
+    if state == "failed":
+        return Text("✗ dl failed", style=palette.badge_fg("failed", bold=True))
+    if state != "running":
+        return Text("✓ saved", style=palette.badge_fg("succeeded"))
+    bar_style = palette.badge_fg("unknown")  # the accent: not the task's own green bar
+    text = Text("↓", style=bar_style)
+    inner = max(1, width - 1)
+    if fraction is None:
+        text.append("─" * inner, style=palette.track_style)
+        text.append("   …", style=palette.muted_style)
+        return text
+    fraction = max(0.0, min(1.0, fraction))
+    halves = round(fraction * inner * 2)
+    full, half = divmod(halves, 2)
+    text.append("━" * full, style=bar_style)
+    if half:
+        text.append("╸", style=bar_style)
+    rest = inner - full - half
+    if rest > 0:
+        text.append("─" * rest, style=palette.track_style)
+    text.append(f" {fraction * 100:>3.0f}%")
+    return text

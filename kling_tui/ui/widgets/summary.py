@@ -28,11 +28,13 @@ COUNTED: tuple[tuple[str, str, str], ...] = (
     ("succeeded", "succeeded", "ok"),
     ("failed", "failed", "fail"),
     ("error", "error", "err"),
+    ("expiring", "expiring", "exp"),
 )
 
-SHOWN_WHEN_NONZERO = frozenset({"stuck"})
-"""Counts left out at zero: most lists never hold a stuck task, and "0 stuck" is noise."""
-COUNT_COLOURS = {"stuck": "stale"}
+SHOWN_WHEN_NONZERO = frozenset({"stuck", "expiring"})
+"""Counts left out at zero: most lists never hold a stuck task, and "0 stuck" is noise
+(nor one whose result expires within three days, not downloaded: ``expiry``)."""
+COUNT_COLOURS = {"stuck": "stale", "expiring": "stale"}
 """Counts drawn in another badge's colour (as their badges are: ``view.badge_name``)."""
 
 STATE_ICONS: dict[str, str] = {

@@ -13,8 +13,10 @@ from datetime import datetime
 
 from rich.text import Text
 
+from kling_tui.expiry import EXPIRING_WITHIN, downloaded, fmt_left, seconds_left
 from kling_tui.kinds import KIND_SPECS
-from kling_tui.models import WatchEntry
+from kling_tui.models import Status, WatchEntry
+from kling_tui.ui.download_state import TaskDownload
 from kling_tui.ui.format import (
     DASH,
     clip,
@@ -27,7 +29,7 @@ from kling_tui.ui.format import (
 from kling_tui.ui.view import EtaEstimator, elapsed_seconds, is_stale, row_state
 from kling_tui.ui.widgets.badge import render_badge
 from kling_tui.ui.widgets.palette import Palette
-from kling_tui.ui.widgets.progress import render_progress
+from kling_tui.ui.widgets.progress import render_download, render_progress
 from kling_tui.ui.widgets.table_layout import TableLayout
 
 CellSignature = tuple[object, ...]
@@ -89,12 +91,14 @@ def cell_text(
     layout: TableLayout,
     palette: Palette,
     eta: EtaEstimator,
+    download: TaskDownload | None = None,
 ) -> Text:
     """One cell of a task's row, cut to the layout's widths (raises KeyError for no column).
 
     A plain function the widget calls once per cell (the per-update hot path of
     ``table_update_scaling_ratio``): the widget reads layout, palette and ETA reader once
-    per row and passes them in.
+    per row and passes them in. ``download``: the task's downloads of this session, if any
+    (the progress cell shows them; a task saved earlier shows ``✓ saved`` from its entry).
     """
     snap = entry.snapshot
     muted = palette.muted_style
@@ -103,6 +107,15 @@ def cell_text(
             row_state(entry), is_stale(entry), palette, compact=layout.compact_badge
         )
     if column == "progress":
+        if download is not None:
+            return render_download(
+                download.state, download.fraction, palette, width=layout.bar_width
+            )
+        if snap is not None and snap.status is Status.SUCCEEDED:
+            if downloaded(entry):
+                return render_download("done", 1.0, palette, width=layout.bar_width)
+            if getattr(entry, "download_error", None):
+                return render_download("failed", None, palette, width=layout.bar_width)
         return render_progress(snap, palette, width=layout.bar_width)
     if column == "duration":
         if snap is not None and snap.images and not snap.videos:
@@ -127,6 +140,8 @@ def cell_text(
     if column == "elapsed":
         return Text(fmt_span(elapsed_seconds(entry, now)))
     if column == "eta":
+        if snap is not None and snap.status is Status.SUCCEEDED:
+            return expiry_text(entry, now, palette)
         seconds = eta.eta_seconds(entry, now)
         if seconds is None:
             return Text(DASH, style=muted)
@@ -143,3 +158,17 @@ def cell_text(
                 text.append(f" {error.type.value.replace('_', ' ')}", style=warn)
         return text
     raise KeyError(column)
+
+
+def expiry_text(entry: WatchEntry, now: datetime, palette: Palette) -> Text:
+    """A succeeded task's ETA cell: how long its result URL has left (``exp 29d``), in the
+    warning colour under three days unless downloaded, ``expired`` after (``expiry``)."""
+    left = seconds_left(entry.snapshot, now)
+    if left is None:
+        return Text(DASH, style=palette.muted_style)
+    if left <= 0:
+        return Text("expired", style=palette.muted_style)
+    text = f"exp {fmt_left(left)}"
+    if left < EXPIRING_WITHIN.total_seconds() and not downloaded(entry):
+        return Text(text, style=palette.badge_fg("stale", bold=True))
+    return Text(text, style=palette.muted_style)

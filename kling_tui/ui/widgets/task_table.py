@@ -33,6 +33,7 @@ from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
+from kling_tui.ui.download_state import DownloadBoard
 from kling_tui.ui.view import EtaEstimator, SortMode, TaskFilter, sort_key
 from kling_tui.ui.widgets.palette import Palette
 from kling_tui.ui.widgets.table_cells import (
@@ -108,6 +109,8 @@ class TaskTable(DataTable[Text]):
         """Keys still to be added after a rebuild, in order (see _load_more)."""
         self._loading = 0
         self._order_dirty = False
+        self.downloads = DownloadBoard()
+        """This session's downloads per task (the app reports into it; rows read it)."""
 
     # -- queries -------------------------------------------------------------------------
 
@@ -162,8 +165,9 @@ class TaskTable(DataTable[Text]):
         signatures: dict[str, CellSignature] = {}
         widths = self._widths
         layout, palette, eta = self.layout_spec, self.palette, self.eta
+        download = self.downloads.tasks.get(key)
         for column in self._columns():
-            text = cell_text(column, entry, now, layout, palette, eta)
+            text = cell_text(column, entry, now, layout, palette, eta, download)
             signatures[column] = cell_signature(text)
             widths.add(column, text.cell_len)
             cells.append(RowKeyedText(text, key) if column == "status" else text)
@@ -177,10 +181,11 @@ class TaskTable(DataTable[Text]):
         cached = self._cells[key]
         changed = 0
         layout, palette, eta = self.layout_spec, self.palette, self.eta
+        download = self.downloads.tasks.get(key)
         for column in columns:
             if column not in cached:
                 continue
-            text = cell_text(column, entry, now, layout, palette, eta)
+            text = cell_text(column, entry, now, layout, palette, eta, download)
             new = cell_signature(text)
             old = cached[column]
             if old != new:
@@ -336,7 +341,7 @@ class TaskTable(DataTable[Text]):
             self.add_column(COLUMN_LABELS[column], key=column)
         task_filter = self.task_filter
         if task_filter.active:
-            matching = [(k, e) for k, e in self._entries.items() if task_filter.matches(e)]
+            matching = [(k, e) for k, e in self._entries.items() if task_filter.matches(e, now)]
         else:
             matching = list(self._entries.items())
         matching.sort(key=lambda item: self._sort_keys[item[0]])
@@ -364,7 +369,11 @@ class TaskTable(DataTable[Text]):
         now = self._now()
         for key in step:
             entry = self._entries.get(key)
-            if entry is not None and key not in self._cells and self.task_filter.matches(entry):
+            if (
+                entry is not None
+                and key not in self._cells
+                and self.task_filter.matches(entry, now)
+            ):
                 self._add_row(key, entry, now)
         if self._pending:
             self.call_later(self._load_more, loading)
@@ -418,13 +427,13 @@ class TaskTable(DataTable[Text]):
             selected: str | None = self._sticky
         else:
             selected = current
-        wanted = {k for k, e in self._entries.items() if task_filter.matches(e)}
+        now = self._now()
+        wanted = {k for k, e in self._entries.items() if task_filter.matches(e, now)}
         shown = set(self._cells)
         removing, adding = shown - wanted, wanted - shown
         if len(removing) > 200:
             self.rebuild()  # cost grows with what stays; remove_row one by one is O(n) each
         else:
-            now = self._now()
             for key in removing:
                 self._drop_row(key)
             for key in sorted(adding, key=lambda k: self._sort_keys[k]):
@@ -483,7 +492,7 @@ class TaskTable(DataTable[Text]):
             if self._sort_keys.get(key) != new_sort_key:
                 need_sort = True
                 self._sort_keys[key] = new_sort_key
-            matches = self.task_filter.matches(entry)
+            matches = self.task_filter.matches(entry, now)
             if key in self._cells:
                 if matches:
                     touched += self._update_row(key, entry, now, self._columns())
@@ -498,6 +507,17 @@ class TaskTable(DataTable[Text]):
             self._resort()
         self._keep_cursor_on(selected)
         return touched
+
+    def refresh_downloads(self, keys: Iterable[str]) -> int:
+        """Redraw the progress cells of these tasks (their downloads moved). Returns how
+        many cells changed; rows filtered out or not added yet are skipped."""
+        now = self._now()
+        changed = 0
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is not None and key in self._cells:
+                changed += self._update_row(key, entry, now, ("progress",))
+        return changed
 
     def remove_keys(self, keys: Iterable[str]) -> None:
         selected = self.current_key()
