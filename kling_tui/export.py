@@ -39,9 +39,9 @@ def _snap(entry: WatchEntry, read: Callable[[Any], Any], empty: Any = None) -> A
 
 
 def _local_files(entry: WatchEntry) -> list[str]:
-    """The task's downloaded files. ``WatchEntry.local_files`` is added by the download
-    feature; until it exists this column is empty (``getattr``), after that it fills itself."""
-    return [str(p) for p in getattr(entry, "local_files", ()) or ()]
+    """The paths of the task's downloaded files (``WatchEntry.local_files``, recorded by
+    ``kling_tui.downloads``), one per result."""
+    return [f.path for f in entry.local_files]
 
 
 COLUMNS: tuple[tuple[str, Callable[[WatchEntry], Any]], ...] = (

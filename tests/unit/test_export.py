@@ -7,13 +7,12 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from kling_tui.cli import main
 from kling_tui.export import HEADER, _local_files, csv_cell, export_row, to_csv, write_export
-from kling_tui.models import Status, Video
+from kling_tui.models import LocalFile, Status, Video
 from kling_tui.store.watchlist import WatchList
 from tests.support.ui_fakes import entry, fetch_error
 
@@ -87,8 +86,12 @@ def test_rows_have_every_column_and_hostile_text_is_cleaned() -> None:
 
 def test_local_files_fill_themselves_once_the_field_exists() -> None:
     assert export_row(sample()[0])["local_files"] == []
-    # WatchEntry.local_files comes with the download feature: the column reads it as is
-    assert _local_files(SimpleNamespace(local_files=(Path("/d/a.mp4"),))) == ["/d/a.mp4"]
+    saved = LocalFile(
+        path="/d/a.mp4", size=3, sha256="0" * 64, url="https://cdn/a", n=1, role="video"
+    )
+    entry = replace(sample()[0], local_files=(saved,))
+    assert _local_files(entry) == ["/d/a.mp4"]
+    assert export_row(entry)["local_files"] == ["/d/a.mp4"]
 
 
 def test_write_export_is_atomic_and_jsonl_round_trips(tmp_path: Path) -> None:
