@@ -57,6 +57,7 @@ from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.costs_view import CostsMixin
 from kling_tui.ui.importer import ImportMixin
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.poller_feed import PollerFeedMixin
@@ -79,6 +80,7 @@ class KlingApp(
     ChromeMixin,
     ThemesMixin,
     CommandsMixin,
+    CostsMixin,
     App[int],
 ):
     """Watches Kling tasks. See the module docstring for the moving parts."""
