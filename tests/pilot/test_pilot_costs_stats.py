@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from textual.widgets import Static
 
-from kling_tui.config import AppConfig
-from kling_tui.costs import ResourcePack
-from kling_tui.gateway.costs import CostsPage
-from kling_tui.models import Status, WatchEntry
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.costs import CostsScreen
 from kling_tui.ui.screens.stats import StatsScreen
-from tests.support.ui_fakes import NOW, FakeFetcher, entry, make_config, make_poller, wait_for
-
-
-def cost_entries() -> list[WatchEntry]:
-    done = [
-        entry(f"80000000000000000{n}", Status.SUCCEEDED, updated_ago=600 * (n + 1))
-        for n in range(3)
-    ]
-    done = [
-        replace(e, snapshot=replace(e.snapshot, final_unit_deduction=2.5, model="kling-v2-1"))
-        for e in done
-    ]
-    busy = [entry(f"81000000000000000{n}", Status.IN_PROGRESS) for n in range(2)]
-    failed = [entry("820000000000000000", Status.FAILED, updated_ago=60)]
-    return done + busy + failed  # type: ignore[list-item]
-
-
-class PackFetcher(FakeFetcher):
-    def __init__(self) -> None:
-        super().__init__()
-        self.cost_calls = 0
-
-    async def fetch_costs(self, gateway: object) -> CostsPage:
-        self.cost_calls += 1
-        pack = ResourcePack(
-            "Video [b]Pack[/b]", "p1", "decreasing_total", 3000, 1835.5, None, None, None, "online"
-        )
-        return CostsPage((pack,))
-
-
-def native_config(limit: int | None = 2) -> AppConfig:
-    config = make_config("main")
-    gateway = replace(config.gateways["main"], path_prefix="/v1", concurrency_limit=limit)
-    return replace(config, gateways={"main": gateway})
+from tests.support.cost_fakes import PackFetcher, cost_entries, native_config
+from tests.support.ui_fakes import NOW, FakeFetcher, make_poller, wait_for
 
 
 def build(tmp_path: Path, fetcher: FakeFetcher | None = None, limit: int | None = 2) -> KlingApp:
@@ -102,11 +65,11 @@ async def test_narrow_header_drops_the_cost_part_first(tmp_path: Path) -> None:
         await pilot.resize_terminal(70, 20)
         await pilot.pause()
         header = app.summary.render().plain
-        assert header.endswith("│ $7.5 2/2") and "in progress" not in header
+        assert header.endswith("│ $7.5 2/2") and "submitted" not in header
         await pilot.resize_terminal(45, 20)
         await pilot.pause()
         header = app.summary.render().plain
-        assert "$" not in header and "2 run" in header
+        assert "$" not in header and "2 sub" in header
 
 
 async def test_percent_opens_stats_with_numbers_beside_the_plots(tmp_path: Path) -> None:

@@ -40,8 +40,8 @@ def _when(moment: datetime | None, now: datetime) -> str:
 
 def spend_table(costs: CostSummary) -> Group:
     bold = Style(bold=True)
-    head = Text("Spent", style=bold)
-    head.append(" (live: the sum of the tasks' own costs)", style="dim")
+    head = Text("Spent ", style=bold)
+    head.append("(live: the sum of the tasks' own costs)", style="dim")
     totals = Text(
         f"today {_units(costs.units_today)} units · this week {_units(costs.units_week)} units"
     )
@@ -81,8 +81,8 @@ def spend_table(costs: CostSummary) -> Group:
 
 
 def capacity_text(capacities: Sequence[Capacity], palette: Palette) -> Group:
-    head = Text("Capacity", style=Style(bold=True))
-    head.append(" (tasks submitted or processing per gateway)", style="dim")
+    head = Text("Capacity ", style=Style(bold=True))
+    head.append("(tasks submitted or processing per gateway)", style="dim")
     lines: list[Text] = [head]
     for c in capacities:
         line = gauge_text(c, palette, cells=20)
@@ -100,9 +100,9 @@ def capacity_text(capacities: Sequence[Capacity], palette: Palette) -> Group:
 
 def packs_text(reports: Sequence[PackReport], native: Sequence[str], now: datetime) -> Group:
     bold = Style(bold=True)
-    head = Text("Resource packs", style=bold)
+    head = Text("Resource packs ", style=bold)
     head.append(
-        f" (/account/costs, native gateways; remaining lags up to {PACK_LAG_HOURS} hours)",
+        f"(/account/costs, native gateways; remaining lags up to {PACK_LAG_HOURS} hours)",
         style="dim",
     )
     parts: list[Table | Text] = [head]
@@ -111,13 +111,13 @@ def packs_text(reports: Sequence[PackReport], native: Sequence[str], now: dateti
         parts.append(Text("No native gateway: relays have no packs to read.", style="dim"))
     for name in native:
         report = by_name.get(name)
-        title = Text(clean_text(name, 40), style=bold)
+        title = Text(clean_text(name, 40) + "  ", style=bold)
         if report is None:
-            title.append("  asking…", style="dim")
+            title.append("asking…", style="dim")
             parts.append(title)
             continue
         if report.fetched_at is not None:
-            title.append(f"  read {report.fetched_at.strftime('%H:%M')} UTC", style="dim")
+            title.append(f"read {report.fetched_at.strftime('%H:%M')} UTC", style="dim")
         parts.append(title)
         if report.error:
             parts.append(Text("  " + clean_text(report.error, 300), style="bold"))

@@ -84,7 +84,7 @@ class StatsScreen(ModalScreen[None]):
         background: $surface;
     }
     StatsScreen #stats-plots { width: 1fr; }
-    StatsScreen #stats-numbers { width: 44; padding: 0 1; }
+    StatsScreen #stats-numbers { width: 40; padding: 0 1; }
     StatsScreen PlotextPlot { height: 1fr; min-height: 6; }
     StatsScreen #stats-hint { height: 1; color: $text-muted; padding: 0 1; }
     """
@@ -135,6 +135,7 @@ class StatsScreen(ModalScreen[None]):
                 [round(r.rate * 100, 1) for r in s.rates],
                 orientation="horizontal",
             )
+            rates.xlim(0, 100)
         rates.title("Failure rate per gateway (%)")
 
     def action_close(self) -> None:

@@ -30,10 +30,10 @@ class CostLine:
 
     @classmethod
     def of(cls, costs: CostSummary, capacities: tuple[Capacity, ...]) -> CostLine:
-        """The fullest gateway with a known limit, else the busiest one."""
+        """The fullest gateway with a known limit (no limit known: no gauge; the Costs
+        screen still counts the slots in use)."""
         known = [c for c in capacities if c.limit]
-        pool = known or [c for c in capacities if c.in_use]
-        gauge = max(pool, key=lambda c: (c.ratio, c.in_use), default=None)
+        gauge = max(known, key=lambda c: (c.ratio, c.in_use), default=None)
         return cls(costs.units_today, costs.quota_today, gauge)
 
     @property
