@@ -23,6 +23,8 @@ from kling_tui.models import Status, WatchEntry
 __all__ = ["HOURS", "Distribution", "GatewayRate", "StatsSummary", "summarize_stats"]
 
 HOURS = 24
+SKEW = timedelta(minutes=5)
+"""A server clock this far ahead of ours still counts (the end is put in this hour)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +103,9 @@ def summarize_stats(entries: Iterable[WatchEntry], now: datetime) -> StatsSummar
             waits.setdefault(s.kind, []).append(max(0.0, (began - created).total_seconds()))
             continue
         ended = s.updated_at
-        if not s.status.terminal or ended is None or ended < start or ended > now:
+        if not s.status.terminal or ended is None or ended < start or ended > now + SKEW:
             continue
-        slot = int((ended - start).total_seconds() // 3600)
-        if not 0 <= slot < HOURS:
-            continue
+        slot = min(HOURS - 1, int((ended - start).total_seconds() // 3600))
         acc = rates.setdefault(entry.gateway, [0, 0])
         acc[0] += 1
         if s.status is Status.FAILED:

@@ -153,3 +153,10 @@ def test_stats_per_hour_waits_renders_and_failure_rates() -> None:
     assert rates["relay"].rate == 1.0
     assert stats.any
     assert not summarize_stats([], NOW).any
+
+
+def test_a_server_clock_a_little_ahead_still_counts_in_this_hour() -> None:
+    ahead = entry(1, Status.SUCCEEDED, ended=timedelta(minutes=-2))
+    too_far = entry(2, Status.SUCCEEDED, ended=timedelta(hours=-1))
+    stats = summarize_stats([ahead, too_far], NOW)
+    assert stats.finished[-1] == 1 and sum(stats.finished) == 1

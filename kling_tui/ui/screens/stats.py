@@ -119,15 +119,17 @@ class StatsScreen(ModalScreen[None]):
         hours.xticks(list(range(0, len(labels), 3)), labels[::3])
         times = self.query_one("#plot-times", PlotextPlot).plt
         kinds = sorted({d.kind for d in (*s.waits, *s.renders)})
-        waits = {d.kind: d.median / 60 for d in s.waits}
-        renders = {d.kind: d.median / 60 for d in s.renders}
+        top = max((d.median for d in (*s.waits, *s.renders)), default=0.0)
+        unit, per = ("minutes", 60.0) if top >= 120 else ("seconds", 1.0)
+        waits = {d.kind: d.median / per for d in s.waits}
+        renders = {d.kind: d.median / per for d in s.renders}
         if kinds:
             times.multiple_bar(
                 [clean_text(k, 16) for k in kinds],
                 [[waits.get(k, 0.0) for k in kinds], [renders.get(k, 0.0) for k in kinds]],
                 labels=["queue wait", "to finish"],
             )
-        times.title("Median minutes per kind")
+        times.title(f"Median {unit} per kind")
         rates = self.query_one("#plot-rates", PlotextPlot).plt
         if s.rates:
             rates.bar(
