@@ -330,7 +330,6 @@ def snapshot_json(
         else [],
         "parent_video": _video_json(s.parent_video) if s and s.parent_video else None,
         "final_unit_deduction": s.final_unit_deduction if s else None,
-        "quota": s.quota if s else None,
         "kling_task_id": s.kling_task_id if s else None,
         "model": s.model if s else None,
         "message": s.message if s else None,
