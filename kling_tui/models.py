@@ -201,6 +201,9 @@ class TaskSnapshot:
     expires_at: datetime | None = None
     """When the gateway says the result stops being served (an answer's ``expires_at``);
     None: it did not say, and ``kling_tui.expiry`` counts 30 days from the finish."""
+    quota: float | None = None
+    """What a new-api relay charged for the task (its record's ``quota``, relay units, not
+    Kling units): the relay's cost, summed apart from ``final_unit_deduction``."""
 
     @property
     def result_urls(self) -> tuple[str, ...]:
@@ -239,6 +242,7 @@ class TaskSnapshot:
         model: str | None = None,
         progress_synthetic: bool = False,
         expires_at: datetime | None = None,
+        quota: float | None = None,
     ) -> TaskSnapshot:
         """The same snapshot as ``TaskSnapshot(...)``, built in about half the time.
 
@@ -268,6 +272,7 @@ class TaskSnapshot:
             model,
             progress_synthetic,
             expires_at,
+            quota,
         )
         for set_slot, value in zip(_SNAPSHOT_SLOTS, values, strict=True):
             set_slot(snapshot, value)

@@ -1,4 +1,4 @@
-"""Make the README's SVG screenshots from the demo: ``python scripts/screenshots.py``.
+"""Make the README's SVG screenshots from the demo: ``python scripts/screenshots.py [NAME...]``.
 
 The demo's simulated tasks run on a clock this script moves by hand, so every picture
 shows the same mix of states whatever the machine's speed: some queued, some rendering,
@@ -90,15 +90,41 @@ async def downloading(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-async def main() -> int:
+async def open_costs(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The Costs screen, once the demo account's packs have been read."""
+    await pilot.press("dollar_sign")
+    for _ in range(50):  # the packs are read in a worker (the poll loop is one too)
+        packs = pilot.app._packs
+        if packs is not None and packs.reports:
+            break
+        await asyncio.sleep(0.1)
+    await pilot.pause()
+
+
+async def open_stats(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("percent_sign")
+    await pilot.pause()
+
+
+SHOTS = {
+    "dashboard": ((140, 40), None, [select_failed]),
+    "dashboard-80x24": ((80, 24), None, []),
+    "dashboard-downloading": ((80, 24), None, [downloading]),
+    "light-theme": ((140, 40), "kling-light", []),
+    "add-dialog": ((100, 32), None, [open_add_with_error]),
+    "costs": ((120, 36), None, [open_costs]),
+    "stats": ((140, 40), None, [open_stats]),
+}
+
+
+async def main(names: list[str]) -> int:
+    """Every screenshot, or only those named on the command line."""
     OUT.mkdir(exist_ok=True)
-    await shoot("dashboard", (140, 40), None, [select_failed])
-    await shoot("dashboard-80x24", (80, 24), None, [])
-    await shoot("dashboard-downloading", (80, 24), None, [downloading])
-    await shoot("light-theme", (140, 40), "kling-light", [])
-    await shoot("add-dialog", (100, 32), None, [open_add_with_error])
+    for name, (size, theme, steps) in SHOTS.items():
+        if not names or name in names:
+            await shoot(name, size, theme, steps)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(sys.argv[1:])))

@@ -20,6 +20,8 @@ TIMEOUT_RANGE = (1.0, 600.0)
 """gateways.*.timeout and connect_timeout (seconds)."""
 CONCURRENCY_RANGE = (1, 64)
 """gateways.*.max_concurrency (requests in flight per gateway)."""
+SLOTS_RANGE = (1, 1000)
+"""gateways.*.concurrency_limit (the account's task slots: tasks submitted or processing)."""
 RETRIES_RANGE = (0, 10)
 """gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
 USER_ID_RANGE = (1, 2**31 - 1)
@@ -57,6 +59,9 @@ class GatewayConfig:
     connect_timeout: float = 5.0
     max_concurrency: int = 8
     max_retries: int = 3
+    concurrency_limit: int | None = None
+    """The account's task slots (Kling's concurrency), for the capacity gauge; None: learned
+    from a 1303 answer, or unknown."""
     auth_hint: str = TOKEN_ENV
     task_log: bool = False
     """A new-api relay whose user task log (``/api/task/self``) ``import`` reads."""

@@ -41,6 +41,7 @@ _GATEWAY_KEYS = (
     "connect_timeout",
     "max_concurrency",
     "max_retries",
+    "concurrency_limit",
     *_TASK_LOG_KEYS,
     "list_refresh",
     "external_id",

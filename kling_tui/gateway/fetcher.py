@@ -39,9 +39,10 @@ import httpx
 
 from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
-from kling_tui.gateway import listing
+from kling_tui.gateway import account, listing
 from kling_tui.gateway.auth import Credential, Secret
 from kling_tui.gateway.body import BodyTooLarge, read_capped
+from kling_tui.gateway.costs import CostsPage
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
 from kling_tui.gateway.sanitize import clean_text, redact
@@ -398,6 +399,13 @@ class Fetcher:
             ahead=ahead,
             raw=raw,
         )
+
+    async def fetch_costs(
+        self, gateway: GatewayConfig, *, timeout: float | None = None
+    ) -> CostsPage:
+        """The account's resource packs (``/account/costs``, native only: :mod:`account`);
+        never raises; the same client, origin rule, retries, cap and redaction."""
+        return await account.fetch_costs(self, gateway, timeout=timeout)
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
         return FetchError(

@@ -194,6 +194,7 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
         final_unit_deduction=read_units(
             (deep or rec).get("final_unit_deduction", rec.get("final_unit_deduction"))
         ),
+        quota=read_units(rec.get("quota")),
         # A 2026 relay answers with its own ``task_…`` id; Kling's is only in its copy.
         kling_task_id=kling_id if kling_id != task_id else None,
         model=_model(

@@ -59,6 +59,10 @@ class DemoSession:
         )
 
 
+DEMO_SLOTS = 3
+"""The demo native account's task slots: its header gauge fills while the demo runs."""
+
+
 def demo_config(base_url: str) -> AppConfig:
     """Two gateways on the simulator: the relay prefix and the native prefix."""
     relay = GatewayConfig(
@@ -76,6 +80,7 @@ def demo_config(base_url: str) -> AppConfig:
             Secret.from_raw(DEMO_SECRET_KEY, "demo"),
             hint="demo keys",
         ),
+        concurrency_limit=DEMO_SLOTS,
     )
     return AppConfig(
         gateways={relay.name: relay, native.name: native},

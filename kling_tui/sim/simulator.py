@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from kling_tui.sim.auth import bearer_refusal, sign_jwt
+from kling_tui.sim.costs import COSTS_PATH, answer_costs
 from kling_tui.sim.envelopes import (
     KINDS,
     NATIVE_PREFIX,
@@ -120,6 +121,8 @@ class Simulator:
         self.tokens = frozenset(tokens)
         self.access_tokens = dict(access_tokens or {"demo-access-token": 1})
         """The relay's user access tokens (its task log) -> the user id each belongs to."""
+        self.packs: list[dict[str, Any]] | None = None
+        """``/account/costs``'s packs (None: the deterministic ``sim.costs.DEFAULT_PACKS``)."""
         self.task_log_envelope = "current"
         """``"current"`` (``data.items``, ``New-Api-User`` checked) or ``"old"`` (a list)."""
         self.access_key = access_key
@@ -413,6 +416,10 @@ class Simulator:
         self._note_request(h)
         path, _, query = h.path.partition("?")
         if self.files.serve_path(h, path, query):  # result files, the relay's content URL
+            return
+        if path == COSTS_PATH:
+            if not self._faulted(h, Route(False, None, ()), listing=True):
+                answer_costs(self, h, query)
             return
         if path == TASK_LOG_PATH:
             if not self._faulted(h, Route(True, None, ()), listing=True):

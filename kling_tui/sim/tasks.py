@@ -108,9 +108,20 @@ def demo_task_specs() -> list[dict[str, Any]]:
     lip-sync and omni tasks sit on odd positions.
     """
     return [
-        {"kind": "text2video", "queue_seconds": 2, "run_seconds": 8},
-        {"kind": "image-generations", "queue_seconds": 3, "run_seconds": 10, "images": 3},
-        {"kind": "multi-image2video", "queue_seconds": 8, "run_seconds": 52},
+        {"kind": "text2video", "queue_seconds": 2, "run_seconds": 8, "final_unit_deduction": "1"},
+        {
+            "kind": "image-generations",
+            "queue_seconds": 3,
+            "run_seconds": 10,
+            "images": 3,
+            "final_unit_deduction": "0.6",
+        },
+        {
+            "kind": "multi-image2video",
+            "queue_seconds": 8,
+            "run_seconds": 52,
+            "final_unit_deduction": "3.5",
+        },
         {"kind": "video-extend", "outcome": "fail", "queue_seconds": 3, "run_seconds": 9},
         {
             "kind": "image2video",
@@ -132,6 +143,7 @@ def demo_task_specs() -> list[dict[str, Any]]:
             "queue_seconds": 1,
             "run_seconds": 5,
             "external_task_id": f"demo-order-{random.randrange(10**6):06d}",
+            "final_unit_deduction": "2",
         },
         {
             "kind": "text2video",

@@ -141,6 +141,11 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         cost = _opt_num(last, "final_unit_deduction", "last.final_unit_deduction")
     if cost is not None and not 0 <= cost <= MAX_UNITS:
         raise EntryInvalid(f"last.final_unit_deduction must be in 0..{MAX_UNITS:.0e}, got {cost}")
+    quota = get("quota")
+    if not _plain_number(quota):
+        quota = _opt_num(last, "quota", "last.quota")
+    if quota is not None and not 0 <= quota <= MAX_UNITS:
+        raise EntryInvalid(f"last.quota must be in 0..{MAX_UNITS:.0e}, got {quota}")
     status_raw = get("status_raw", word)
     message = get("message", "")
     answer_id = get("task_id")
@@ -198,6 +203,7 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         if type(synthetic) is bool
         else _opt_bool(last, "progress_synthetic", "last.progress_synthetic"),
         expires_at=expires,
+        quota=quota,
     )
 
 

@@ -85,6 +85,7 @@ _LAST_KEYS = frozenset(
         "images",
         "parent_video",
         "final_unit_deduction",
+        "quota",
         "kling_task_id",
         "model",
         "progress_synthetic",

@@ -63,6 +63,7 @@ def _plain_snapshot(s: object) -> bool:
         and (s.expires_at is None or _utc_time(s.expires_at))
         and (progress is None or _finite(progress))
         and (cost is None or (_finite(cost) and 0 <= cost <= MAX_UNITS))
+        and (s.quota is None or (_finite(s.quota) and 0 <= s.quota <= MAX_UNITS))
         and type(s.progress_synthetic) is bool
         and type(s.videos) is tuple
         and (not s.videos or all(_plain_video(v) for v in s.videos))

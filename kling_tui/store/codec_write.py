@@ -76,6 +76,8 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, A
         last["parent_video"] = _video_table(s.parent_video)
     if s.final_unit_deduction is not None:
         last["final_unit_deduction"] = s.final_unit_deduction
+    if s.quota is not None:
+        last["quota"] = s.quota
     if s.kling_task_id is not None:
         last["kling_task_id"] = s.kling_task_id
     if s.model is not None:

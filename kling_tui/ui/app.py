@@ -62,6 +62,7 @@ from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
 from kling_tui.ui.commands import CommandsMixin
+from kling_tui.ui.costs_view import CostsMixin
 from kling_tui.ui.download_feed import DownloadMixin
 from kling_tui.ui.exporter import ExportMixin
 from kling_tui.ui.importer import ImportMixin
@@ -89,6 +90,7 @@ class KlingApp(
     ChromeMixin,
     ThemesMixin,
     CommandsMixin,
+    CostsMixin,
     App[int],
 ):
     """Watches Kling tasks. See the module docstring for the moving parts."""

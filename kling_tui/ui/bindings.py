@@ -28,6 +28,8 @@ ACTION_HELP: dict[str, str] = {
     "cycle_sort": "Cycle the sort order: status, progress, added, label",
     "toggle_raw": "Show or hide the raw JSON of the last answer",
     "toggle_detail": "Show or hide the detail pane",
+    "show_costs": "Costs: units spent today and this week, capacity, resource packs",
+    "show_stats": "Stats: tasks per hour, queue and render times, failure rates",
     "help": "Show keys and filter syntax",
     "quit": "Quit (saves the watch list)",
 }
@@ -51,6 +53,10 @@ APP_BINDINGS: list[BindingType] = [
     Binding("e", "export_view", "Export", id="export", show=False),
     Binding("j", "toggle_raw", "Raw JSON", id="raw-json", show=False),
     Binding("i", "toggle_detail", "Details", id="details", show=False),
+    Binding("dollar_sign", "show_costs", "Costs", id="costs", show=False),
+    # Not "g": the table binds g / G to its first / last row (vim style, pinned by
+    # tests/pilot/test_pilot_table.py); a key map can give it "g" ([keys] stats = "g").
+    Binding("percent_sign", "show_stats", "Stats", id="stats", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -91,6 +91,7 @@ class ChromeMixin:
                 detail=detail,
                 sort=table.sort_mode.value,
                 filter_text=self._filter_text,
+                cost=self.header_cost(),
             )
         )
         alert = self.alert

@@ -282,3 +282,47 @@ def test_downloading_at_80x24(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=downloading)
+
+
+# -- cost and capacity, stats (issue 14, items 6 and 7) -----------------------------------
+
+
+def _cost_app(tmp_path: Path) -> KlingApp:
+    """Tasks with costs on a native gateway whose two slots are both taken."""
+    from tests.support.cost_fakes import PackFetcher, cost_entries, native_config
+
+    poller = make_poller(tmp_path, cost_entries(), PackFetcher())
+    return KlingApp(
+        poller,
+        native_config(2),
+        now=lambda: NOW,
+        start_polling=False,
+        open_browser=lambda _url: True,
+        tick_interval=0,
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_header_with_cost_and_a_full_gauge(snap_compare, tmp_path: Path, size) -> None:
+    assert snap_compare(_cost_app(tmp_path), terminal_size=size)
+
+
+async def _open_costs(pilot: Any) -> None:
+    await pilot.press("dollar_sign")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _open_stats(pilot: Any) -> None:
+    await pilot.press("percent_sign")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_costs_screen(snap_compare, tmp_path: Path, size) -> None:
+    assert snap_compare(_cost_app(tmp_path), terminal_size=size, run_before=_open_costs)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_stats_screen(snap_compare, tmp_path: Path, size) -> None:
+    assert snap_compare(_cost_app(tmp_path), terminal_size=size, run_before=_open_stats)

@@ -421,6 +421,8 @@ GW = '[gateways.relay]\nbase_url = "https://relay.example"\n'
         (GW + "connect_timeout = -1.0\n", "gateways.relay.connect_timeout", "from 1 to 600"),
         (GW + "max_concurrency = 0\n", "gateways.relay.max_concurrency", "from 1 to 64"),
         (GW + "max_retries = 1.5\n", "gateways.relay.max_retries", "whole number"),
+        (GW + "concurrency_limit = 0\n", "gateways.relay.concurrency_limit", "from 1 to 1000"),
+        (GW + "concurrency_limit = 1001\n", "gateways.relay.concurrency_limit", "1000"),
         (GW + "max_retries = true\n", "gateways.relay.max_retries", "whole number"),
         (GW + 'token_env = "KLING API"\n', "gateways.relay.token_env", "variable name"),
         (GW + 'token_env = "X"\naccess_key_env = "Y"\n', "gateways.relay", "not both"),
@@ -666,3 +668,9 @@ def test_no_gateway_error_says_how_to_go_on(tmp_path: Path) -> None:
     # a name the operator typed is named (as far as it cannot be a secret: issue 10)
     with pytest.raises(ConfigError, match=r"'rela…' \(5 characters\)"):
         config.gateway("relay")
+
+
+def test_concurrency_limit_is_read_and_absent_means_unknown(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GW + "concurrency_limit = 20\n"))
+    assert config.gateways["relay"].concurrency_limit == 20
+    assert load(write(tmp_path, GW)).gateways["relay"].concurrency_limit is None

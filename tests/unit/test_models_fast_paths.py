@@ -54,6 +54,7 @@ def test_snapshot_build_is_the_constructor_field_for_field() -> None:
         model="kling-v2-1",
         progress_synthetic=True,
         expires_at=t3,
+        quota=150000.0,
     )
     assert list(values) == [f.name for f in dataclasses.fields(TaskSnapshot)]
     built, made = TaskSnapshot.build(**values), TaskSnapshot(**values)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.polling.poller import PollerState
+from kling_tui.ui.widgets.cost_part import CostLine, cost_variants
 from kling_tui.ui.widgets.fit import fit_parts
 from kling_tui.ui.widgets.palette import Palette
 
@@ -55,6 +56,8 @@ DROP_ORDER: tuple[str, ...] = (
     # What gives way first when the header is too wide, step by step (a part named twice
     # steps down twice). The default sort ("added") goes before all of these; the filter
     # count never goes: a filtered table must say so.
+    "cost",  # "$ 12 units today · native 3/5 ███░░" -> "$12 3/5" (cost_part.py)
+    "cost",  # -> gone: the Costs screen ($) has it all
     "gateways",  # "a, b" -> "a +1"
     "counts",  # "5 submitted · 4 in progress" -> "5 sub 4 run"
     "sort",
@@ -76,6 +79,7 @@ class SummaryData:
     detail: str = ""
     sort: str = "added"
     filter_text: str = ""
+    cost: CostLine | None = None
 
 
 class SummaryBar(Widget):
@@ -164,6 +168,7 @@ class SummaryBar(Widget):
             "state": [self._state_part(with_detail=True), self._state_part(with_detail=False)],
             "filter": [filter_part],
             "sort": [Text(f"sort: {data.sort}", style=muted)],
+            "cost": cost_variants(data.cost, self.palette),
         }
         for name in ("title", "gateways", "sort", "state"):
             variants[name].append(Text())
