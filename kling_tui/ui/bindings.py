@@ -54,9 +54,9 @@ APP_BINDINGS: list[BindingType] = [
     Binding("j", "toggle_raw", "Raw JSON", id="raw-json", show=False),
     Binding("i", "toggle_detail", "Details", id="details", show=False),
     Binding("dollar_sign", "show_costs", "Costs", id="costs", show=False),
-    # Not "g": the table binds g / G to its first / last row (vim style, pinned by
-    # tests/pilot/test_pilot_table.py); a key map can give it "g" ([keys] stats = "g").
-    Binding("percent_sign", "show_stats", "Stats", id="stats", show=False),
+    # "g" as issue 14 asks (the table's first row is Home; G still goes to the last row);
+    # "%" kept beside it for the users of the first build.
+    Binding("g,percent_sign", "show_stats", "Stats", id="stats", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -61,7 +62,7 @@ async def test_narrow_header_drops_the_cost_part_first(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         header = app.summary.render().plain
-        assert "units today" not in header and header.endswith("$7.5 2/2")
+        assert "units today" not in header and header.endswith("$7.5 slots 2/2")
         await pilot.resize_terminal(70, 20)
         await pilot.pause()
         header = app.summary.render().plain
@@ -72,11 +73,12 @@ async def test_narrow_header_drops_the_cost_part_first(tmp_path: Path) -> None:
         assert "$" not in header and "2 sub" in header
 
 
-async def test_percent_opens_stats_with_numbers_beside_the_plots(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["g", "percent_sign"])
+async def test_g_opens_stats_with_numbers_beside_the_plots(tmp_path: Path, key: str) -> None:
     app = build(tmp_path, limit=None)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        await pilot.press("percent_sign")
+        await pilot.press(key)
         await pilot.pause()
         assert isinstance(app.screen, StatsScreen)
         numbers = text_of(app, "#stats-text")

@@ -90,7 +90,7 @@ class StatsScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,percent_sign", "close", "Close", id="stats-close")
+        Binding("escape,q,g,percent_sign", "close", "Close", id="stats-close")
     ]
 
     def __init__(self, stats: StatsSummary) -> None:

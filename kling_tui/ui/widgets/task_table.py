@@ -72,7 +72,7 @@ class TaskTable(DataTable[Text]):
         Binding("enter", "app.open_video", "Open", show=False, id="open-enter"),
         # First / last row. DataTable binds Home/End to sideways scrolling (which a row
         # cursor never needs) and only ctrl+Home/End to the rows.
-        Binding("home,g", "scroll_top", "First row", show=False, id="first-row"),
+        Binding("home", "scroll_top", "First row", show=False, id="first-row"),
         Binding("end,G", "scroll_bottom", "Last row", show=False, id="last-row"),
     ]
 
