@@ -62,7 +62,7 @@ async def test_narrow_header_drops_the_cost_part_first(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         header = app.summary.render().plain
-        assert "units today" not in header and header.endswith("$7.5 slots 2/2")
+        assert "units today" not in header and header.endswith("$7.5 2/2")
         await pilot.resize_terminal(70, 20)
         await pilot.pause()
         header = app.summary.render().plain

@@ -77,6 +77,5 @@ def cost_variants(line: CostLine | None, palette: Palette) -> list[Text]:
         long.append_text(gauge_text(line.gauge, palette))
         g = line.gauge
         colour = palette.warning if g.full else palette.badge_color("succeeded")
-        short.append(" slots ", style=muted)  # "$7.5 2/2" read as $7.52
-        short.append(f"{g.in_use}/{g.limit or '?'}", style=Style(color=colour, bold=True))
+        short.append(f" {g.in_use}/{g.limit or '?'}", style=Style(color=colour, bold=True))
     return [long, short, Text()]
