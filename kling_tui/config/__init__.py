@@ -19,7 +19,7 @@ gateway). Import from here: this module's ``__all__`` is the public API.
 
 from kling_tui.config.errors import ConfigError, NoGatewayError
 from kling_tui.config.load import config_path, load_config
-from kling_tui.config.model import AppConfig, GatewayConfig, PollConfig
+from kling_tui.config.model import AppConfig, GatewayConfig, PollConfig, ViewConfig
 from kling_tui.config.names import (
     ACCESS_KEY_ENV,
     ADHOC_GATEWAY,
@@ -45,6 +45,7 @@ __all__ = [
     "NoGatewayError",
     "PollConfig",
     "SetupResult",
+    "ViewConfig",
     "add_gateway",
     "check_gateway_setup",
     "config_path",

@@ -24,6 +24,8 @@ RETRIES_RANGE = (0, 10)
 """gateways.*.max_retries (retries of one query; each backs off up to 4 s)."""
 USER_ID_RANGE = (1, 2**31 - 1)
 """gateways.*.user_id: a new-api user id (the ``New-Api-User`` header of the task log)."""
+HIDE_AFTER_RANGE = (0.0, 30 * 86400.0)
+"""view.hide_finished_after (seconds): how long a succeeded task stays shown under ``h``."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,14 @@ class PollConfig:
 
 
 @dataclass
+class ViewConfig:
+    """The dashboard's view settings. ``hide_finished_after``: with ``h`` on, a succeeded
+    task is hidden once it finished this many seconds ago (0: at once)."""
+
+    hide_finished_after: float = 0.0
+
+
+@dataclass
 class AppConfig:
     """Everything loaded. ``path`` is the config file (possibly not yet existing, at the
     default location) so the theme choice can be remembered; ``None`` for built configs.
@@ -98,6 +108,7 @@ class AppConfig:
     theme: str | None = DEFAULT_THEME
     path: Path | None = None
     adhoc_credential: Credential | None = None
+    view: ViewConfig = field(default_factory=ViewConfig)
 
     def gateway(self, name: str | None = None) -> GatewayConfig:
         """The named gateway, or the default one; unknown names list the known ones."""

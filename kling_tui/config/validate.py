@@ -11,6 +11,7 @@ from typing import Any
 from kling_tui.config.errors import ConfigError
 from kling_tui.config.model import (
     CONCURRENCY_RANGE,
+    HIDE_AFTER_RANGE,
     INTERVAL_RANGE,
     RETRIES_RANGE,
     TIMEOUT_RANGE,
@@ -18,6 +19,7 @@ from kling_tui.config.model import (
     AppConfig,
     GatewayConfig,
     PollConfig,
+    ViewConfig,
 )
 from kling_tui.config.names import (
     _GATEWAY_KEYS,
@@ -25,6 +27,7 @@ from kling_tui.config.names import (
     _POLL_KEYS,
     _TOKEN_KEYS,
     _TOP_KEYS,
+    _VIEW_KEYS,
     ACCESS_KEY_ENV,
     ACCESS_TOKEN_ENV,
     ADHOC_GATEWAY,
@@ -244,6 +247,17 @@ def _poll(reader: _Reader, value: Any) -> PollConfig:
     return PollConfig(interval=interval, max_interval=max_interval, bell=bell)
 
 
+def _view(reader: _Reader, value: Any) -> ViewConfig:
+    table = reader.table(value, "view")
+    reader.known_keys(table, _VIEW_KEYS, "view.")
+    if "hide_finished_after" not in table:
+        return ViewConfig()
+    after = reader.number(
+        table["hide_finished_after"], "view.hide_finished_after", HIDE_AFTER_RANGE, "seconds"
+    )
+    return ViewConfig(hide_finished_after=after)
+
+
 def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
     """Validate a parsed config file: the rules :func:`load_config` and :func:`add_gateway`
     share (no flag or environment override applied here)."""
@@ -254,6 +268,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         file.name(name, f"gateways.{name}")
         gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
     poll = _poll(file, data.get("poll", {}))
+    view = _view(file, data.get("view", {}))
     theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
     if "default_gateway" in data:
         default = file.string(data["default_gateway"], "default_gateway")
@@ -267,6 +282,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         gateways=gateways,
         default_gateway=default,
         poll=poll,
+        view=view,
         theme=theme,
         path=path,
         adhoc_credential=StaticToken(adhoc_credential, hint=TOKEN_ENV)

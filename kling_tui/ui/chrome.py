@@ -80,6 +80,9 @@ class ChromeMixin:
                 detail=detail,
                 sort=table.sort_mode.value,
                 filter_text=self._filter_text,
+                sort_reverse=table.sort_reverse,
+                marked=len(table.marked),
+                hide_finished=self.hide_finished,
             )
         )
         alert = self.alert

@@ -42,7 +42,10 @@ def test_the_parser_needs_no_textual() -> None:
     ("text", "problem"),
     [
         ("status:bogus", "unknown status 'bogus'"),
-        ("status:!failed", "'!' (not) is not supported yet"),
+        ("!", "'!' needs a term"),
+        ("status:!", "'!' needs a term"),
+        ("!!failed", "'!!' is not a term"),
+        ("!status:bogus", "unknown status 'bogus'"),
         ("kind:bogus", "unknown kind 'bogus'"),
         ("colour:red", "unknown filter colour:"),
         ("status:", "status: needs a value"),
