@@ -109,7 +109,9 @@ class SelectionMixin:
         if self.table.marked:
             count = self.table.clear_marks()
             self._refresh_chrome()
-            self.notify(f"Cleared {count} mark{'s' if count != 1 else ''}.", timeout=2)
+            self.notify(
+                f"Cleared {count} mark{'s' if count != 1 else ''}.", markup=False, timeout=2
+            )
         elif self._filter_text:
             self.apply_filter("")
             self._save_view_state()

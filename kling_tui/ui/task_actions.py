@@ -397,7 +397,7 @@ class TaskActionsMixin:
         urls = [r.url or "" for e in targets for r in self._videos_with_url(e)]
         without = sum(1 for e in targets if not self._videos_with_url(e))
         if not urls:
-            self.notify("None of the marked tasks has a URL yet.", severity="warning")
+            self.notify("None of the marked tasks has a URL yet.", severity="warning", markup=False)
             return
         note = f" ({without} marked without a URL left out)" if without else ""
         self._copy("\n".join(urls), f"{len(urls)} URLs{note}")
