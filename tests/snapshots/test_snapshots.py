@@ -222,3 +222,20 @@ def test_header_with_a_stuck_task_at_120(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(build(tmp_path, entries), terminal_size=(120, 30), run_before=select_frozen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_header_with_marks_a_negated_filter_and_the_sort_arrow(
+    snap_compare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Issue 14: "2 marked", the filter count of ``!status:failed`` and ``Label ▼``."""
+    app = build(tmp_path)
+
+    async def mark_filter_sort(pilot: Any) -> None:
+        for task_id in ("task-running-0002", "task-done-0003"):
+            app.table.select_key(f"main:text2video:{task_id}")
+            await pilot.press("space")
+        await pilot.press("slash", *"!status:failed", "enter", "s", "S")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=mark_filter_sort)
