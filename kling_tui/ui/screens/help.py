@@ -29,6 +29,10 @@ FILTER_HELP = (
     ("kind:image2video", "by kind"),
     ("gw:NAME", "by gateway"),
     ("id:ID", "by any of its ids: relay, Kling, external"),
+    ("label:TEXT model:NAME", "label contains / model contains"),
+    ("!status:succeeded !word", "! negates any term; all terms must hold"),
+    ("h", "hide succeeded tasks (view.hide_finished_after)"),
+    ("esc", "clears the marks first, then the filter"),
 )
 
 CLOSE_HINT = "Esc closes · ↑ ↓ PgUp PgDn scroll · ctrl+p: command palette"

@@ -157,7 +157,8 @@ class SummaryBar(Widget):
             if data.hide_finished:
                 filter_part.append(" hide done", style=warning)
         marks_part = Text(f"{data.marked} marked", style=warning + Style(bold=True))
-        arrow = " ▼" if data.sort_reverse else " ▲"
+        default_sort = data.sort == "added" and not data.sort_reverse
+        arrow = "" if default_sort else (" ▼" if data.sort_reverse else " ▲")
         variants: dict[str, list[Text]] = {
             "title": [Text("kling-tui", style=Style(bold=True))],
             "gateways": gateway_forms,
@@ -174,7 +175,6 @@ class SummaryBar(Widget):
         for name in ("title", "gateways", "sort", "state"):
             variants[name].append(Text())
         order = list(variants)
-        default_sort = data.sort == "added" and not data.sort_reverse
         drop = DROP_ORDER if not default_sort else ("sort", *DROP_ORDER)
         steps = [order.index(name) for name in drop]
         return fit_parts(list(variants.values()), steps, width, Text(" │ ", style=muted), " ")

@@ -467,8 +467,11 @@ class TaskTable(DataTable[Text]):
         self._keep_cursor_on(selected)
 
     def _label(self, column: str) -> str:
-        """A column's header: its name, and the arrow when the rows sort by it."""
+        """A column's header: its name, and the arrow when the rows sort by it (none for
+        the default order, oldest added first)."""
         label = COLUMN_LABELS[column]
+        if self.sort_mode is SortMode.ADDED and not self.sort_reverse:
+            return label  # the default order, as the header leaves it unsaid
         return label + ARROWS[self.sort_reverse] if self.sort_mode.column == column else label
 
     def _relabel(self) -> None:
