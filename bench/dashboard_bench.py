@@ -392,6 +392,8 @@ async def _updates_once(
         if marked:
             app.apply_filter(NEGATED_FILTER)
             app.table.set_marked(marked_keys(entries, max(1, MARKED * n // 10_000)), True)
+            while app.table.rows_pending:  # the filter's rebuild adds rows a step at a time
+                await pilot.pause(0.05)
             await pilot.pause()
         at = datetime.now(UTC)
         started = time.perf_counter()
