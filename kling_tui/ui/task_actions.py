@@ -250,7 +250,8 @@ class TaskActionsMixin:
         question = Text(f"Remove {count} task{'s' if count != 1 else ''}?", Style(bold=True))
         names = ", ".join(entry_name(e, 30) for e in entries[:4])
         question.append(f"\n{names}" + (f" and {count - 4} more" if count > 4 else ""))
-        hidden = count - sum(1 for e in entries if str(e.key) in set(self.table.shown_keys()))
+        shown = set(self.table.matching_keys())
+        hidden = count - sum(1 for e in entries if str(e.key) in shown)
         if hidden > 0:
             question.append(f"\n{hidden} of them not shown by the filter.")
         question.append("\nu undoes the whole removal.")

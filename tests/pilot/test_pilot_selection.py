@@ -245,3 +245,19 @@ async def test_filter_hide_and_sort_persist_across_restarts(make_app) -> None:
         assert again._filter_text == "!status:failed" and again.hide_finished
         assert again.table.sort_mode is SortMode.LABEL and again.table.sort_reverse
         assert again.table.shown_count == 4  # neither the failed nor the succeeded one
+
+
+async def test_marks_the_filter_hides_still_count_and_the_question_says_so(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        for task_id in ("task-failed-0004", "task-running-0002"):
+            app.table.select_key(key(task_id))
+            await pilot.press("space")
+        await pilot.press("slash", *"!status:failed", "enter")
+        await pilot.pause()
+        assert "2 marked" in app.summary.render().plain
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1 of them not shown by the filter" in str(app.screen._question)
+        await pilot.press("n")
+        assert app.table.total_count == 6
