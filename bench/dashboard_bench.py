@@ -93,9 +93,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+MARKED = 500
+"""Issue 14: rows marked (of 10,000; the same share of 100) in the marked case."""
+NEGATED_FILTER = "!status:failed"
+"""Issue 14: the negated filter active in the marked case (it hides few rows)."""
+
+
+def marked_keys(entries: list[WatchEntry], n: int) -> set[str]:
+    """Every ``len / n``-th task's key: ``MARKED`` of 10,000, spread over the list."""
+    step = max(1, len(entries) // n)
+    return {str(e.key) for e in entries[::step][:n]}
+
+
 def child(mode: str, watchlist: str, result_file: str, seconds: float) -> None:
     """Runs inside the pseudo-terminal. ``mode``: ``startup`` (first render, then the end of
-    the list, then peak RSS) or ``idle`` (CPU over ``seconds`` once settled)."""
+    the list, then peak RSS), ``startup-marked`` (the same with ``MARKED`` marks and the
+    remembered ``NEGATED_FILTER``) or ``idle`` (CPU over ``seconds`` once settled)."""
     imported = time.time()
     import kling_tui.ui.app as app_module
     from kling_tui.gateway.fetcher import Fetcher
@@ -108,6 +121,10 @@ def child(mode: str, watchlist: str, result_file: str, seconds: float) -> None:
         def on_mount(self) -> None:
             # Textual also runs KlingApp.on_mount (handlers run for each class of the MRO);
             # this one only asks to be called once the first frame is out.
+            if mode == "startup-marked":  # marked before the rows are built, as if kept
+                self.table.marked = marked_keys(
+                    store.entries, MARKED * len(store.entries) // 10_000
+                )
             self.call_after_refresh(first_render)
 
     store = WatchList(watchlist)
@@ -116,7 +133,19 @@ def child(mode: str, watchlist: str, result_file: str, seconds: float) -> None:
     poller = Poller(store, Fetcher(config), entries=store.entries)
     # Start-up and memory: the list's own cost, so polling stays off (it would only add
     # connection errors against the dead gateway). Idle: the real loop, nothing to poll.
-    app = MeasuredApp(poller, config, start_polling=mode == "idle", close_fetcher=True)
+    state = None
+    if mode == "startup-marked":
+        from kling_tui.store.view_state import ViewState, save_view_state
+
+        state = Path(watchlist).with_suffix(".view.json")
+        save_view_state(state, ViewState(filter_text=NEGATED_FILTER))
+    app = MeasuredApp(
+        poller,
+        config,
+        start_polling=mode == "idle",
+        close_fetcher=True,
+        view_state_path=state,
+    )
     result: dict[str, Any] = {"imported": imported, "rows": 0}
 
     def finish() -> None:
@@ -131,7 +160,7 @@ def child(mode: str, watchlist: str, result_file: str, seconds: float) -> None:
         result["first_render"] = time.time()
         result["rows"] = app.table.shown_count  # what the table holds, rows still coming too
         result["rows_in_first_frame"] = app.table.row_count
-        if mode == "startup":
+        if mode.startswith("startup"):
             when_all_rows_are_in()
         else:
             app.set_timer(2.0, start_idle)
@@ -245,21 +274,29 @@ def measure_startup(directory: Path, rounds: int) -> dict[str, float]:
     The figure is warm / empty; cold / empty is reported beside it."""
     empty, full = directory / "empty.toml", directory / "full.toml"
     write_watchlist(empty, [])
-    write_watchlist(full, realistic_entries(10_000))
+    tasks = realistic_entries(10_000)
+    write_watchlist(full, tasks)
+    from kling_tui.ui.view import parse_filter  # pure (no Textual); the parent only
+
+    negated = parse_filter(NEGATED_FILTER)
+    shown_marked = sum(1 for e in tasks if negated.matches(e))
     cache_dir = directory / "home" / "cache"
-    launch: dict[str, list[float]] = {"empty": [], "cold": [], "warm": []}
-    reported: dict[str, list[float]] = {"empty": [], "cold": [], "warm": []}
+    names = ("empty", "cold", "warm", "marked")
+    launch: dict[str, list[float]] = {name: [] for name in names}
+    reported: dict[str, list[float]] = {name: [] for name in names}
     all_rows: list[float] = []
-    after_imports: dict[str, list[float]] = {"empty": [], "cold": [], "warm": []}
-    rss: dict[str, list[float]] = {"empty": [], "cold": [], "warm": []}
+    after_imports: dict[str, list[float]] = {name: [] for name in names}
+    rss: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
         shutil.rmtree(cache_dir, ignore_errors=True)
         for name, path, rows, marker in (
             ("empty", empty, 0, b"No tasks watched yet"),
             ("cold", full, 10_000, FIRST_LABEL.encode()),
             ("warm", full, 10_000, FIRST_LABEL.encode()),
+            ("marked", full, shown_marked, b"marked"),  # warm too; "500 marked" in the header
         ):
-            r = run_child("startup", path, marker=marker)
+            mode = "startup-marked" if name == "marked" else "startup"
+            r = run_child(mode, path, marker=marker)
             if r["rows"] != rows:
                 raise RuntimeError(f"{name}: the table showed {r['rows']} rows, not {rows}")
             launch[name].append(r["seen"] - r["launched"])
@@ -271,6 +308,7 @@ def measure_startup(directory: Path, rounds: int) -> dict[str, float]:
     return {
         "startup_ratio_10k": paired_ratio(launch["warm"], launch["empty"]),
         "startup_cold_ratio_10k": paired_ratio(launch["cold"], launch["empty"]),
+        "startup_ratio_10k_marked": paired_ratio(launch["marked"], launch["empty"]),
         "startup_empty_s": median(launch["empty"]),
         "startup_10k_s": median(launch["warm"]),
         "startup_10k_cold_s": median(launch["cold"]),
@@ -324,8 +362,13 @@ def _next_snapshot(entry: WatchEntry, step: int, at: datetime) -> TaskSnapshot:
     )
 
 
-async def _updates_once(directory: Path, n: int, indices: list[int]) -> tuple[float, float]:
-    """Seconds for the updates to be applied and drawn, and seconds inside ``apply_batch``."""
+async def _updates_once(
+    directory: Path, n: int, indices: list[int], marked: bool = False
+) -> tuple[float, float]:
+    """Seconds for the updates to be applied and drawn, and seconds inside ``apply_batch``.
+
+    ``marked``: ``MARKED`` of 10,000 rows (the same share of fewer) marked and
+    ``NEGATED_FILTER`` active, as an operator at work has them (issue 14)."""
     from kling_tui.ui.app import KlingApp
 
     path = directory / f"table-{n}-{time.monotonic_ns()}.toml"
@@ -346,6 +389,12 @@ async def _updates_once(directory: Path, n: int, indices: list[int]) -> tuple[fl
     app.apply_batch = timed_apply  # type: ignore[method-assign]
     async with app.run_test(size=(COLUMNS, LINES)) as pilot:
         await pilot.pause()
+        if marked:
+            app.apply_filter(NEGATED_FILTER)
+            app.table.set_marked(marked_keys(entries, max(1, MARKED * n // 10_000)), True)
+            while app.table.rows_pending:  # the filter's rebuild adds rows a step at a time
+                await pilot.pause(0.05)
+            await pilot.pause()
         at = datetime.now(UTC)
         started = time.perf_counter()
         for step, index in enumerate(indices):
@@ -370,13 +419,19 @@ def measure_table_updates(directory: Path, rounds: int, updates: int = 200) -> d
     large: list[float] = []
     small_apply: list[float] = []
     large_apply: list[float] = []
+    small_marked: list[float] = []
+    large_marked: list[float] = []
     for _ in range(rounds):
         for n, out, inner in ((100, small, small_apply), (10_000, large, large_apply)):
             elapsed, applying = asyncio.run(_updates_once(directory, n, indices))
             out.append(elapsed)
             inner.append(applying)
+        for n, out in ((100, small_marked), (10_000, large_marked)):
+            out.append(asyncio.run(_updates_once(directory, n, indices, marked=True))[0])
     return {
         "table_update_scaling_ratio": paired_ratio(large, small),
+        "table_update_scaling_ratio_marked": paired_ratio(large_marked, small_marked),
+        "table_updates_10k_marked_s": median(large_marked),
         "table_updates_100_s": median(small),
         "table_updates_10k_s": median(large),
         "apply_batch_100_s": median(small_apply),
@@ -400,7 +455,9 @@ def measure_dashboard(quick: bool, progress: Any = lambda _: None) -> dict[str, 
         idle = measure_idle(directory, idle_seconds)
     figures = {
         "table_update_scaling_ratio": table.pop("table_update_scaling_ratio"),
+        "table_update_scaling_ratio_marked": table.pop("table_update_scaling_ratio_marked"),
         "startup_ratio_10k": startup.pop("startup_ratio_10k"),
+        "startup_ratio_10k_marked": startup.pop("startup_ratio_10k_marked"),
         "peak_rss_10k_mb": startup.pop("peak_rss_10k_mb"),
         "idle_cpu_percent": idle.pop("idle_cpu_percent"),
     }

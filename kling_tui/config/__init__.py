@@ -25,6 +25,7 @@ from kling_tui.config.model import (
     GatewayConfig,
     NotifyConfig,
     PollConfig,
+    ViewConfig,
 )
 from kling_tui.config.names import (
     ACCESS_KEY_ENV,
@@ -53,6 +54,7 @@ __all__ = [
     "NotifyConfig",
     "PollConfig",
     "SetupResult",
+    "ViewConfig",
     "add_gateway",
     "check_gateway_setup",
     "config_path",

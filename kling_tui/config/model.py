@@ -39,6 +39,8 @@ NOTIFY_TIMEOUT_RANGE = (1.0, 300.0)
 NOTIFY_ARGS_RANGE = (1, 32)
 """notify.command: how many argv items (each at most NOTIFY_ARG_CHARS characters)."""
 NOTIFY_ARG_CHARS = 4096
+HIDE_AFTER_RANGE = (0.0, 30 * 86400.0)
+"""view.hide_finished_after (seconds): how long a succeeded task stays shown under ``h``."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,14 @@ class NotifyConfig:
 
 
 @dataclass
+class ViewConfig:
+    """The dashboard's view settings. ``hide_finished_after``: with ``h`` on, a succeeded
+    task is hidden once it finished this many seconds ago (0: at once)."""
+
+    hide_finished_after: float = 0.0
+
+
+@dataclass
 class AppConfig:
     """Everything loaded. ``path`` is the config file (possibly not yet existing, at the
     default location) so the theme choice can be remembered; ``None`` for built configs.
@@ -166,6 +176,7 @@ class AppConfig:
     the grammar only; the app drops unknown ids and collisions at start."""
     key_problems: tuple[str, ...] = ()
     """One message per ``[keys]`` entry left out at load (``keys.ID: …``), shown at start."""
+    view: ViewConfig = field(default_factory=ViewConfig)
 
     def gateway(self, name: str | None = None) -> GatewayConfig:
         """The named gateway, or the default one; unknown names list the known ones."""

@@ -24,10 +24,11 @@ DEFAULT_THEME = "kling-dark"
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
-_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "download", "keys", "notify")
+_TOP_KEYS = ("default_gateway", "theme", "gateways", "poll", "download", "keys", "notify", "view")
 _NOTIFY_KEYS = ("command", "timeout", "terminal")
 _POLL_KEYS = ("interval", "max_interval", "bell")
 _DOWNLOAD_KEYS = ("dir", "name", "max_bytes", "jobs", "per_host", "auto")
+_VIEW_KEYS = ("hide_finished_after",)
 _TOKEN_KEYS = ("token", "token_env")
 _JWT_KEYS = ("access_key", "secret_key", "access_key_env", "secret_key_env")
 _TASK_LOG_KEYS = ("task_log", "access_token", "access_token_env", "user_id")

@@ -14,6 +14,7 @@ from kling_tui.config.model import (
     CONCURRENCY_RANGE,
     DOWNLOAD_JOBS_RANGE,
     DOWNLOAD_MAX_BYTES_RANGE,
+    HIDE_AFTER_RANGE,
     INTERVAL_RANGE,
     NOTIFY_ARG_CHARS,
     NOTIFY_ARGS_RANGE,
@@ -27,6 +28,7 @@ from kling_tui.config.model import (
     GatewayConfig,
     NotifyConfig,
     PollConfig,
+    ViewConfig,
 )
 from kling_tui.config.names import (
     _DOWNLOAD_KEYS,
@@ -36,6 +38,7 @@ from kling_tui.config.names import (
     _POLL_KEYS,
     _TOKEN_KEYS,
     _TOP_KEYS,
+    _VIEW_KEYS,
     ACCESS_KEY_ENV,
     ACCESS_TOKEN_ENV,
     ADHOC_GATEWAY,
@@ -329,6 +332,17 @@ def _notify(reader: _Reader, value: Any) -> NotifyConfig:
     return NotifyConfig(command=command, timeout=timeout, terminal=terminal)
 
 
+def _view(reader: _Reader, value: Any) -> ViewConfig:
+    table = reader.table(value, "view")
+    reader.known_keys(table, _VIEW_KEYS, "view.")
+    if "hide_finished_after" not in table:
+        return ViewConfig()
+    after = reader.number(
+        table["hide_finished_after"], "view.hide_finished_after", HIDE_AFTER_RANGE, "seconds"
+    )
+    return ViewConfig(hide_finished_after=after)
+
+
 def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppConfig:
     """Validate a parsed config file: the rules :func:`load_config` and :func:`add_gateway`
     share (no flag or environment override applied here)."""
@@ -340,6 +354,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         gateways[name] = _gateway(file, env, name, file.table(table, f"gateways.{name}"))
     poll = _poll(file, data.get("poll", {}))
     download = _download(file, data.get("download", {}), path.parent)
+    view = _view(file, data.get("view", {}))
     theme = file.string(data["theme"], "theme") if "theme" in data else DEFAULT_THEME
     if "default_gateway" in data:
         default = file.string(data["default_gateway"], "default_gateway")
@@ -360,6 +375,7 @@ def _from_data(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> AppC
         gateways=gateways,
         default_gateway=default,
         poll=poll,
+        view=view,
         theme=theme,
         path=path,
         download=download,

@@ -42,6 +42,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -58,6 +59,7 @@ from kling_tui.models import WatchEntry, utcnow
 from kling_tui.notify import NotifyRunner, terminal_osc
 from kling_tui.polling.eta import EtaEstimator
 from kling_tui.polling.poller import Poller, PollUpdate
+from kling_tui.store.view_state import view_state_path
 from kling_tui.themes import ThemeCatalog
 from kling_tui.ui.bindings import APP_BINDINGS
 from kling_tui.ui.chrome import BESIDE_MIN_WIDTH, ChromeMixin
@@ -69,9 +71,10 @@ from kling_tui.ui.importer import ImportMixin
 from kling_tui.ui.keymap import keymap_for
 from kling_tui.ui.messages import PollerBatch
 from kling_tui.ui.poller_feed import PollerFeedMixin
+from kling_tui.ui.selection import REHIDE_EVERY, SelectionMixin
 from kling_tui.ui.task_actions import BrowserOpener, TaskActionsMixin, default_opener
 from kling_tui.ui.theming import ThemesMixin
-from kling_tui.ui.view import SortMode, TaskFilter, parse_filter
+from kling_tui.ui.view import TaskFilter
 from kling_tui.ui.viewmodel import DashboardModel
 from kling_tui.ui.widgets.detail import DetailPane
 from kling_tui.ui.widgets.filter_bar import FilterBar
@@ -82,6 +85,7 @@ from kling_tui.ui.widgets.task_table import TaskTable
 
 
 class KlingApp(
+    SelectionMixin,
     TaskActionsMixin,
     DownloadMixin,
     ImportMixin,
@@ -125,6 +129,7 @@ class KlingApp(
         close_fetcher: bool = False,
         tick_interval: float = 1.0,
         themes: ThemeCatalog | None = None,
+        view_state_path: Path | None = None,
     ) -> None:
         """
         Args:
@@ -138,6 +143,8 @@ class KlingApp(
             open_browser: replaces ``webbrowser.open`` (tests must never launch a browser).
             close_fetcher: close ``poller.fetcher`` on quit (``run_app`` owns it then).
             themes: theme catalog; default: bundled + user themes from disk.
+            view_state_path: where the filter, the ``h`` toggle and the sort are
+                remembered (``store.view_state``); None: not remembered (tests, the demo).
         """
         super().__init__()
         use_whole_cell_scrollbars()  # no eighth-block glyphs at the right edge (tmux)
@@ -165,6 +172,10 @@ class KlingApp(
         self._last_bell = -1e9
         self._startup_notes: list[tuple[str, str]] = []
         self._filter_text = ""
+        self._typed_filter = TaskFilter()
+        self.hide_finished = False
+        """``h``: succeeded tasks hidden (after ``view.hide_finished_after`` seconds)."""
+        self._view_state_path = view_state_path
         self._copied: tuple[str, str] | None = None
         self._finish_toast: tuple[Notification, list[PollUpdate]] | None = None
         """The finish toast on screen and the tasks it names: the next batch merges in."""
@@ -244,6 +255,7 @@ class KlingApp(
             gateway=table.show_gateway,
         )
         self.view.load(entries)
+        self._load_view_state()  # the remembered filter and sort, before the one build
         table.load(entries)  # the last known state, at once, before any poll
         table.focus()
         self._refresh_chrome()
@@ -252,6 +264,8 @@ class KlingApp(
         if self._tick_interval > 0:
             self.set_interval(self._tick_interval, self._tick, name="clock-tick")
         self.call_after_refresh(self._remind_expiring)  # results expiring: once a day
+        if self.config.view.hide_finished_after > 0:
+            self.set_interval(REHIDE_EVERY, self._rehide, name="rehide")
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, markup=False, timeout=10)  # type: ignore[arg-type]
         if self._remembered_theme != self.theme:
@@ -315,13 +329,6 @@ class KlingApp(
     def action_filter(self) -> None:
         self.filter_bar.open(self._filter_text)
 
-    def apply_filter(self, text: str) -> TaskFilter:
-        task_filter = parse_filter(text)
-        self._filter_text = task_filter.text if task_filter.active else ""
-        self.table.set_filter(task_filter)
-        self._refresh_chrome()
-        return task_filter
-
     def on_input_changed(self, event: FilterBar.Changed) -> None:
         if isinstance(event.input, FilterBar):
             self.apply_filter(event.value)
@@ -329,20 +336,11 @@ class KlingApp(
     def on_filter_bar_done(self, event: FilterBar.Done) -> None:
         task_filter = self.apply_filter(event.text)
         self.table.focus()
+        self._save_view_state()
         if task_filter.problems:
             self.notify(
                 "Filter: " + "; ".join(task_filter.problems), severity="warning", markup=False
             )
-
-    def action_cycle_sort(self) -> None:
-        mode = self.table.sort_mode.next()
-        self.table.set_sort(mode)
-        self._refresh_chrome()
-        self.notify(f"Sorted by {mode.value}.", markup=False, timeout=2)
-
-    def set_sort(self, mode: SortMode) -> None:
-        self.table.set_sort(mode)
-        self._refresh_chrome()
 
     def action_toggle_raw(self) -> None:
         detail = self.detail
@@ -373,7 +371,15 @@ def run_app(
     The poller loop runs inside the app (one async worker) and is stopped, flushed and its
     fetcher closed on quit, on the app's own event loop.
     """
-    app = KlingApp(poller, config, theme=theme, demo_note=demo_note, close_fetcher=True)
+    app = KlingApp(
+        poller,
+        config,
+        theme=theme,
+        demo_note=demo_note,
+        close_fetcher=True,
+        # The demo's own list starts from a clean view; the user's view is not the demo's.
+        view_state_path=None if demo_note else view_state_path(),
+    )
     app.run()
     # Normally the poll loop saved everything on quit; after a crash exit, try once more.
     with contextlib.suppress(Exception):

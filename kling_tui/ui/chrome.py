@@ -92,6 +92,9 @@ class ChromeMixin:
                 sort=table.sort_mode.value,
                 filter_text=self._filter_text,
                 cost=self.header_cost(),
+                sort_reverse=table.sort_reverse,
+                marked=len(table.marked),
+                hide_finished=self.hide_finished,
             )
         )
         alert = self.alert

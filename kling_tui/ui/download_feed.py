@@ -1,8 +1,8 @@
 """The dashboard's downloads: ``D``, ``[download] auto``, opening a saved file, the
 expiry reminder.
 
-* ``D`` hands the chosen tasks (``_download_targets``) to the core's ``Downloader`` in a
-  background async worker (``exit_on_error=False``: a full disk or a dead link is a toast,
+* ``D`` hands the chosen tasks (``_target_entries``: the marked ones, else the cursor's)
+  to the core's ``Downloader`` in a background async worker (``exit_on_error=False``: a full disk or a dead link is a toast,
   never the end of the app). The downloader records each finished file on its task
   through the one store; the rows are redrawn from the entries when it ends.
 * Progress reports (one per state change, bytes every 0.1 s per file) are folded into the
@@ -42,20 +42,10 @@ class DownloadMixin:
 
     # -- D ---------------------------------------------------------------------------------
 
-    def _download_targets(self) -> list[WatchEntry]:
-        """The tasks ``D`` downloads: today the task under the cursor.
-
-        Marks (being built on another branch) will feed this: the marked tasks when any
-        are marked, else the cursor's task. Everything after it takes a list already.
-        """
-        entry = self.table.current_entry()
-        return [entry] if entry is not None else []
-
     def action_download(self) -> None:
-        targets = self._download_targets()
+        targets = self._target_entries()  # the marked tasks, else the cursor's (task_actions)
         if not targets:
-            self.notify("No task selected.", severity="warning", markup=False)
-            return
+            return  # _target_entries said why
         self.start_download(targets)
 
     def start_download(self, entries: Sequence[WatchEntry], *, auto: bool = False) -> int:

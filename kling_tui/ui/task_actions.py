@@ -58,6 +58,25 @@ class TaskActionsMixin:
             self.notify("No task selected.", severity="warning", markup=False)
         return entry
 
+    def _target_entries(self) -> list[WatchEntry]:
+        """The tasks an action acts on: the marked ones when any are marked, else the one
+        under the cursor (none: a toast says so, and the list is empty).
+
+        Marked tasks come in table order, then the marked ones the filter hides (they stay
+        marked, and the header counts them) in watch-list order. ``d``, ``r``, ``c``, ``y``
+        and ``D`` all ask here, so they can never disagree about which rows they mean.
+        (Not ``_action_targets``: Textual's ``App`` keeps a set of that name.)
+        """
+        table = self.table
+        marked = table.marked
+        if not marked:
+            entry = self._selected()
+            return [entry] if entry is not None else []
+        keys = [k for k in table.matching_keys() if k in marked]
+        seen = set(keys)
+        keys += [str(e.key) for e in table.all_entries() if str(e.key) in marked - seen]
+        return [e for e in (table.entry(k) for k in keys) if e is not None]
+
     def _videos_with_url(self, entry: WatchEntry) -> list[Video | Image]:
         """The results with a URL, videos then images (``TaskSnapshot.result_urls``'s order)."""
         snap = entry.snapshot
@@ -207,9 +226,13 @@ class TaskActionsMixin:
         self.notify(". ".join(parts) or "Nothing added.", markup=False)
 
     def action_remove_task(self) -> None:
-        entry = self._selected()
-        if entry is None:
+        targets = self._target_entries()
+        if not targets:
             return
+        if self.table.marked:
+            self._ask_remove_many(targets)
+            return
+        entry = targets[0]
         question = Text("Stop watching ")
         question.append(entry_name(entry, 80), style=Style(bold=True))
         question.append(f" ({clip(entry.kind, 40)} on {clip(entry.gateway, 40)})?")
@@ -220,6 +243,42 @@ class TaskActionsMixin:
                 self._remove(entry)
 
         self.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    def _ask_remove_many(self, entries: list[WatchEntry]) -> None:
+        """One question for all the marked tasks, naming a few and the hidden ones."""
+        count = len(entries)
+        question = Text(f"Remove {count} task{'s' if count != 1 else ''}?", Style(bold=True))
+        names = ", ".join(entry_name(e, 30) for e in entries[:4])
+        question.append(f"\n{names}" + (f" and {count - 4} more" if count > 4 else ""))
+        shown = set(self.table.matching_keys())
+        hidden = count - sum(1 for e in entries if str(e.key) in shown)
+        if hidden > 0:
+            question.append(f"\n{hidden} of them not shown by the filter.")
+        question.append("\nu undoes the whole removal.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove_many(entries)
+
+        self.push_screen(ConfirmScreen(question, yes=f"Remove {count}"), answered)
+
+    def _remove_many(self, entries: list[WatchEntry]) -> None:
+        """One store write for them all; one undo step puts them all back."""
+        try:
+            removed = self.poller.remove([e.key for e in entries])
+        except Exception as exc:
+            self.notify(
+                f"Could not remove: {clean_text(str(exc), limit=300)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        if removed:
+            self._undo.append(list(removed))
+            del self._undo[:-20]
+        self._apply_now()  # the rows leave through the poller's ListChanged (marks too)
+        self._refresh_chrome()
+        self.notify(f"Removed {len(removed)} tasks. Press u to undo.", markup=False)
 
     def _remove(self, entry: WatchEntry) -> None:
         try:
@@ -253,7 +312,9 @@ class TaskActionsMixin:
             )
             return
         self._apply_now()  # the rows come back (in place) through the poller's ListChanged
-        self.notify(f"Restored {', '.join(entry_name(e, 40) for e in entries)}.", markup=False)
+        names = ", ".join(entry_name(e, 40) for e in entries[:5])
+        more = f" and {len(entries) - 5} more" if len(entries) > 5 else ""
+        self.notify(f"Restored {names}{more}.", markup=False)
 
     def action_open_video(self) -> None:
         """Open the saved file of a downloaded task (``download_feed._open_saved``), else
@@ -338,24 +399,39 @@ class TaskActionsMixin:
         self.push_screen(CopyTextScreen(text, what))
 
     def action_copy_url(self) -> None:
-        entry = self._selected()
-        if entry is not None:
+        targets = self._target_entries()
+        if not targets:
+            return
+        if not self.table.marked:
+            entry = targets[0]
             what = f"{result_noun(entry)} URL"
             self._with_video(entry, "copy", lambda video: self._copy(video.url or "", what))
+            return
+        urls = [r.url or "" for e in targets for r in self._videos_with_url(e)]
+        without = sum(1 for e in targets if not self._videos_with_url(e))
+        if not urls:
+            self.notify("None of the marked tasks has a URL yet.", severity="warning", markup=False)
+            return
+        note = f" ({without} marked without a URL left out)" if without else ""
+        self._copy("\n".join(urls), f"{len(urls)} URLs{note}")
 
     def action_copy_id(self) -> None:
-        entry = self._selected()
-        if entry is not None:
-            self._copy(entry.task_id, "task id")
+        targets = self._target_entries()
+        if len(targets) == 1 and not self.table.marked:
+            self._copy(targets[0].task_id, "task id")
+        elif targets:
+            self._copy("\n".join(e.task_id for e in targets), f"{len(targets)} task ids")
 
     def action_refresh_task(self) -> None:
-        entry = self._selected()
-        if entry is None:
+        targets = self._target_entries()
+        if not targets:
             return
-        self.poller.refresh(entry.key)
+        for entry in targets:
+            self.poller.refresh(entry.key)
         # The refresh runs while paused too (issue 9): say so, not "(polling is paused)".
         note = "; polling stays paused" if self.poller.paused else ""
-        self.notify(f"Refreshing {entry_name(entry)} now{note}.", markup=False, timeout=2)
+        name = entry_name(targets[0]) if len(targets) == 1 else f"{len(targets)} tasks"
+        self.notify(f"Refreshing {name} now{note}.", markup=False, timeout=2)
 
     def action_refresh_all(self) -> None:
         self.poller.refresh(None)

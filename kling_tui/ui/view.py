@@ -71,6 +71,25 @@ class SortMode(StrEnum):
         order = list(SortMode)
         return order[(order.index(self) + 1) % len(order)]
 
+    @property
+    def column(self) -> str:
+        """The table column whose header shows this sort's arrow."""
+        return SORT_COLUMNS[self]
+
+    @classmethod
+    def for_column(cls, column: str) -> SortMode | None:
+        """The sort a click on a column header picks, if that column sorts."""
+        return next((mode for mode, name in SORT_COLUMNS.items() if name == column), None)
+
+
+SORT_COLUMNS: dict[SortMode, str] = {
+    SortMode.STATUS: "status",
+    SortMode.PROGRESS: "progress",
+    SortMode.ADDED: "elapsed",  # added first = submitted longest ago
+    SortMode.LABEL: "label",
+}
+"""Each sort's column (a click on its header sorts by it; the arrow is drawn there)."""
+
 
 _STATE_RANK = {
     RowState.FAILED: 0,

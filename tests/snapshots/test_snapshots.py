@@ -326,3 +326,20 @@ def test_costs_screen(snap_compare, tmp_path: Path, size) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_stats_screen(snap_compare, tmp_path: Path, size) -> None:
     assert snap_compare(_cost_app(tmp_path), terminal_size=size, run_before=_open_stats)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_header_with_marks_a_negated_filter_and_the_sort_arrow(
+    snap_compare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Issue 14: "2 marked", the filter count of ``!status:failed`` and ``Label ▼``."""
+    app = build(tmp_path)
+
+    async def mark_filter_sort(pilot: Any) -> None:
+        for task_id in ("task-running-0002", "task-done-0003"):
+            app.table.select_key(f"main:text2video:{task_id}")
+            await pilot.press("space")
+        await pilot.press("slash", *"!status:failed", "enter", "s", "S")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=mark_filter_sort)

@@ -427,6 +427,9 @@ GW = '[gateways.relay]\nbase_url = "https://relay.example"\n'
         (GW + 'token_env = "KLING API"\n', "gateways.relay.token_env", "variable name"),
         (GW + 'token_env = "X"\naccess_key_env = "Y"\n', "gateways.relay", "not both"),
         (GW + "[poll]\ninterval = 0\n", "poll.interval", "from 1 to 3600 (seconds)"),
+        (GW + "[view]\nhide_finished_after = -1\n", "view.hide_finished_after", "from 0 to"),
+        (GW + "[view]\nhide_finished_after = 1e9\n", "view.hide_finished_after", "from 0 to"),
+        (GW + "[view]\nhide_after = 5\n", "view.hide_after", "view."),
         (GW + "[poll]\ninterval = -5\n", "poll.interval", "from 1 to 3600 (seconds)"),
         (GW + '[poll]\ninterval = "5"\n', "poll.interval", "got '5'"),
         (GW + "[poll]\ninterval = true\n", "poll.interval", "a number"),
@@ -674,3 +677,10 @@ def test_concurrency_limit_is_read_and_absent_means_unknown(tmp_path: Path) -> N
     config = load(write(tmp_path, GW + "concurrency_limit = 20\n"))
     assert config.gateways["relay"].concurrency_limit == 20
     assert load(write(tmp_path, GW)).gateways["relay"].concurrency_limit is None
+
+
+def test_view_hide_finished_after_is_read_in_range(tmp_path: Path) -> None:
+    from kling_tui.config import load_config
+
+    path = write(tmp_path, GW + "[view]\nhide_finished_after = 3600\n")
+    assert load_config(config_flag=str(path), env={}).view.hide_finished_after == 3600

@@ -42,7 +42,10 @@ def test_the_parser_needs_no_textual() -> None:
     ("text", "problem"),
     [
         ("status:bogus", "unknown status 'bogus'"),
-        ("status:!failed", "'!' (not) is not supported yet"),
+        ("!", "'!' needs a term"),
+        ("status:!", "'!' needs a term"),
+        ("!!failed", "'!!' is not a term"),
+        ("!status:bogus", "unknown status 'bogus'"),
         ("kind:bogus", "unknown kind 'bogus'"),
         ("colour:red", "unknown filter colour:"),
         ("status:", "status: needs a value"),
@@ -130,3 +133,44 @@ def test_plain_words_search_every_id() -> None:
     relay = _relay_task()
     assert shown("866889456698785798", [*ENTRIES, relay]) == [relay.task_id]
     assert shown("order-42", [*ENTRIES, relay]) == [relay.task_id]
+
+
+# -- issue 14: negation, label:, model:, hostile text -----------------------------------
+
+
+def test_negation_of_any_term_and_terms_anded() -> None:
+    assert shown("!status:failed", ENTRIES) == ["t2v-1", "multi-3", "err-4"]
+    assert shown("status:!failed", ENTRIES) == ["t2v-1", "multi-3", "err-4"]
+    assert shown("!kind:t2v !gw:other", ENTRIES) == ["i2v-2"]
+    assert shown("!i2v-2 !multi", ENTRIES) == ["t2v-1", "err-4"]
+    assert shown("kind:t2v !status:err", ENTRIES) == ["t2v-1"]
+    assert shown('!"demo-relay"', ENTRIES) == ["i2v-2", "multi-3", "err-4"]
+    assert parse_filter("!status:failed").excluded[0].statuses == {"failed"}
+
+
+def test_label_and_model_terms() -> None:
+    labelled = [
+        entry("a", Status.SUCCEEDED, label="Red, fox"),
+        entry("b", Status.SUCCEEDED, label="blue"),
+        entry("c", None),
+    ]
+    assert shown("label:red", labelled) == ["a"]
+    assert shown('label:"red, fox"', labelled) == ["a"]  # commas belong to the label
+    assert shown("!label:red", labelled) == ["b", "c"]
+    modelled = [*labelled]
+    assert labelled[1].snapshot is not None
+    labelled[1].snapshot = replace(labelled[1].snapshot, model="kling-v2-1")
+    assert shown("model:v2-1", modelled) == ["b"]
+    assert shown("!model:v2", modelled) == ["a", "c"]
+    assert parse_filter("model:").problems == ("model: needs a value",)
+
+
+def test_unknown_terms_say_what_works_and_hostile_text_stays_data() -> None:
+    task_filter = parse_filter("!colour:red")
+    assert task_filter.problems == ("unknown filter colour:",)
+    assert "! before a term negates it" in task_filter.hint
+    hostile = "[@click=app.quit]x[/] \x1b]52;c;AAAA\x07 \u202e " + "!" * 5
+    parsed = parse_filter(hostile)
+    assert parsed.problems  # '!!!!!' is not a term
+    assert shown("[@click=app.quit]x[/]", ENTRIES) == []
+    assert len(parse_filter("x" * 100_000).text) == 500  # cut, never a huge term

@@ -29,6 +29,11 @@ FILTER_HELP = (
     ("kind:image2video", "by kind"),
     ("gw:NAME", "by gateway"),
     ("id:ID", "by any of its ids: relay, Kling, external"),
+    ("label:TEXT", "labels containing TEXT"),
+    ("model:NAME", "the model, or part of it"),
+    ("!TERM", "not: !status:done !word; all terms must hold"),
+    ("h", "hide succeeded tasks (view.hide_finished_after)"),
+    ("esc", "clears the marks first, then the filter"),
 )
 
 CLOSE_HINT = "Esc closes · ↑ ↓ PgUp PgDn scroll · ctrl+p: command palette"

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input
+from textual.widgets.input import Selection
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.ui.view import parse_filter
@@ -55,7 +56,8 @@ class FilterBar(Input):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             placeholder=(
-                "filter: words, status:failed, kind:t2v, gw:NAME — Enter keeps, Esc clears"
+                "filter: words, status:failed, !status:succeeded, kind:t2v, gw:, label:, "
+                "model: — Enter keeps, Esc clears"
             ),
             id=id,
             select_on_focus=False,
@@ -63,11 +65,13 @@ class FilterBar(Input):
         self._error = ""
 
     def open(self, current: str) -> None:
+        """Show the bar with the current filter selected: typing replaces it, an arrow
+        key keeps it to edit."""
         self.value = current
-        self.cursor_position = len(current)
         self.add_class("-open")
         self.show_problems(current)
         self.focus()
+        self.selection = Selection(0, len(current))
 
     @property
     def error(self) -> str:

@@ -55,7 +55,8 @@ DETAILED_STATES = (PollerState.BACKING_OFF.value, PollerState.AUTH_FAILED.value,
 DROP_ORDER: tuple[str, ...] = (
     # What gives way first when the header is too wide, step by step (a part named twice
     # steps down twice). The default sort ("added") goes before all of these; the filter
-    # count never goes: a filtered table must say so.
+    # count and the marks never go: a filtered table must say so, and so must the rows
+    # that d / r / c / y / D act on.
     "cost",  # "$ 12 units today · native 3/5 ███░░" -> "$12 3/5" (cost_part.py)
     "cost",  # -> gone: the Costs screen ($) has it all
     "gateways",  # "a, b" -> "a +1"
@@ -80,6 +81,9 @@ class SummaryData:
     sort: str = "added"
     filter_text: str = ""
     cost: CostLine | None = None
+    sort_reverse: bool = False
+    marked: int = 0
+    hide_finished: bool = False
 
 
 class SummaryBar(Widget):
@@ -152,11 +156,15 @@ class SummaryBar(Widget):
         gateway_forms = [Text(", ".join(gateways))]
         if len(gateways) > 1:
             gateway_forms.append(Text(f"{gateways[0]} +{len(gateways) - 1}"))
+        warning = Style(color=self.palette.warning)
         filter_part = Text()
-        if data.filter_text:
-            filter_part = Text(
-                f"filter {data.shown}/{data.total}", style=Style(color=self.palette.warning)
-            )
+        if data.filter_text or data.hide_finished:
+            filter_part = Text(f"filter {data.shown}/{data.total}", style=warning)
+            if data.hide_finished:
+                filter_part.append(" hide done", style=warning)
+        marks_part = Text(f"{data.marked} marked", style=warning + Style(bold=True))
+        default_sort = data.sort == "added" and not data.sort_reverse
+        arrow = "" if default_sort else (" ▼" if data.sort_reverse else " ▲")
         variants: dict[str, list[Text]] = {
             "title": [Text("kling-tui", style=Style(bold=True))],
             "gateways": gateway_forms,
@@ -166,14 +174,15 @@ class SummaryBar(Widget):
                 self._counts_part(compact=True, nonzero_only=True),
             ],
             "state": [self._state_part(with_detail=True), self._state_part(with_detail=False)],
+            "marks": [marks_part if data.marked else Text()],
             "filter": [filter_part],
-            "sort": [Text(f"sort: {data.sort}", style=muted)],
+            "sort": [Text(f"sort: {data.sort}{arrow}", style=muted)],
             "cost": cost_variants(data.cost, self.palette),
         }
         for name in ("title", "gateways", "sort", "state"):
             variants[name].append(Text())
         order = list(variants)
-        drop = DROP_ORDER if data.sort != "added" else ("sort", *DROP_ORDER)
+        drop = DROP_ORDER if not default_sort else ("sort", *DROP_ORDER)
         steps = [order.index(name) for name in drop]
         return fit_parts(list(variants.values()), steps, width, Text(" │ ", style=muted), " ")
 

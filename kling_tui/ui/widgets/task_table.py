@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -49,6 +50,11 @@ from kling_tui.ui.widgets.table_layout import (
     TIME_COLUMNS,
     layout_for_width,
 )
+
+MARKER = "● "
+"""What a marked row shows before its status (``space`` marks, ``esc`` clears)."""
+ARROWS = {False: " ▲", True: " ▼"}
+"""The sorted column's header: ascending, reversed (``S``)."""
 
 FIRST_ROWS = 50
 """Rows a rebuild adds before the first frame, or the terminal's height if taller: more
@@ -98,6 +104,10 @@ class TaskTable(DataTable[Text]):
         self.show_gateway = False
         self.task_filter = TaskFilter()
         self.sort_mode = SortMode.ADDED
+        self.sort_reverse = False
+        self.marked: set[str] = set()
+        """Keys of the marked tasks: they survive refreshes, sorting and filtering (a
+        marked task the filter hides stays marked); a removed task leaves the set."""
         self._entries: dict[str, WatchEntry] = {}
         self._cells: dict[str, dict[str, CellSignature]] = {}
         self._sort_keys: dict[str, tuple[object, ...]] = {}
@@ -168,6 +178,8 @@ class TaskTable(DataTable[Text]):
         download = self.downloads.tasks.get(key)
         for column in self._columns():
             text = cell_text(column, entry, now, layout, palette, eta, download)
+            if column == "status" and key in self.marked:
+                text = self._marked(text)
             signatures[column] = cell_signature(text)
             widths.add(column, text.cell_len)
             cells.append(RowKeyedText(text, key) if column == "status" else text)
@@ -186,6 +198,8 @@ class TaskTable(DataTable[Text]):
             if column not in cached:
                 continue
             text = cell_text(column, entry, now, layout, palette, eta, download)
+            if column == "status" and key in self.marked:
+                text = self._marked(text)
             new = cell_signature(text)
             old = cached[column]
             if old != new:
@@ -200,6 +214,12 @@ class TaskTable(DataTable[Text]):
                 self.update_cell(key, column, text)
                 changed += 1
         return changed
+
+    def _marked(self, text: Text) -> Text:
+        """A marked row's status cell: the marker, then the badge."""
+        marked = Text(MARKER, style=Style(color=self.palette.warning, bold=True))
+        marked.append_text(text)
+        return marked
 
     def _fit_column(self, column: str) -> None:
         """Make a column as wide as its widest cell (or label) now; sizes follow on idle."""
@@ -313,7 +333,7 @@ class TaskTable(DataTable[Text]):
         if self.row_count < 2:
             return
         keys = self._sort_keys
-        self.sort("status", key=lambda cell: keys[cell.row_key])
+        self.sort("status", key=lambda cell: keys[cell.row_key], reverse=self.sort_reverse)
 
     def _keep_cursor_on(self, key: str | None) -> None:
         if key is not None and key in self._cells:
@@ -338,13 +358,13 @@ class TaskTable(DataTable[Text]):
         self._cells.clear()
         self._widths.clear()
         for column in self._columns():
-            self.add_column(COLUMN_LABELS[column], key=column)
+            self.add_column(self._label(column), key=column)
         task_filter = self.task_filter
         if task_filter.active:
             matching = [(k, e) for k, e in self._entries.items() if task_filter.matches(e, now)]
         else:
             matching = list(self._entries.items())
-        matching.sort(key=lambda item: self._sort_keys[item[0]])
+        matching.sort(key=lambda item: self._sort_keys[item[0]], reverse=self.sort_reverse)
         # The rows on screen (and around the selected task) now; the rest after the first
         # frame, a step at a time, so 10,000 tasks show as fast as 100 and keys still work.
         upto = max(FIRST_ROWS, self.app.size.height)
@@ -436,7 +456,7 @@ class TaskTable(DataTable[Text]):
         else:
             for key in removing:
                 self._drop_row(key)
-            for key in sorted(adding, key=lambda k: self._sort_keys[k]):
+            for key in sorted(adding, key=lambda k: self._sort_keys[k], reverse=self.sort_reverse):
                 self._add_row(key, self._entries[key], now)
             self._pending = []  # every matching row is in now, rows a rebuild left included
             if adding:
@@ -449,12 +469,63 @@ class TaskTable(DataTable[Text]):
             self._sticky = selected
             self._placed = self.current_key()
 
-    def set_sort(self, mode: SortMode) -> None:
+    def set_sort(self, mode: SortMode, reverse: bool | None = None) -> None:
+        """Sort by ``mode`` (``reverse``: the other way round; None keeps the direction)."""
         selected = self.current_key()
+        same_mode = mode is self.sort_mode
         self.sort_mode = mode
-        self._sort_keys = {k: self._sort_key(k, e) for k, e in self._entries.items()}
+        if reverse is not None:
+            self.sort_reverse = reverse
+        if not same_mode:  # the keys depend on the mode only; a reversal reuses them
+            self._sort_keys = {k: self._sort_key(k, e) for k, e in self._entries.items()}
         self._resort()
+        self._relabel()
         self._keep_cursor_on(selected)
+
+    def _label(self, column: str) -> str:
+        """A column's header: its name, and the arrow when the rows sort by it (none for
+        the default order, oldest added first)."""
+        label = COLUMN_LABELS[column]
+        if self.sort_mode is SortMode.ADDED and not self.sort_reverse:
+            return label  # the default order, as the header leaves it unsaid
+        return label + ARROWS[self.sort_reverse] if self.sort_mode.column == column else label
+
+    def _relabel(self) -> None:
+        """Move the sort arrow to the sorted column's header."""
+        for column_key, column in self.columns.items():
+            label = Text(self._label(column_key.value or ""))
+            if column.label.plain != label.plain:
+                column.label = label
+                self._fit_column(column_key.value or "")
+        self._require_update_dimensions = True
+        self.refresh()
+
+    # -- marks ---------------------------------------------------------------------------
+
+    def set_marked(self, keys: Iterable[str], marked: bool) -> int:
+        """Mark or unmark tasks; redraws the status cell of the shown ones. Returns how
+        many changed."""
+        now = self._now()
+        changed = 0
+        for key in keys:
+            if key not in self._entries or (key in self.marked) == marked:
+                continue
+            if marked:
+                self.marked.add(key)
+            else:
+                self.marked.discard(key)
+            changed += 1
+            if key in self._cells:
+                self._update_row(key, self._entries[key], now, ("status",))
+        return changed
+
+    def clear_marks(self) -> int:
+        return self.set_marked(list(self.marked), False)
+
+    def matching_keys(self) -> list[str]:
+        """Every task the filter shows, in table order (rows a rebuild still has to add
+        included): what ``V`` marks."""
+        return self.shown_keys() + [k for k in self._pending if k not in self._cells]
 
     # -- feeding -------------------------------------------------------------------------
 
@@ -524,6 +595,7 @@ class TaskTable(DataTable[Text]):
         for key in keys:
             self._entries.pop(key, None)
             self._sort_keys.pop(key, None)
+            self.marked.discard(key)
             if key in self._cells:
                 self._drop_row(key)
         self._keep_cursor_on(selected)
