@@ -2,9 +2,10 @@
 expiry reminder.
 
 * ``D`` hands the chosen tasks (``_target_entries``: the marked ones, else the cursor's)
-  to the core's ``Downloader`` in a background async worker (``exit_on_error=False``: a full disk or a dead link is a toast,
-  never the end of the app). The downloader records each finished file on its task
-  through the one store; the rows are redrawn from the entries when it ends.
+  to the core's ``Downloader`` in a background async worker (``exit_on_error=False``: a
+  full disk or a dead link is a toast, never the end of the app). The downloader records
+  each finished file on its task through the one store; the rows are redrawn from the
+  entries when it ends.
 * Progress reports (one per state change, bytes every 0.1 s per file) are folded into the
   table's ``DownloadBoard``; one redraw per loop tick carries the latest of every task that
   moved (as ``poller_feed`` coalesces poller events), and only the progress cells change.
