@@ -73,7 +73,9 @@ LAYOUTS: tuple[tuple[int, TableLayout], ...] = (
             19,
             12,
             False,
-            False,
+            True,  # kinds by their short labels (t2v, omni-img...) at every width, as issue
+            # 12 asks: 17 kinds make long names ("multi-image-to-image") the norm; the
+            # detail pane gives the full name
             True,
             design_width=150,
         ),
