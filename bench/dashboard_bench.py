@@ -16,7 +16,6 @@ import json
 import os
 import pty
 import random
-import resource
 import select
 import shutil
 import signal
@@ -37,6 +36,7 @@ from kling_tui.store.watchlist import WatchList
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from core_bench import median, paired_ratio, realistic_entries
+from rss import peak_rss_mb
 
 COLUMNS, LINES = 120, 36
 FIRST_LABEL = "shot 0: sunrise"
@@ -78,19 +78,6 @@ def finished_entries(n: int) -> list[WatchEntry]:
 
 
 # -- the child process ----------------------------------------------------------------------
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. ``VmHWM`` belongs to the program now running;
-    ``getrusage``'s ``ru_maxrss`` survives ``exec`` on Linux, so a child forked from a big
-    parent would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 MARKED = 500

@@ -8,8 +8,8 @@
 * ``download_resume_waste_ratio``: the downloader killed (SIGKILL) at a random point of a
   download of the same files, then run again: the bytes the second run received divided
   by the bytes that were missing on disk (``.part`` files count as there).
-* ``download_rss_mb``: the downloader child's peak RSS (``ru_maxrss``) while downloading the
-  8 files: streamed to disk, never held in memory.
+* ``download_rss_mb``: the downloader child's peak RSS (``VmHWM``, ``bench/rss.py``) while
+  downloading the 8 files: streamed to disk, never held in memory.
 
 Both sides write to ``/dev/shm`` when it exists (the same memory-backed folder for both: a
 busy disk would time the disk, not the downloads). ``--quick`` uses 8 files of 8 MiB.
@@ -23,7 +23,6 @@ import json
 import math
 import os
 import random
-import resource
 import shutil
 import signal
 import statistics
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import core_bench
+from rss import peak_rss_mb
 
 CURL = "/usr/bin/curl"
 FILES = 8
@@ -93,7 +93,7 @@ def client(base: str, folder: str) -> None:
         return seconds, sum(r.fetched for r in results), sum(r.size for r in results)
 
     seconds, fetched, size = asyncio.run(go())
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "fetched": fetched, "size": size, "rss_mb": rss_mb}))
 
 
