@@ -473,9 +473,12 @@ def known_ids(task_id: str, snapshot: TaskSnapshot | None) -> tuple[str, ...]:
     """The ids one task is known by, in order: ``task_id`` (the one it was added by), then
     the answer's own id, Kling's id and the caller's external id, as far as ``snapshot``
     knows them. The one rule behind ``WatchEntry.known_ids`` and an import row's ids."""
+    if snapshot is None:
+        return (task_id,)
+    if snapshot.task_id == task_id and not snapshot.kling_task_id and not snapshot.external_task_id:
+        return (task_id,)  # a listed native task: asked three times per task at an import
     ids = [task_id]
-    if snapshot is not None:
-        for other in (snapshot.task_id, snapshot.kling_task_id, snapshot.external_task_id):
-            if other and other not in ids:
-                ids.append(other)
+    for other in (snapshot.task_id, snapshot.kling_task_id, snapshot.external_task_id):
+        if other and other not in ids:
+            ids.append(other)
     return tuple(ids)

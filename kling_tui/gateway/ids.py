@@ -57,6 +57,11 @@ def validate_task_id(raw: str) -> str:
     ``\\``, ``..``, ``?``, ``#``, whitespace, or a control / format (bidi, zero-width)
     character. Messages read like ``'a/b': contains "/" (a path separator)``.
     """
+    if type(raw) is str and raw.isascii() and raw.isalnum() and len(raw) <= MAX_ID_LENGTH:
+        # The common form (Kling's numeric ids, hex ids), checked twice per imported task
+        # (the normalizer, the store): ASCII letters and digits only cannot hold anything
+        # refused below (no whitespace, separator, dot or control character; never empty).
+        return raw
     if not isinstance(raw, str):
         raise InvalidTaskId("", f"task id must be text, not {type(raw).__name__}")
     task_id = raw.strip()

@@ -39,9 +39,12 @@ class IdIndex:
 
     def add(self, entry: WatchEntry, ids: tuple[str, ...] | None = None) -> None:
         """Index ``entry`` by its ``known_ids`` (``ids``: those, when the caller has them)."""
+        by_id = self._by_id
         for task_id in entry.known_ids if ids is None else ids:
-            found = self._by_id.setdefault(task_id, [])
-            if not any(e is entry for e in found):
+            found = by_id.get(task_id)
+            if found is None:  # the common case at an import: an id not indexed yet
+                by_id[task_id] = [entry]
+            elif not any(e is entry for e in found):
                 found.append(entry)
 
     def find(self, task_id: str) -> list[WatchEntry]:

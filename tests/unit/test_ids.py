@@ -204,3 +204,18 @@ def test_other_ids_match_no_form(task_id: str) -> None:
 
 def test_the_hint_names_both_forms() -> None:
     assert "18-19 digits" in ID_FORMS_HINT and "task_" in ID_FORMS_HINT
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["866889456698785798", "abcDEF0123", "a" * 256, "a" * 257, "9", "é1", "１２３", "a.b", "a_b"],
+)
+def test_ascii_alnum_shortcut_agrees_with_the_full_rules(raw: str) -> None:
+    """Letters and digits only take a shortcut: accepted exactly when the full rules accept
+    (up to 256 characters; a non-ASCII letter or digit goes through the full rules)."""
+    try:
+        got: str | None = validate_task_id(raw)
+    except InvalidTaskId:
+        got = None
+    expected = None if len(raw) > 256 else raw
+    assert got == expected

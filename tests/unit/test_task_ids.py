@@ -209,3 +209,28 @@ def test_same_task_text_words_each_role() -> None:
     assert same_task_text(RELAY_ID, known) == f"{RELAY_ID} (text2video on relay)"
     assert same_task_text(KLING_ID, known).startswith(f"{KLING_ID} is the Kling id of")
     assert "external id" in same_task_text(EXTERNAL, known)
+
+
+def test_known_ids_fast_path_gives_what_the_general_rule_gives() -> None:
+    """``known_ids`` answers a listed native task (its own id, nothing else) without the
+    general loop: the same tuple in every case around that shortcut."""
+    from kling_tui.models import known_ids
+
+    bare = {"kling_task_id": None, "external_task_id": None}
+    assert known_ids(KLING_ID, None) == (KLING_ID,)
+    assert known_ids(KLING_ID, snap(KLING_ID, **bare)) == (KLING_ID,)
+    assert known_ids(KLING_ID, snap(KLING_ID, **{**bare, "kling_task_id": ""})) == (KLING_ID,)
+    assert known_ids(RELAY_ID, snap(RELAY_ID, external_task_id=None)) == (RELAY_ID, KLING_ID)
+    assert known_ids(EXTERNAL, snap(KLING_ID, kling_task_id=None)) == (EXTERNAL, KLING_ID)
+    assert known_ids(KLING_ID, snap(KLING_ID, kling_task_id=None)) == (KLING_ID, EXTERNAL)
+    assert known_ids(EXTERNAL, snap(KLING_ID, **bare)) == (EXTERNAL, KLING_ID)
+    assert known_ids(RELAY_ID, snap()) == (RELAY_ID, KLING_ID, EXTERNAL)
+
+
+def test_index_add_keeps_one_entry_per_id_and_each_entry_once() -> None:
+    first = WatchEntry(KLING_ID, "text2video", "native", T0)
+    second = WatchEntry(KLING_ID, "image2video", "native", T0)
+    index = IdIndex([first])
+    index.add(first)  # again: not listed twice
+    index.add(second)
+    assert index.find(KLING_ID) == [first, second]
