@@ -29,6 +29,7 @@ import errno
 import hashlib
 import os
 import socket
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ from httpcore._backends.sync import SyncStream
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.store.atomic import commit_file
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory lock, the rest holds
+    fcntl = None  # type: ignore[assignment]
 
 PART_SUFFIX = ".part"
 MAX_REDIRECTS = 5
@@ -64,7 +70,8 @@ class TransferError(Exception):
 
     ``expired`` (403/404/410: ask the gateway for a fresh URL), ``network``, ``http``,
     ``size`` (too large, or the server's sizes disagree), ``disk`` (full, read-only,
-    permission), ``url`` (not http/https, too many redirects).
+    permission, a link or FIFO at the name), ``url`` (not http/https, too many redirects),
+    ``busy`` (the same file is being downloaded by another transfer right now).
     """
 
     def __init__(self, kind: str, message: str, status: int | None = None) -> None:
@@ -107,6 +114,17 @@ def _disk_error(exc: OSError, where: Path) -> TransferError:
     return TransferError("disk", f"{why} (no file was named as finished)")
 
 
+def _not_regular(where: Path) -> TransferError:
+    """A link, FIFO or device found where a download's file goes: left alone, refused."""
+    name = clean_text(where.name, 200)
+    return TransferError("disk", f"{name} is not a regular file: left alone, not written")
+
+
+def _no_follow(path: str, flags: int) -> int:
+    """``open``'s opener: a link swapped in after the check is not followed."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+
+
 def check_url(url: str) -> str:
     """``url`` if it is http(s) with a host, else a ``url`` :class:`TransferError`."""
     try:
@@ -123,14 +141,40 @@ class _Part:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            self.fd = os.open(path, flags, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symlink planted there: never written through
+                raise _not_regular(path) from None
             raise _disk_error(exc, path) from None
+        try:
+            self._own()
+        except BaseException:
+            self.close()
+            raise
         self.size = 0
         self.hash = hashlib.sha256()
         self._rehash()
+
+    def _own(self) -> None:
+        """A regular file (not a FIFO or device planted at the name: a read would hang or
+        a write land elsewhere), locked for this transfer alone: a second download of the
+        same file (another ``D``, another ``kling-tui download``) is refused, not let to
+        write into the same part."""
+        if not stat.S_ISREG(os.fstat(self.fd).st_mode):
+            raise _not_regular(self.path)
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TransferError(
+                    "busy", f"{clean_text(self.path.name, 200)} is being downloaded already"
+                ) from None
+            except OSError:
+                pass  # a filesystem without locks (some network mounts): as before
 
     def _rehash(self) -> None:
         """Hash what the part holds already (a resume), reading it in chunks."""
@@ -326,9 +370,11 @@ class Transfer:
         """Take ``final`` as this file when the server says it is this long in all (a 416
         to ``Range: bytes=SIZE-`` naming SIZE as the total), else a ``taken`` error."""
         try:
+            if not stat.S_ISREG(self.final.lstat().st_mode):  # a link: maybe to anything
+                raise TransferError("taken", f"{self.final.name} is not a regular file")
             size = self.final.stat().st_size
             digest = hashlib.sha256()
-            with open(self.final, "rb") as f:
+            with open(self.final, "rb", opener=_no_follow) as f:
                 while block := f.read(CHUNK):
                     digest.update(block)
         except OSError as exc:

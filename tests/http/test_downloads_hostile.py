@@ -1,0 +1,87 @@
+"""Downloads in a hostile folder: links, FIFOs and a second download planted at a file's
+names never get written through, followed or shared."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from pathlib import Path
+
+from kling_tui.config import AppConfig
+from kling_tui.downloads.transfer import part_path
+from kling_tui.sim.simulator import SimTask, Simulator
+from kling_tui.store.watchlist import WatchList
+from tests.http.test_downloads import _download, _expect, _watched, done_task, store
+
+__all__ = ["done_task", "store"]  # the fixtures, shared
+
+
+def _name(task: SimTask) -> str:
+    return f"clip 0-{task.task_id}-0.mp4"
+
+
+def test_symlink_planted_at_part_is_never_written_through(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"someone's precious file")
+    (folder / (_name(done_task) + ".part")).symlink_to(victim)
+    results, _ = _download(app_config, store, folder)
+    assert victim.read_bytes() == b"someone's precious file"
+    assert results[0].state == "failed" and "not a regular file" in results[0].message
+    assert not (folder / _name(done_task)).exists()
+
+
+def test_fifo_planted_at_part_is_refused_not_hung_on(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    os.mkfifo(folder / (_name(done_task) + ".part"))
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "failed" and "not a regular file" in results[0].message
+
+
+def test_symlink_planted_at_final_name_is_not_adopted(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    """A link to a file of exactly the video's bytes: the size check with the server would
+    pass, but the link is not this download's file (it may point anywhere)."""
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    victim = tmp_path / "elsewhere.mp4"
+    victim.write_bytes(_expect(sim, done_task))
+    (folder / _name(done_task)).symlink_to(victim)
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "done"
+    got = Path(results[0].path)
+    assert got != folder / _name(done_task) and not got.is_symlink()
+    assert got.read_bytes() == _expect(sim, done_task)
+    assert (folder / _name(done_task)).is_symlink()  # left alone
+
+
+def test_a_part_being_written_by_another_download_is_not_shared(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    """Another ``kling-tui download`` (or a second ``D``) holds the part: refused, the
+    other's bytes untouched."""
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    part = part_path(folder / _name(done_task))
+    part.write_bytes(b"x" * 1000)
+    fd = os.open(part, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        results, _ = _download(app_config, store, folder)
+    finally:
+        os.close(fd)
+    assert results[0].state == "failed" and "being downloaded already" in results[0].message
+    assert part.read_bytes() == b"x" * 1000
+    assert not (folder / _name(done_task)).exists()
