@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kling_tui.config import AppConfig
 from kling_tui.downloads.transfer import part_path
+from kling_tui.models import LocalFile
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.http.test_downloads import _download, _expect, _watched, done_task, store
@@ -85,3 +86,43 @@ def test_a_part_being_written_by_another_download_is_not_shared(
     assert results[0].state == "failed" and "being downloaded already" in results[0].message
     assert part.read_bytes() == b"x" * 1000
     assert not (folder / _name(done_task)).exists()
+
+
+def _hand_edited(store: WatchList, path: Path, size: int) -> None:
+    """The task's record pointed at ``path`` (a hand edit of the watch list)."""
+    (entry,) = store.entries
+    entry.local_files = (LocalFile(str(path), size, "0" * 64, "https://x/y.mp4", 0, "video"),)
+    store.record_downloads([entry])
+
+
+def test_a_record_outside_the_folder_does_not_skip_the_download(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    elsewhere = tmp_path / "passwd"
+    elsewhere.write_bytes(b"root:x:0:0")
+    _hand_edited(store, elsewhere, elsewhere.stat().st_size)
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "done" and Path(results[0].path).parent == folder
+    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert elsewhere.read_bytes() == b"root:x:0:0"
+    (entry,) = store.entries
+    assert [f.path for f in entry.local_files] == [results[0].path]
+
+
+def test_a_record_of_a_link_to_elsewhere_does_not_skip_the_download(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+) -> None:
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    elsewhere = tmp_path / "secret"
+    elsewhere.write_bytes(b"not a video")
+    link = folder / "clip.mp4"
+    link.symlink_to(elsewhere)
+    _hand_edited(store, link, elsewhere.stat().st_size)
+    results, _ = _download(app_config, store, folder)
+    assert results[0].state == "done" and results[0].path != str(link)
+    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
