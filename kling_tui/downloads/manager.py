@@ -214,7 +214,7 @@ class Downloader:
 
     async def _fetch(self, job: FileJob, on_progress: Callable[[DownloadProgress], None]):
         """The transfer, once more at a fresh URL when the link expired."""
-        url, fetched, renewed = job.url, 0, False
+        url, fetched, renewed, renamed = job.url, 0, False, False
         while True:
             transfer = self._transfer(job, url, on_progress)
             try:
@@ -222,8 +222,10 @@ class Downloader:
                 return got, url, fetched + got.fetched
             except TransferError as exc:
                 fetched += transfer.fetched
-                if exc.kind == "taken" and job.adopt:  # another file: a tagged name
+                if exc.kind == "taken" and not renamed:  # another file: a tagged name
+                    renamed = True
                     taken = {p.name.lower() for p in self.folder.iterdir()}
+                    taken.add(job.path.name.lower())
                     tag = f"{job.entry.key}|{job.role}|{job.n}"
                     job = replace(
                         job,
@@ -267,6 +269,7 @@ class Downloader:
             max_bytes=self.max_bytes,
             on_bytes=on_bytes,
             adopt=job.adopt,
+            owner=f"{job.entry.key}|{job.role}|{job.n}",
         )
 
     async def _fresh_url(self, job: FileJob) -> str | None:

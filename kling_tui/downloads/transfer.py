@@ -50,6 +50,8 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock, the rest ho
     fcntl = None  # type: ignore[assignment]
 
 PART_SUFFIX = ".part"
+OWNER_XATTR = "user.kling-tui.owner"
+"""The extended attribute naming the file a ``.part`` belongs to (``_Part._mark``)."""
 MAX_REDIRECTS = 5
 CHUNK = 1024 * 1024
 """Bytes read at a time when a resumed part is hashed."""
@@ -139,7 +141,7 @@ def check_url(url: str) -> str:
 class _Part:
     """The ``.part`` file: its descriptor, how much it holds and the hash of that."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: str = "") -> None:
         self.path = path
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -152,6 +154,7 @@ class _Part:
             raise _disk_error(exc, path) from None
         try:
             self._own()
+            self._mark(owner)
         except BaseException:
             self.close()
             raise
@@ -175,6 +178,25 @@ class _Part:
                 ) from None
             except OSError:
                 pass  # a filesystem without locks (some network mounts): as before
+
+    def _mark(self, owner: str) -> None:
+        """The part is this file's (``owner``: the task's key, role and number), not one a
+        task of the same rendered name left (a template without ``{task_id}``): resuming
+        that one would join another video's head to this one's tail. The owner is kept in
+        an extended attribute (:data:`OWNER_XATTR`); a part without one (a filesystem
+        without them, an older version) is resumed as before."""
+        if not owner or not hasattr(os, "getxattr"):
+            return
+        mine = hashlib.sha256(owner.encode()).hexdigest()[:16].encode()
+        try:
+            theirs = os.getxattr(self.fd, OWNER_XATTR)
+        except OSError:
+            theirs = None
+        if theirs is not None and theirs != mine and os.fstat(self.fd).st_size:
+            raise TransferError("taken", f"{self.path.name} is another task's download")
+        if theirs != mine:
+            with contextlib.suppress(OSError):
+                os.setxattr(self.fd, OWNER_XATTR, mine)
 
     def _rehash(self) -> None:
         """Hash what the part holds already (a resume), reading it in chunks."""
@@ -303,6 +325,7 @@ class Transfer:
         max_bytes: int,
         on_bytes: Progress | None = None,
         adopt: bool = False,
+        owner: str = "",
     ) -> None:
         self.client = client
         self.url = url
@@ -315,6 +338,8 @@ class Transfer:
         """The file's size as the server announced it first (kept across attempts)."""
         self._restarted = False
         self.adopt = adopt
+        self.owner = owner
+        """Whose file this is (``task key|role|n``): marked on the part (``_Part._mark``)."""
         """``final`` exists and may be this file already (see ``FileJob.adopt``)."""
         self._cancel = threading.Event()
 
@@ -350,7 +375,7 @@ class Transfer:
         check_url(self.url)
         if self.adopt and self.final.exists() and not part_path(self.final).exists():
             return self._adopt()
-        part = _Part(part_path(self.final))
+        part = _Part(part_path(self.final), self.owner)
         try:
             last: TransferError | None = None
             for _ in range(ATTEMPTS):

@@ -11,6 +11,7 @@ from pathlib import Path
 from kling_tui.config import AppConfig
 from kling_tui.downloads.transfer import part_path
 from kling_tui.models import LocalFile
+from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.http.test_downloads import _download, _expect, _watched, done_task, store
@@ -126,3 +127,26 @@ def test_a_record_of_a_link_to_elsewhere_does_not_skip_the_download(
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].path != str(link)
     assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+
+
+def test_a_part_left_by_another_task_of_the_same_name_is_not_resumed(
+    sim: Simulator, app_config: AppConfig, store: WatchList, sim_clock, tmp_path: Path
+) -> None:
+    """``--name '{label}.{ext}'`` and two tasks labelled alike: A's download broke off and
+    left ``cat.mp4.part``; B's download must not append B's tail to A's head."""
+    a = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
+    b = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
+    sim_clock.advance(5)
+    first, second = asyncio.run(_watched(sim, app_config, [a, b], store))
+    first.label = second.label = "cat"
+    folder = tmp_path / "out"
+    sim.files.inject(FileFault.DROP, count=-1, task_id=a.task_id)
+    broke, _ = _download(app_config, store, folder, [first], template="{label}.{ext}")
+    assert broke[0].state == "failed" and (folder / "cat.mp4.part").stat().st_size
+    sim.files.clear()
+    got, _ = _download(app_config, store, folder, [second], template="{label}.{ext}")
+    assert got[0].state == "done"
+    assert Path(got[0].path).read_bytes() == _expect(sim, b)
+    again, _ = _download(app_config, store, folder, [first], template="{label}.{ext}")
+    assert again[0].state == "done" and 0 < again[0].fetched < sim.files.size  # resumed
+    assert Path(again[0].path).read_bytes() == _expect(sim, a)
