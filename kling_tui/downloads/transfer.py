@@ -431,12 +431,15 @@ class Transfer:
             headers = {"Accept-Encoding": "identity"}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
-            request = self.client.build_request("GET", url, headers=headers)
-            auth = self.auth_for(url)
             try:
+                request = self.client.build_request("GET", url, headers=headers)
+                auth = self.auth_for(url)
                 response = self.client.send(request, stream=True, auth=auth, follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise TransferError("network", self._said(exc)) from None
+            except (httpx.InvalidURL, UnicodeError, ValueError) as exc:  # an IDNA-bad host
+                why = clean_text(str(exc) or type(exc).__name__, 200)
+                raise TransferError("url", f"not a usable http(s) URL ({why})") from None
             if response.status_code in (301, 302, 303, 307, 308):
                 where = response.headers.get("location")
                 response.close()

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from kling_tui.config import AppConfig
 from kling_tui.downloads.transfer import part_path
@@ -150,3 +153,24 @@ def test_a_part_left_by_another_task_of_the_same_name_is_not_resumed(
     again, _ = _download(app_config, store, folder, [first], template="{label}.{ext}")
     assert again[0].state == "done" and 0 < again[0].fetched < sim.files.size  # resumed
     assert Path(again[0].path).read_bytes() == _expect(sim, a)
+
+
+@pytest.mark.parametrize("url", ["http://xn--/x.mp4", "http://h\u00e9\u200b.com/x.mp4"])
+def test_a_url_httpx_cannot_even_build_fails_that_file_not_the_run(
+    sim: Simulator, app_config: AppConfig, store: WatchList, sim_clock, tmp_path: Path, url: str
+) -> None:
+    """A host name IDNA refuses (a server's answer, a redirect's Location) raised
+    ``InvalidURL`` / ``IDNAError`` out of the transfer: the whole run (every other file,
+    the CLI's summary and exit code) fell with it."""
+    a = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
+    b = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
+    sim_clock.advance(5)
+    bad, _good = asyncio.run(_watched(sim, app_config, [a, b], store))
+    snap = bad.snapshot
+    assert snap is not None
+    bad.snapshot = replace(snap, videos=(replace(snap.videos[0], url=url),))
+    results, _ = _download(app_config, store, tmp_path / "out")
+    by_task = {r.key.task_id: r for r in results}
+    assert by_task[a.task_id].state == "failed"
+    assert "http" in by_task[a.task_id].message
+    assert by_task[b.task_id].state == "done"
