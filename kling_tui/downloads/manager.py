@@ -279,12 +279,16 @@ class Downloader:
         if waiting is None:
             waiting = self._fresh[key] = asyncio.get_running_loop().create_future()
             snapshot = None
-            if self.fetcher is not None:
-                answer = await self.fetcher.fetch(job.entry)
-                if isinstance(answer, TaskSnapshot):
-                    snapshot = answer
-                    await self._save_snapshot(job.entry, answer)
-            waiting.set_result(snapshot)
+            try:
+                if self.fetcher is not None:
+                    answer = await self.fetcher.fetch(job.entry)
+                    if isinstance(answer, TaskSnapshot):
+                        snapshot = answer
+                        with contextlib.suppress(WatchListError, OSError, ValueError):
+                            await self._save_snapshot(job.entry, answer)  # the URL serves
+            finally:  # the task's other files wait on it: never left unanswered
+                if not waiting.done():
+                    waiting.set_result(snapshot)
         snapshot = await waiting
         if snapshot is None:
             return None

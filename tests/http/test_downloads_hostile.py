@@ -16,6 +16,7 @@ from kling_tui.downloads.transfer import part_path
 from kling_tui.models import LocalFile
 from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
+from kling_tui.store.errors import WatchListError
 from kling_tui.store.watchlist import WatchList
 from tests.http.test_downloads import _download, _expect, _watched, done_task, store
 
@@ -174,3 +175,26 @@ def test_a_url_httpx_cannot_even_build_fails_that_file_not_the_run(
     assert by_task[a.task_id].state == "failed"
     assert "http" in by_task[a.task_id].message
     assert by_task[b.task_id].state == "done"
+
+
+def test_a_store_that_cannot_save_the_fresh_answer_still_downloads_at_the_fresh_url(
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    done_task: SimTask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The re-query's answer could not be written (a full disk, a watch list changed on
+    disk): the error escaped the downloader, lost the run and left the task's other files
+    waiting for the answer for ever."""
+    asyncio.run(_watched(sim, app_config, [done_task], store))
+    sim.files.expire(done_task.task_id)
+
+    def broken(entries: object) -> None:
+        raise WatchListError(store.path, None, "cannot write the watch list")
+
+    monkeypatch.setattr(store, "update", broken)
+    results, _ = _download(app_config, store, tmp_path / "out")
+    assert results[0].state == "done"
+    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
