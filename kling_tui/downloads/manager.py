@@ -214,7 +214,7 @@ class Downloader:
 
     async def _fetch(self, job: FileJob, on_progress: Callable[[DownloadProgress], None]):
         """The transfer, once more at a fresh URL when the link expired."""
-        url, fetched, renewed = job.url, 0, False
+        url, fetched, renewed, renamed = job.url, 0, False, False
         while True:
             transfer = self._transfer(job, url, on_progress)
             try:
@@ -222,8 +222,10 @@ class Downloader:
                 return got, url, fetched + got.fetched
             except TransferError as exc:
                 fetched += transfer.fetched
-                if exc.kind == "taken" and job.adopt:  # another file: a tagged name
+                if exc.kind == "taken" and not renamed:  # another file: a tagged name
+                    renamed = True
                     taken = {p.name.lower() for p in self.folder.iterdir()}
+                    taken.add(job.path.name.lower())
                     tag = f"{job.entry.key}|{job.role}|{job.n}"
                     job = replace(
                         job,
@@ -267,6 +269,7 @@ class Downloader:
             max_bytes=self.max_bytes,
             on_bytes=on_bytes,
             adopt=job.adopt,
+            owner=f"{job.entry.key}|{job.role}|{job.n}",
         )
 
     async def _fresh_url(self, job: FileJob) -> str | None:
@@ -276,12 +279,16 @@ class Downloader:
         if waiting is None:
             waiting = self._fresh[key] = asyncio.get_running_loop().create_future()
             snapshot = None
-            if self.fetcher is not None:
-                answer = await self.fetcher.fetch(job.entry)
-                if isinstance(answer, TaskSnapshot):
-                    snapshot = answer
-                    await self._save_snapshot(job.entry, answer)
-            waiting.set_result(snapshot)
+            try:
+                if self.fetcher is not None:
+                    answer = await self.fetcher.fetch(job.entry)
+                    if isinstance(answer, TaskSnapshot):
+                        snapshot = answer
+                        with contextlib.suppress(WatchListError, OSError, ValueError):
+                            await self._save_snapshot(job.entry, answer)  # the URL serves
+            finally:  # the task's other files wait on it: never left unanswered
+                if not waiting.done():
+                    waiting.set_result(snapshot)
         snapshot = await waiting
         if snapshot is None:
             return None

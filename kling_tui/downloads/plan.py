@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from kling_tui.downloads.names import NameFields, render, unique_name
 from kling_tui.downloads.transfer import PART_SUFFIX
+from kling_tui.gateway.urls import local_file_url
 from kling_tui.models import LocalFile, Status, WatchEntry
 
 _EXTS = frozenset({"mp4", "mov", "webm", "mkv", "png", "jpg", "jpeg", "webp", "gif"})
@@ -59,10 +60,15 @@ def result_files(entry: WatchEntry, *, watermark: bool) -> list[tuple[str, int, 
     return found
 
 
-def recorded(entry: WatchEntry, role: str, n: int) -> LocalFile | None:
-    """The task's record of this file when the file is still on disk with its size."""
+def recorded(entry: WatchEntry, role: str, n: int, folder: Path) -> LocalFile | None:
+    """The task's record of this file when the file is still on disk with its size, in
+    ``folder``. The record is data from a file a hand may have edited: a path outside the
+    download folder (or a link inside it to elsewhere: ``urls.local_file_url``, the rule
+    ``o`` opens by) is no proof the result is home, and is downloaded again."""
     for f in entry.local_files:
         if f.role == role and f.n == n:
+            if local_file_url(f.path, folder)[1] is not None:
+                return None
             try:
                 if os.stat(f.path).st_size == f.size:
                     return f
@@ -127,7 +133,7 @@ def plan(
     jobs: list[FileJob] = []
     for entry in entries:
         for role, n, url in result_files(entry, watermark=watermark):
-            done = recorded(entry, role, n)
+            done = recorded(entry, role, n, folder)
             if done is not None:
                 jobs.append(FileJob(entry, n, role, url, Path(done.path), done))
                 continue

@@ -29,6 +29,7 @@ import errno
 import hashlib
 import os
 import socket
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,14 @@ from httpcore._backends.sync import SyncStream
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.store.atomic import commit_file
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory lock, the rest holds
+    fcntl = None  # type: ignore[assignment]
+
 PART_SUFFIX = ".part"
+OWNER_XATTR = "user.kling-tui.owner"
+"""The extended attribute naming the file a ``.part`` belongs to (``_Part._mark``)."""
 MAX_REDIRECTS = 5
 CHUNK = 1024 * 1024
 """Bytes read at a time when a resumed part is hashed."""
@@ -64,7 +72,8 @@ class TransferError(Exception):
 
     ``expired`` (403/404/410: ask the gateway for a fresh URL), ``network``, ``http``,
     ``size`` (too large, or the server's sizes disagree), ``disk`` (full, read-only,
-    permission), ``url`` (not http/https, too many redirects).
+    permission, a link or FIFO at the name), ``url`` (not http/https, too many redirects),
+    ``busy`` (the same file is being downloaded by another transfer right now).
     """
 
     def __init__(self, kind: str, message: str, status: int | None = None) -> None:
@@ -107,6 +116,17 @@ def _disk_error(exc: OSError, where: Path) -> TransferError:
     return TransferError("disk", f"{why} (no file was named as finished)")
 
 
+def _not_regular(where: Path) -> TransferError:
+    """A link, FIFO or device found where a download's file goes: left alone, refused."""
+    name = clean_text(where.name, 200)
+    return TransferError("disk", f"{name} is not a regular file: left alone, not written")
+
+
+def _no_follow(path: str, flags: int) -> int:
+    """``open``'s opener: a link swapped in after the check is not followed."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+
+
 def check_url(url: str) -> str:
     """``url`` if it is http(s) with a host, else a ``url`` :class:`TransferError`."""
     try:
@@ -121,16 +141,62 @@ def check_url(url: str) -> str:
 class _Part:
     """The ``.part`` file: its descriptor, how much it holds and the hash of that."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: str = "") -> None:
         self.path = path
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            self.fd = os.open(path, flags, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symlink planted there: never written through
+                raise _not_regular(path) from None
             raise _disk_error(exc, path) from None
+        try:
+            self._own()
+            self._mark(owner)
+        except BaseException:
+            self.close()
+            raise
         self.size = 0
         self.hash = hashlib.sha256()
         self._rehash()
+
+    def _own(self) -> None:
+        """A regular file (not a FIFO or device planted at the name: a read would hang or
+        a write land elsewhere), locked for this transfer alone: a second download of the
+        same file (another ``D``, another ``kling-tui download``) is refused, not let to
+        write into the same part."""
+        if not stat.S_ISREG(os.fstat(self.fd).st_mode):
+            raise _not_regular(self.path)
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TransferError(
+                    "busy", f"{clean_text(self.path.name, 200)} is being downloaded already"
+                ) from None
+            except OSError:
+                pass  # a filesystem without locks (some network mounts): as before
+
+    def _mark(self, owner: str) -> None:
+        """The part is this file's (``owner``: the task's key, role and number), not one a
+        task of the same rendered name left (a template without ``{task_id}``): resuming
+        that one would join another video's head to this one's tail. The owner is kept in
+        an extended attribute (:data:`OWNER_XATTR`); a part without one (a filesystem
+        without them, an older version) is resumed as before."""
+        if not owner or not hasattr(os, "getxattr"):
+            return
+        mine = hashlib.sha256(owner.encode()).hexdigest()[:16].encode()
+        try:
+            theirs = os.getxattr(self.fd, OWNER_XATTR)
+        except OSError:
+            theirs = None
+        if theirs is not None and theirs != mine and os.fstat(self.fd).st_size:
+            raise TransferError("taken", f"{self.path.name} is another task's download")
+        if theirs != mine:
+            with contextlib.suppress(OSError):
+                os.setxattr(self.fd, OWNER_XATTR, mine)
 
     def _rehash(self) -> None:
         """Hash what the part holds already (a resume), reading it in chunks."""
@@ -259,6 +325,7 @@ class Transfer:
         max_bytes: int,
         on_bytes: Progress | None = None,
         adopt: bool = False,
+        owner: str = "",
     ) -> None:
         self.client = client
         self.url = url
@@ -271,6 +338,8 @@ class Transfer:
         """The file's size as the server announced it first (kept across attempts)."""
         self._restarted = False
         self.adopt = adopt
+        self.owner = owner
+        """Whose file this is (``task key|role|n``): marked on the part (``_Part._mark``)."""
         """``final`` exists and may be this file already (see ``FileJob.adopt``)."""
         self._cancel = threading.Event()
 
@@ -306,7 +375,7 @@ class Transfer:
         check_url(self.url)
         if self.adopt and self.final.exists() and not part_path(self.final).exists():
             return self._adopt()
-        part = _Part(part_path(self.final))
+        part = _Part(part_path(self.final), self.owner)
         try:
             last: TransferError | None = None
             for _ in range(ATTEMPTS):
@@ -326,9 +395,11 @@ class Transfer:
         """Take ``final`` as this file when the server says it is this long in all (a 416
         to ``Range: bytes=SIZE-`` naming SIZE as the total), else a ``taken`` error."""
         try:
+            if not stat.S_ISREG(self.final.lstat().st_mode):  # a link: maybe to anything
+                raise TransferError("taken", f"{self.final.name} is not a regular file")
             size = self.final.stat().st_size
             digest = hashlib.sha256()
-            with open(self.final, "rb") as f:
+            with open(self.final, "rb", opener=_no_follow) as f:
                 while block := f.read(CHUNK):
                     digest.update(block)
         except OSError as exc:
@@ -360,12 +431,15 @@ class Transfer:
             headers = {"Accept-Encoding": "identity"}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
-            request = self.client.build_request("GET", url, headers=headers)
-            auth = self.auth_for(url)
             try:
+                request = self.client.build_request("GET", url, headers=headers)
+                auth = self.auth_for(url)
                 response = self.client.send(request, stream=True, auth=auth, follow_redirects=False)
             except httpx.HTTPError as exc:
                 raise TransferError("network", self._said(exc)) from None
+            except (httpx.InvalidURL, UnicodeError, ValueError) as exc:  # an IDNA-bad host
+                why = clean_text(str(exc) or type(exc).__name__, 200)
+                raise TransferError("url", f"not a usable http(s) URL ({why})") from None
             if response.status_code in (301, 302, 303, 307, 308):
                 where = response.headers.get("location")
                 response.close()

@@ -68,6 +68,9 @@ class DownloadMixin:
             self.notify("; ".join(skipped[:3]) + ".", severity="warning", markup=False)
         if not wanted:
             return 0
+        for entry in wanted:
+            board.claim(str(entry.key))
+        self._flush_downloads()  # the rows say "queued" now
         self.run_worker(
             self._download(wanted), name="download", group="download", exit_on_error=False
         )

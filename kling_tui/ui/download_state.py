@@ -38,6 +38,8 @@ class FileProgress(Protocol):
 
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+_CLAIM = (-1, "")
+"""The placeholder file of a task claimed for download (:meth:`DownloadBoard.claim`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class DownloadBoard:
         caller then schedules one redraw for this tick)."""
         key = str(progress.key)
         task = self.tasks.setdefault(key, TaskDownload())
+        task.files.pop(_CLAIM, None)  # the downloader speaks for the task now
         task.files[(progress.n, progress.role)] = FileState(
             progress.path, progress.state, progress.done, progress.total, progress.message
         )
@@ -121,6 +124,15 @@ class DownloadBoard:
 
     def get(self, key: str) -> TaskDownload | None:
         return self.tasks.get(key)
+
+    def claim(self, key: str) -> None:
+        """The task is queued for download from now on (before the worker runs and its
+        downloader reports a file): a second ``D`` meanwhile finds it :meth:`busy` and
+        starts no second download of the same files."""
+        task = self.tasks.setdefault(key, TaskDownload())
+        if not task.files or task.state not in (QUEUED, RUNNING):
+            task.files = {_CLAIM: FileState("", QUEUED)}
+        self._changed.add(key)
 
     def busy(self, key: str) -> bool:
         task = self.tasks.get(key)

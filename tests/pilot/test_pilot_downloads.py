@@ -152,3 +152,31 @@ async def test_auto_downloads_a_task_as_it_succeeds(
         await wait_for(pilot, lambda: bool(store.entries[0].local_files), timeout=10)
         assert Path(store.entries[0].local_files[0].path).is_file()
         await app.shutdown_poller()
+
+
+async def test_d_pressed_twice_downloads_the_task_once(
+    sim: Simulator, config: AppConfig, tmp_path: Path
+) -> None:
+    """The second D comes before the first worker has reported a file: it must find the
+    task busy already, not start a second download of the same file (which failed on the
+    part's lock, or, without one, wrote into the same part)."""
+    task = done_task(sim)
+    sim.files.size = 256 * 1024
+    sim.files.inject(FileFault.SLOW, task_id=task.task_id)  # both runs overlap
+    opener = Opener()
+    app, entry = await watched_app(sim, config, tmp_path, task, opener)
+    key = str(entry.key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim.files.requests.clear()
+        app.action_download()
+        app.action_download()  # at once: the first worker has not run yet
+        await wait_for(pilot, lambda: "saved" in app.table.get_cell(key, "progress").plain, 10)
+        await pilot.pause()
+        assert len(sim.files.requests) == 1
+        assert entry.download_error is None
+        toasts = [str(n.message) for n in app._notifications]
+        assert not any("failed" in t for t in toasts), toasts
+        assert any("being downloaded already" in t for t in toasts), toasts  # the 2nd D
+        saved = Path(entry.local_files[0].path)
+        assert saved.read_bytes() == sim.files.content(f"{task.task_id}.mp4")
+        await app.shutdown_poller()
