@@ -96,9 +96,15 @@ def csv_cell(value: Any) -> str:
         text = LIST_SEPARATOR.join(csv_cell(v).removeprefix("'") for v in value)
     else:
         text = str(value)
-    formula = text.startswith(_FORMULA_START)  # a tab or CR is cleaned to "\t" below
+    formula = _is_formula(text)  # a tab or CR is cleaned to "\t" below
     text = clean_text(text, CELL_LIMIT)
-    return "'" + text if formula or text.startswith(_FORMULA_START) else text
+    return "'" + text if formula or _is_formula(text) else text
+
+
+def _is_formula(text: str) -> bool:
+    """Starts a formula, also after leading spaces: Google Sheets and LibreOffice (with
+    "trim spaces") drop them on import and then read ``  =cmd`` as a formula."""
+    return text.lstrip(" ").startswith(_FORMULA_START)
 
 
 def select(entries: Iterable[WatchEntry], task_filter: TaskFilter | None) -> list[WatchEntry]:

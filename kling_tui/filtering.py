@@ -377,6 +377,10 @@ def _term(term: str, into: _Terms) -> None:
         else:
             into.words.append(term.casefold())
         return
+    negated = value.lstrip()
+    if negated.startswith("!"):  # status:!failed,error is !status:failed,error: neither
+        _negated(f"{name}:{negated[1:]}" if negated[1:].strip() else "", into)
+        return
     if field_name in ("label", "model"):
         values = [value.casefold().strip()] if value.strip() else []  # a label may hold commas
     else:

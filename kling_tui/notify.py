@@ -5,7 +5,8 @@ string) for every task that succeeds or fails, with the task's fields as environ
 variables: ``KLING_`` + each export column in capitals (``KLING_TASK_ID``,
 ``KLING_STATUS``, ``KLING_KIND``, ``KLING_VIDEO_URLS``, ``KLING_MESSAGE``…), built by the
 export's one row builder and cleaned (no control, bidi or zero-width character; capped).
-Inherited ``KLING_*`` variables (tokens!) are removed first. Runs are asynchronous (the
+Inherited ``KLING_*`` variables (tokens!) and the variables the config reads tokens from
+(``token_env = "RELAY_TOKEN"``) are removed first. Runs are asynchronous (the
 UI loop never waits), at most :data:`MAX_RUNNING` at once and :data:`MAX_WAITING` queued
 (the rest skipped and counted), each killed after ``timeout`` seconds. The first failure is
 reported once; later ones are not repeated.
@@ -22,7 +23,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kling_tui.export import LIST_SEPARATOR, export_row
@@ -53,10 +54,28 @@ def task_env(entry: WatchEntry) -> dict[str, str]:
     return env
 
 
-def child_env(entry: WatchEntry, base: Mapping[str, str]) -> dict[str, str]:
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def secret_env_names(hints: Iterable[str]) -> frozenset[str]:
+    """The variables the config reads tokens from, out of the gateways' credential hints
+    (``token_env = "RELAY_TOKEN"`` gives the hint ``RELAY_TOKEN``, a key pair
+    ``AK/SK``; ``AK/secret_key in FILE`` only ``AK``: the path after `` in `` is cut)."""
+    names = set()
+    for hint in hints:
+        for part in hint.split(" in ", 1)[0].split("/"):
+            if _ENV_NAME.fullmatch(part) and part not in ("token", "access_key", "secret_key"):
+                names.add(part)
+    return frozenset(names)
+
+
+def child_env(
+    entry: WatchEntry, base: Mapping[str, str], secret_names: Collection[str] = ()
+) -> dict[str, str]:
     """The environment of one run: ``base`` without any ``KLING_*`` variable (API keys and
-    access tokens live there), plus the task's variables."""
-    env = {k: v for k, v in base.items() if not k.startswith(ENV_PREFIX)}
+    access tokens live there) nor any variable the config names as a token's source
+    (``token_env = "RELAY_TOKEN"``), plus the task's variables."""
+    env = {k: v for k, v in base.items() if not k.startswith(ENV_PREFIX) and k not in secret_names}
     env.update(task_env(entry))
     return env
 
@@ -81,8 +100,10 @@ class NotifyRunner:
         *,
         timeout: float = 10.0,
         base_env: Mapping[str, str] | None = None,
+        secret_names: Collection[str] = (),
     ) -> None:
         self.command = tuple(command)
+        self._secret_names = frozenset(secret_names)
         self.timeout = timeout
         self._base_env = dict(os.environ if base_env is None else base_env)
         self._slots = asyncio.Semaphore(MAX_RUNNING)
@@ -140,7 +161,7 @@ class NotifyRunner:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.command,
-                env=child_env(entry, self._base_env),
+                env=child_env(entry, self._base_env, self._secret_names),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,

@@ -5,7 +5,8 @@ Grammar of one value (README "Key map")::
     value    := key ("," key)*              at most MAX_KEYS_PER_BINDING keys, MAX_VALUE_CHARS
     key      := (modifier "+")* name         spaces around a key are ignored
     modifier := ctrl | shift | alt | meta | super | hyper
-    name     := one printable ASCII character other than space and ","   (x, X, ?, /, $)
+    name     := one printable ASCII character other than space and ","   (x, X, ?, /, $;
+                shift+x alone is X, the key a terminal sends)
               | a named key: enter escape tab space backspace delete insert home end
                 pageup pagedown up down left right f1 … f24, or a character's long
                 name as Textual spells it (question_mark, slash, dollar_sign, comma)
@@ -101,6 +102,8 @@ def normalize_key(text: str) -> str | None:
     if len(name) == 1:
         if name not in _PRINTABLE:
             return None
+        if mods == ["shift"] and name.isalpha():  # a terminal sends shift+d as "D":
+            mods, name = [], name.upper()  # "shift+d" would never fire, nor collide with D
         name = char_key(name)
     elif name not in NAMED_KEYS:
         return None

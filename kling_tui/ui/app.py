@@ -56,7 +56,7 @@ from textual.worker import Worker
 
 from kling_tui.config import AppConfig
 from kling_tui.models import WatchEntry, utcnow
-from kling_tui.notify import NotifyRunner, terminal_osc
+from kling_tui.notify import NotifyRunner, secret_env_names, terminal_osc
 from kling_tui.polling.eta import EtaEstimator
 from kling_tui.polling.poller import Poller, PollUpdate
 from kling_tui.store.view_state import view_state_path
@@ -182,7 +182,12 @@ class KlingApp(
         """(text, what) of the last copy, for the copy-by-hand dialog."""
         self._load_themes(themes, theme)
         self._apply_config_keymap()
-        self.notifier = NotifyRunner(config.notify.command, timeout=config.notify.timeout)
+        hints = [h for g in config.gateways.values() for h in (g.auth_hint, g.task_log_hint)]
+        self.notifier = NotifyRunner(
+            config.notify.command,
+            timeout=config.notify.timeout,
+            secret_names=secret_env_names(hints),
+        )
         """The ``[notify]`` command, run for each task that finishes (``poller_feed``)."""
         self._osc_kind = terminal_osc(os.environ) if config.notify.terminal else None
         """OSC 9 / 777 notifications (``[notify] terminal``), None when off or unknown."""

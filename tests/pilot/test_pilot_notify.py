@@ -67,3 +67,14 @@ async def test_a_failing_command_is_one_notice_and_osc_is_sent_when_on(tmp_path:
         assert len(notices) == 1 and "could not start" in notices[0]
         assert sent and all(s.startswith("\x1b]9;") and s.endswith("\x07") for s in sent)
         assert all("\x1b" not in s[2:-1] and "\x07" not in s[:-1] for s in sent)
+
+
+def test_the_app_keeps_the_configured_token_variables_from_the_command(tmp_path: Path) -> None:
+    """``token_env = "RELAY_TOKEN"``: the dashboard's runner drops that variable too."""
+    config = make_config("main")
+    gateway = replace(config.gateways["main"], auth_hint="RELAY_TOKEN", task_log_hint="LOG_TOK")
+    config = replace(config, gateways={"main": gateway}, notify=NotifyConfig(command=("true",)))
+    app = KlingApp(
+        make_poller(tmp_path, []), config, now=lambda: NOW, start_polling=False, tick_interval=0
+    )
+    assert app.notifier._secret_names == {"RELAY_TOKEN", "LOG_TOK"}

@@ -44,6 +44,9 @@ def sample() -> list:
         (2.5, "2.5"),
         (["https://a/1", "https://a/2"], "https://a/1 https://a/2"),
         ("a\x1bb\u202ec", "a\\x1bb\\u202ec"),
+        ("  =HYPERLINK(1)", "'  =HYPERLINK(1)"),
+        (" @SUM(A1)", "' @SUM(A1)"),
+        (["  =b", "c"], "'  =b c"),
     ],
 )
 def test_csv_cells_are_cleaned_and_formulas_neutralised(value: object, cell: str) -> None:

@@ -141,6 +141,9 @@ def test_plain_words_search_every_id() -> None:
 def test_negation_of_any_term_and_terms_anded() -> None:
     assert shown("!status:failed", ENTRIES) == ["t2v-1", "multi-3", "err-4"]
     assert shown("status:!failed", ENTRIES) == ["t2v-1", "multi-3", "err-4"]
+    # the '!' after the colon negates every value, as '!' before the key does
+    assert shown("status:!failed,error", ENTRIES) == ["t2v-1", "multi-3"]
+    assert shown("kind:!t2v,i2v", ENTRIES) == shown("!kind:t2v,i2v", ENTRIES) == ["multi-3"]
     assert shown("!kind:t2v !gw:other", ENTRIES) == ["i2v-2"]
     assert shown("!i2v-2 !multi", ENTRIES) == ["t2v-1", "err-4"]
     assert shown("kind:t2v !status:err", ENTRIES) == ["t2v-1"]

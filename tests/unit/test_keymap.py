@@ -35,6 +35,9 @@ ACTIONS = {"open": "open_video", "open-enter": "open_video"}
         ("+", "plus"),
         ("ctrl++", "ctrl+plus"),
         ("comma", "comma"),
+        ("shift+d", "D"),  # what the terminal sends: else a binding that never fires
+        ("shift+D", "D"),
+        ("ctrl+shift+d", "ctrl+shift+d"),
     ],
 )
 def test_keys_in_the_grammar_are_normalized(typed: str, long: str) -> None:
@@ -130,3 +133,12 @@ def test_the_readme_key_map_example_loads_without_problems(tmp_path: Path) -> No
     config = load_config(config_flag=path, env={})
     assert config.keys == {"remove": "x", "open": "enter,o", "help": "f1,question_mark"}
     assert config.key_problems == ()
+
+
+def test_shift_letter_is_the_capital_and_collides_with_its_binding() -> None:
+    """``remove = "shift+d"`` is the key ``D`` (download's): reported, not a dead binding."""
+    read = read_keymap({"remove": "shift+d"})
+    assert read.keys == {"remove": "D"} and not read.problems
+    keymap, problems = resolve_keymap(read.keys, {**DEFAULTS, "download": "D"})
+    assert keymap == {}
+    assert problems == ["keys.remove: D is already the key of download; remove keeps d"]

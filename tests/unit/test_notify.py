@@ -17,6 +17,7 @@ from kling_tui.notify import (
     NotifyRunner,
     osc_notification,
     osc_text,
+    secret_env_names,
     task_env,
     terminal_osc,
 )
@@ -157,3 +158,22 @@ def test_the_readme_notify_example_loads(tmp_path: Path) -> None:
     config = load_config(config_flag=path, env={})
     assert config.notify.command == ("notify-send", "Kling task finished")
     assert config.notify.terminal
+
+
+async def test_a_token_variable_named_in_the_config_is_not_passed(tmp_path: Path) -> None:
+    """``token_env = "RELAY_TOKEN"`` (any name, not only KLING_*) is a secret as well."""
+    script = tmp_path / "dump.py"
+    out = tmp_path / "env.json"
+    script.write_text(
+        f"import json, os\nopen({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))\n"
+    )
+    names = secret_env_names(["RELAY_TOKEN", "MY_AK/MY_SK", "token in /etc/kling.toml"])
+    assert names == {"RELAY_TOKEN", "MY_AK", "MY_SK"}
+    base = {"PATH": "/usr/bin", "RELAY_TOKEN": "sk-1", "MY_AK": "ak", "MY_SK": "sk", "HOME": "/h"}
+    runner = NotifyRunner([sys.executable, str(script)], base_env=base, secret_names=names)
+    submitted = runner.submit(entry("task-ok-1", Status.SUCCEEDED))
+    assert submitted is not None
+    assert (await submitted).problem is None
+    env = json.loads(out.read_text())
+    assert not {"RELAY_TOKEN", "MY_AK", "MY_SK"} & set(env)
+    assert env["HOME"] == "/h" and env["KLING_TASK_ID"] == "task-ok-1"
