@@ -20,6 +20,9 @@ KEYS = {
     "poll_scaling_ratio",
     "table_update_scaling_ratio",
     "startup_ratio_10k",
+    # issue 14: the same two with 500 of 10,000 rows marked and a negated filter active
+    "table_update_scaling_ratio_marked",
+    "startup_ratio_10k_marked",
     "save_ratio_10k",
     "peak_rss_10k_mb",
     "idle_cpu_percent",
