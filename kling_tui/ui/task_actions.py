@@ -263,7 +263,8 @@ class TaskActionsMixin:
         self.push_screen(ConfirmScreen(question, yes=f"Remove {count}"), answered)
 
     def _remove_many(self, entries: list[WatchEntry]) -> None:
-        """One store write for them all; one undo step puts them all back."""
+        """One store write for them all (one task or a bulk); one undo step puts them all
+        back."""
         try:
             removed = self.poller.remove([e.key for e in entries])
         except Exception as exc:
@@ -278,23 +279,13 @@ class TaskActionsMixin:
             del self._undo[:-20]
         self._apply_now()  # the rows leave through the poller's ListChanged (marks too)
         self._refresh_chrome()
-        self.notify(f"Removed {len(removed)} tasks. Press u to undo.", markup=False)
+        if len(entries) == 1:
+            self.notify(f"Removed {entry_name(entries[0])}. Press u to undo.", markup=False)
+        else:
+            self.notify(f"Removed {len(removed)} tasks. Press u to undo.", markup=False)
 
     def _remove(self, entry: WatchEntry) -> None:
-        try:
-            removed = self.poller.remove([entry.key])
-        except Exception as exc:
-            self.notify(
-                f"Could not remove: {clean_text(str(exc), limit=300)}",
-                severity="error",
-                markup=False,
-            )
-            return
-        if removed:
-            self._undo.append(list(removed))
-            del self._undo[:-20]
-        self._apply_now()  # the row leaves through the poller's ListChanged
-        self.notify(f"Removed {entry_name(entry)}. Press u to undo.", markup=False)
+        self._remove_many([entry])
 
     def action_undo_remove(self) -> None:
         if not self._undo:
