@@ -43,6 +43,8 @@ class Server(http.server.ThreadingHTTPServer):
         self.sim = sim
         self._conn_lock = threading.Lock()
         self._conns: dict[socket.socket, threading.Thread] = {}
+        self.accepted = 0
+        """Connections accepted so far: keep-alive tests count them instead of timing."""
         self._wake_r, self._wake_w = socket.socketpair()
         super().__init__(address, Handler)
 
@@ -80,6 +82,7 @@ class Server(http.server.ThreadingHTTPServer):
     def track(self, conn: socket.socket) -> None:
         with self._conn_lock:
             self._conns[conn] = threading.current_thread()
+            self.accepted += 1
 
     def untrack(self, conn: socket.socket) -> None:
         with self._conn_lock:

@@ -167,6 +167,12 @@ class Simulator:
             raise RuntimeError("the simulator is not started")
         return self._base_url
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections the API server has accepted since it started (0 when stopped)."""
+        server = self._server
+        return 0 if server is None else server.accepted
+
     def start(self) -> str:
         """Bind a free port (or the one given), serve in a daemon thread, return the base URL."""
         with self._lock:

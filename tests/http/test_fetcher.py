@@ -261,7 +261,9 @@ async def test_slow_answer_times_out(sim: Simulator) -> None:
         started = time.monotonic()
         result = await fetcher.fetch(entry(task.task_id))
     assert isinstance(result, FetchError) and result.type is ErrorType.TIMEOUT
-    assert time.monotonic() - started < 0.55
+    # the slow answer takes 3 s: well under that proves the 0.2 s timeout cut it (loose
+    # bounds: a busy CI machine stretches wall time)
+    assert time.monotonic() - started < 2.0
 
 
 async def test_dripping_server_is_bounded_as_a_whole(sim: Simulator) -> None:
@@ -273,7 +275,7 @@ async def test_dripping_server_is_bounded_as_a_whole(sim: Simulator) -> None:
         started = time.monotonic()
         result = await fetcher.fetch(entry(task.task_id))
     assert isinstance(result, FetchError) and result.type is ErrorType.TIMEOUT
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5.0  # the whole drip would take over 30 s
 
 
 async def test_status_timeout_bounds_retries_too(sim: Simulator) -> None:
@@ -286,7 +288,7 @@ async def test_status_timeout_bounds_retries_too(sim: Simulator) -> None:
             task.task_id, "text2video", config.gateways["relay"], timeout=0.3
         )
     assert isinstance(result, FetchError) and result.type is ErrorType.TIMEOUT
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 2.5  # one slow answer alone takes 3 s
 
 
 async def test_concurrent_requests_are_capped_per_gateway(

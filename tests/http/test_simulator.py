@@ -697,17 +697,21 @@ def test_concurrent_clients_and_task_creation(server: Simulator) -> None:
     assert len(set(created)) == len(created) == 100
 
 
-def test_keepalive_speed(server: Simulator, client: httpx.Client) -> None:
-    """Benchmarks poll thousands of tasks through the simulator: it must not be the bottleneck."""
+def test_keepalive_serves_many_requests_on_one_connection(
+    server: Simulator, client: httpx.Client
+) -> None:
+    """Benchmarks poll thousands of tasks through the simulator: it must keep connections alive.
+
+    The simulator's speed is measured by the poll benchmarks (``bench/run.py``), not here: a
+    CPU-time limit in a test failed CI on a busy machine (2.02 s against 2.0). What a test can
+    pin without timing is the reason it is fast: one connection carries every request.
+    """
     task = server.add_task()
     url = path("relay", "text2video", task.task_id)
-    client.get(url)
-    # CPU time of this process (client and simulator threads both), not wall time: other
-    # processes busy on the same cores stretched the wall time past 2 s (1.2 s of CPU).
-    started = time.process_time()
-    for _ in range(2000):
-        client.get(url)
-    assert time.process_time() - started < 2.0
+    for _ in range(500):
+        assert client.get(url).status_code == 200
+    assert server.connections_accepted == 1
+    assert server.request_count == 500
 
 
 def test_a_simulator_bug_is_recorded_not_printed(capfd: pytest.CaptureFixture[str]) -> None:

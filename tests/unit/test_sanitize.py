@@ -153,7 +153,7 @@ def test_huge_input_is_bounded_and_fast() -> None:
     assert len(out) == 2000
     assert out.endswith(ELLIPSIS)
     assert UNSAFE.search(out) is None
-    assert elapsed < 0.05
+    assert elapsed < 0.5  # linear: about 5 ms here; a quadratic scan of 2 MB takes minutes
 
 
 def test_multiline_keeps_line_breaks_and_tabs_but_not_escapes() -> None:
