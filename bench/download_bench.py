@@ -11,6 +11,12 @@
 * ``download_rss_mb``: the downloader child's peak RSS (``VmHWM``, ``bench/rss.py``) while
   downloading the 8 files: streamed to disk, never held in memory.
 
+Behind the figures: the same rounds with the downloader's sha256 replaced by a no-op
+(``nohash_ratio``: the transfer path alone against curl) and the machine's sha256 speed
+(``sha256_mb_s``, hashlib on one core). curl computes no hash; the downloader must (the
+issue records each file's sha256), so on a machine where sha256 is slow next to loopback
+the two figures tell the transfer apart from the hash.
+
 Both sides write to ``/dev/shm`` when it exists (the same memory-backed folder for both: a
 busy disk would time the disk, not the downloads). ``--quick`` uses 8 files of 8 MiB.
 """
@@ -62,11 +68,30 @@ def urls(base: str) -> list[str]:
     return [f"{base}/files/{FIRST_ID + i}.mp4" for i in range(FILES)]
 
 
-def client(base: str, folder: str) -> None:
+class _NoHash:
+    """hashlib.sha256's stand-in for the ``nohash`` rounds (diagnostic only)."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        pass
+
+    def update(self, data: object) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return "0" * 64
+
+
+def client(base: str, folder: str, nohash: bool = False) -> None:
     """Child process: the Downloader on the FILES tasks, recorded in a watch list beside
     ``folder`` (as ``kling-tui download`` does: a second run skips what the first finished);
-    prints seconds, bytes and peak RSS."""
+    prints seconds, bytes and peak RSS. ``nohash``: sha256 is a no-op (diagnostic rounds)."""
+    from kling_tui.downloads import transfer
     from kling_tui.downloads.manager import Downloader
+
+    if nohash:
+        import types
+
+        transfer.hashlib = types.SimpleNamespace(sha256=_NoHash)  # type: ignore[assignment]
     from kling_tui.models import Status, TaskSnapshot, Video, WatchEntry, utcnow
     from kling_tui.store.watchlist import WatchList
 
@@ -105,8 +130,9 @@ def scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _client_command(base: str, folder: Path) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--client", base, str(folder)]
+def _client_command(base: str, folder: Path, nohash: bool = False) -> list[str]:
+    flag = "--client-nohash" if nohash else "--client"
+    return [sys.executable, str(Path(__file__).resolve()), flag, base, str(folder)]
 
 
 def _env() -> dict[str, str]:
@@ -114,10 +140,11 @@ def _env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
-def project_round(base: str, folder: Path) -> dict[str, float]:
+def project_round(base: str, folder: Path, nohash: bool = False) -> dict[str, float]:
     done = subprocess.run(
-        _client_command(base, folder), capture_output=True, text=True, env=_env(), timeout=600
-    )
+        _client_command(base, folder, nohash),
+        capture_output=True, text=True, env=_env(), timeout=600,
+    )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"the downloader failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -156,23 +183,41 @@ def resume_round(base: str, folder: Path, full_seconds: float, rng: random.Rando
     return result["fetched"] / missing if missing > 0 else math.nan
 
 
+def sha256_speed() -> float:
+    """MB/s of hashlib's sha256 over 64 MiB on one core: what the hash costs here."""
+    import hashlib
+
+    block = os.urandom(MiB)
+    digest = hashlib.sha256()
+    started = time.perf_counter()
+    for _ in range(64):
+        digest.update(block)
+    return 64 * MiB / 1e6 / (time.perf_counter() - started)
+
+
 def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: None) -> dict:
     size = (8 if quick else 64) * MiB
     rounds = 1 if quick else 3
     progress(f"download: {FILES} files of {size // MiB} MiB, jobs {JOBS}, {rounds} rounds")
     curl_s: list[float] = []
     ours: list[dict[str, float]] = []
+    nohash_s: list[float] = []
     waste: list[float] = []
     rng = random.Random(13)
     with core_bench.simulator_process(size, script=__file__) as base, scratch() as tmp:
         for r in range(rounds):
-            for side in ("curl", "ours") if r % 2 == 0 else ("ours", "curl"):
+            sides = ("curl", "ours", "nohash")
+            for side in sides[r % 3 :] + sides[: r % 3]:
                 folder = tmp / f"{side}-{r}"
                 folder.mkdir()
                 if side == "curl":
                     curl_s.append(curl_round(base, folder))
                 else:
-                    ours.append(project_round(base, folder))
+                    result = project_round(base, folder, nohash=side == "nohash")
+                    if side == "ours":
+                        ours.append(result)
+                    else:
+                        nohash_s.append(result["seconds"])
                     folder.with_suffix(".toml").unlink()
                 shutil.rmtree(folder)
         full = statistics.median(o["seconds"] for o in ours)
@@ -195,6 +240,9 @@ def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: No
         "file_mib": size // MiB,
         "folder": "/dev/shm" if str(tmp).startswith("/dev/shm") else "tmp",
         "resume_runs": len(waste),
+        "nohash_s": statistics.median(nohash_s),
+        "nohash_ratio": statistics.median(c / n for c, n in zip(curl_s, nohash_s, strict=True)),
+        "sha256_mb_s": sha256_speed(),
     }
     return {
         "download_throughput_ratio": statistics.median(ratios),
@@ -207,8 +255,8 @@ def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: No
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--serve":
         serve(int(sys.argv[2]))
-    elif len(sys.argv) == 4 and sys.argv[1] == "--client":
-        client(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] in ("--client", "--client-nohash"):
+        client(sys.argv[2], sys.argv[3], nohash=sys.argv[1] == "--client-nohash")
     else:
         out = measure_download("--quick" in sys.argv, progress=lambda s: print(s, file=sys.stderr))
         print(json.dumps(out, indent=2))
