@@ -1,9 +1,10 @@
 """TaskTable leans on private DataTable members: fail loudly when a Textual upgrade moves them.
 
 Each override in ``kling_tui/ui/widgets/table_overrides.py`` (``StructureCachedTable``, which
-TaskTable subclasses) holds a benchmark figure (see the comments there). Textual is pinned in pyproject.toml; these tests fail when the installed
-version differs from the pin, or when a private member the table overrides or reads is
-gone or has another shape, so an upgrade re-checks them instead of slowing silently.
+TaskTable subclasses) holds a benchmark figure (see the comments there). Textual is pinned in
+pyproject.toml; these tests fail when the installed version differs from the pin, or when a
+private member the table overrides or reads is gone or has another shape, so an upgrade
+re-checks them instead of slowing silently.
 """
 
 from __future__ import annotations
