@@ -37,36 +37,34 @@ STATUS_TIMEOUT_MAX = 600.0
 """``status --timeout`` bounds one query, retries included: ten minutes is plenty."""
 
 
+_WHERE = (
+    (
+        "--config",
+        "PATH",
+        "config file (default: $KLING_TUI_CONFIG, then the user config dir)",
+    ),
+    (
+        "--watchlist",
+        "PATH",
+        "watch list file (default: $KLING_TUI_WATCHLIST, then the user data dir)",
+    ),
+    ("--gateway", "NAME", "gateway name from the config"),
+    ("--base-url", "URL", "ad-hoc gateway base URL (token from $KLING_API_KEY)"),
+    (
+        "--path-prefix",
+        "P",
+        "path prefix for --base-url: /kling/v1 (relays, default) or /v1 (native)",
+    ),
+)
+"""The options of ``_common``: flag, metavar, help. Suppressed defaults, so a value given
+before the command name is not overwritten by the subcommand's absent one."""
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options every command takes, so they can go before or after the command name."""
     g = parser.add_argument_group("where")
-    g.add_argument(
-        "--config",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="config file (default: $KLING_TUI_CONFIG, then the user config dir)",
-    )
-    g.add_argument(
-        "--watchlist",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="watch list file (default: $KLING_TUI_WATCHLIST, then the user data dir)",
-    )
-    g.add_argument(
-        "--gateway", metavar="NAME", default=argparse.SUPPRESS, help="gateway name from the config"
-    )
-    g.add_argument(
-        "--base-url",
-        metavar="URL",
-        default=argparse.SUPPRESS,
-        help="ad-hoc gateway base URL (token from $KLING_API_KEY)",
-    )
-    g.add_argument(
-        "--path-prefix",
-        metavar="P",
-        default=argparse.SUPPRESS,
-        help="path prefix for --base-url: /kling/v1 (relays, default) or /v1 (native)",
-    )
+    for flag, metavar, text in _WHERE:
+        g.add_argument(flag, metavar=metavar, default=argparse.SUPPRESS, help=text)
 
 
 def _seconds(maximum: float) -> Callable[[str], float]:
@@ -110,7 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help="colour theme (remembered in the config)")
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_status_parser(sub)
+    _add_list_parsers(sub)
+    _add_poll_parsers(sub)
+    _import_parser(sub)
+    _download_parser(sub)
+    return parser
 
+
+_Sub = argparse._SubParsersAction
+"""What ``add_subparsers`` returns (one ``add_*_parser`` per subcommand group fills it)."""
+
+
+def _add_status_parser(sub: _Sub) -> None:
+    """``status``: query tasks now (watched or not)."""
     p = sub.add_parser(
         "status",
         help="query tasks now and print their status (a watched task by any of its ids)",
@@ -133,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("ids", nargs="+", metavar="ID")
 
+
+def _add_list_parsers(sub: _Sub) -> None:
+    """The watch list's own commands: ``add``, ``rm``, ``ls``, ``export``."""
     p = sub.add_parser("add", help="add task ids to the watch list ('-' reads stdin)")
     _common(p)
     p.add_argument(
@@ -165,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="file to write (replaced atomically); - for stdout")
 
+
+def _add_poll_parsers(sub: _Sub) -> None:
+    """``watch --once`` and ``wait``: poll the watched tasks from a script."""
     p = sub.add_parser("watch", help="poll every unfinished task once, save and print")
     _common(p)
     p.add_argument(
@@ -187,10 +204,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("ids", nargs="*", metavar="ID")
-
-    _import_parser(sub)
-    _download_parser(sub)
-    return parser
 
 
 def _jobs(text: str) -> int:

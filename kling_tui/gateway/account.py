@@ -64,18 +64,9 @@ async def fetch_costs(
         if isinstance(got, tuple):
             error, retry = got
             return CostsPage(error=error), retry
-        page = normalize_costs(
-            got.status,
-            got.headers,
-            got.body,
-            origin=gateway.origin,
-            credential_hint=gateway.credential_hint,
-            now=fetcher._now(),
-        )
-        return page, True
+        return fetcher._read(normalize_costs, got, gateway), True
 
-    attempts: list[CostsPage] = []
-    result = await fetcher._bounded(gateway, attempt, lambda p: p.error, attempts, timeout)
+    result = await fetcher._page(gateway, attempt, timeout)
     if isinstance(result, FetchError):
         return failed(result)
     if result.error is not None:

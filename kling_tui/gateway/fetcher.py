@@ -1,7 +1,8 @@
 """The one fetcher: every task-status query in kling-tui goes through ``Fetcher.fetch``.
 
-This is the only module that builds URLs and talks HTTP. It owns the hard parts so no
-caller has to think about them again:
+This is the only module that builds URLs and talks HTTP (its client plumbing is in
+:mod:`kling_tui.gateway.transport`). It owns the hard parts so no caller has to think about
+them again:
 
 * one pooled ``httpx.AsyncClient`` per gateway, with a cap on concurrent requests;
 * explicit connect/read timeouts *and* a bound on the whole request (httpx's read timeout
@@ -25,28 +26,24 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import socket
-import ssl
 import zlib
-from collections import deque
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from kling_tui import __version__
 from kling_tui.config import ADHOC_GATEWAY, AppConfig, ConfigError, GatewayConfig
 from kling_tui.gateway import account, listing
-from kling_tui.gateway.auth import Credential, Secret
+from kling_tui.gateway.auth import Secret
 from kling_tui.gateway.body import BodyTooLarge, read_capped
-from kling_tui.gateway.costs import CostsPage
 from kling_tui.gateway.ids import InvalidTaskId, percent_encode_id, validate_task_id
-from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize
+from kling_tui.gateway.normalize import ListPage, normalize
 from kling_tui.gateway.sanitize import clean_text, redact
 from kling_tui.gateway.scrub import body_cannot_leak, scrub_result
+from kling_tui.gateway.transport import Answer, BearerAuth, new_client, unreachable
 from kling_tui.gateway.trust import TrustedOrigins
 from kling_tui.gateway.urls import UrlRuleError, endpoint_url
 from kling_tui.kinds import kind_spec
@@ -63,62 +60,27 @@ DEFAULT_MAX_BODY = 2 * 1024 * 1024
 
 
 _R = TypeVar("_R")
+_P = TypeVar("_P", bound="_HasError")
+
+
+class _HasError(Protocol):
+    """A list page or a costs page: ``error`` is set when it failed as a whole."""
+
+    @property
+    def error(self) -> FetchError | None: ...
+
+
+def _error_of(page: _HasError) -> FetchError | None:
+    return page.error
+
 
 CONTENT_PATH = re.compile(r"/v1/videos/[^/?#]+/content")
 """Where a relay serves a result's bytes itself (``{server}/v1/videos/{id}/content``, the
 same token as its API): the one kind of download URL that gets the gateway's bearer."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """A response read within the caps, not yet normalized."""
-
-    status: int
-    headers: httpx.Headers
-    body: bytes
-
-
 def _as_error(result: FetchResult) -> FetchError | None:
     return result if isinstance(result, FetchError) else None
-
-
-def _unreachable(exc: BaseException) -> str | None:
-    """Why a retry cannot help: a refused connection or a failed name lookup anywhere in
-    the exception's chain (None: anything else).
-
-    Retrying within one fetch cannot help (no server listens; the name does not resolve)
-    and only delays the report; the scheduler still polls again later, with backoff.
-    Timeouts, resets and 5xx are not this: those are retried as before.
-    """
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, ConnectionRefusedError):
-            return "connection refused (is the server running, is the port right?)"
-        if isinstance(cur, socket.gaierror):
-            return f"host name not found ({cur.strerror or cur})"
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return None
-
-
-class _BearerAuth(httpx.Auth):
-    """Sets the bearer header at send time so the token never sits in a plain local.
-
-    Textual's crash screen prints local variables; a ``Secret`` prints as ``***``.
-    """
-
-    def __init__(self, credential: Credential) -> None:
-        self._credential = credential
-        self.sent: deque[Secret] = deque(maxlen=4)
-        """The last bearers sent (a JWT is re-signed): what an answer may quote back."""
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        bearer = self._credential.bearer()
-        if bearer not in self.sent:
-            self.sent.append(bearer)
-        request.headers["Authorization"] = "Bearer " + bearer.reveal()
-        yield request
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +93,6 @@ class RetryPolicy:
     """The longest Retry-After one fetch waits out itself (seconds). A longer one is not:
     the error goes back at once to the scheduler, which blocks the whole gateway for that
     long (up to ``models.RETRY_AFTER_CAP``, the most a server may ask)."""
-
-
-def _tls_for(gateway: GatewayConfig) -> ssl.SSLContext | bool:
-    """How a gateway's client verifies TLS: the system's CA bundle for an ``https``
-    gateway (httpx's default); for a plain ``http`` one, which its client never speaks TLS
-    to (every request goes to the gateway's own origin, redirects are refused), a context
-    that verifies but trusts no CA: loading the bundle costs ~20 ms of every ``import``,
-    ``watch --once`` and start, and a TLS handshake through it could only fail, never pass
-    unverified."""
-    if gateway.origin.startswith("http://"):
-        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname, CERT_REQUIRED
-    return True
 
 
 class Fetcher:
@@ -172,7 +122,7 @@ class Fetcher:
         self._now = now
         self._clients: dict[tuple[str, str, str], httpx.AsyncClient] = {}
         self._limits: dict[tuple[str, str, str], asyncio.Semaphore] = {}
-        self._auths: dict[tuple[str, str, str], _BearerAuth] = {}
+        self._auths: dict[tuple[str, str, str], BearerAuth] = {}
         self._list_gateways: dict[str, GatewayConfig | None] = {}
 
     # -- gateways ------------------------------------------------------------------------
@@ -268,7 +218,7 @@ class Fetcher:
         key = (gateway.name, gateway.base_url, gateway.path_prefix)
         auth = self._auths.get(key)
         if auth is None:
-            auth = self._auths[key] = _BearerAuth(gateway.credential)
+            auth = self._auths[key] = BearerAuth(gateway.credential)
         return auth
 
     def _client(self, gateway: GatewayConfig) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
@@ -276,26 +226,8 @@ class Fetcher:
         client = self._clients.get(key)
         if client is None or client.is_closed:
             limit = max(1, gateway.max_concurrency)
-            auth = _BearerAuth(gateway.credential) if gateway.credential else None
-            client = httpx.AsyncClient(
-                verify=_tls_for(gateway),
-                timeout=httpx.Timeout(
-                    gateway.timeout,
-                    connect=gateway.connect_timeout,
-                    pool=gateway.timeout,
-                ),
-                limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-                follow_redirects=False,
-                headers={
-                    "Accept": "application/json",
-                    # Identity keeps the size cap honest: we never inflate a body we did
-                    # not ask to be compressed (a server that compresses anyway is
-                    # inflated with a bounded decompressor below).
-                    "Accept-Encoding": "identity",
-                    "User-Agent": f"kling-tui/{__version__}",
-                },
-                auth=auth,
-            )
+            auth = BearerAuth(gateway.credential) if gateway.credential else None
+            client = new_client(gateway, auth)
             self._clients[key] = client
             if auth is not None:
                 self._auths[key] = auth
@@ -372,40 +304,10 @@ class Fetcher:
 
         return await self._bounded(gateway, attempt, _as_error, attempts, timeout)
 
-    async def fetch_page(
-        self,
-        gateway: GatewayConfig,
-        kind: str,
-        *,
-        page_num: int = 1,
-        page_size: int = MAX_PAGE_ITEMS,
-        timeout: float | None = None,
-        ahead: Callable[[], Awaitable[object]] | None = None,
-        raw: bool = True,
-    ) -> ListPage:
-        """One page of ``kind``'s native list endpoint, newest first (:mod:`listing`).
-
-        Never raises for anything the network or server does; the same client, origin rule,
-        retries and redaction as :meth:`fetch_id`. ``ahead``, ``raw``: see
-        :func:`listing.fetch_page`.
-        """
-        return await listing.fetch_page(
-            self,
-            gateway,
-            kind,
-            page_num=page_num,
-            page_size=page_size,
-            timeout=timeout,
-            ahead=ahead,
-            raw=raw,
-        )
-
-    async def fetch_costs(
-        self, gateway: GatewayConfig, *, timeout: float | None = None
-    ) -> CostsPage:
-        """The account's resource packs (``/account/costs``, native only: :mod:`account`);
-        never raises; the same client, origin rule, retries, cap and redaction."""
-        return await account.fetch_costs(self, gateway, timeout=timeout)
+    # A list page and the account's packs: the same client, origin rule, retries, cap and
+    # redaction as a task query; one home each (their modules), called as methods.
+    fetch_page = listing.fetch_page
+    fetch_costs = account.fetch_costs
 
     def _bad_url(self, gateway: GatewayConfig, what: str, exc: UrlRuleError) -> FetchError:
         return FetchError(
@@ -488,27 +390,48 @@ class Fetcher:
     async def _attempt(
         self, url: str, task_id: str, kind: str, gateway: GatewayConfig
     ) -> tuple[FetchResult, bool]:
-        """One request; the flag is False when a retry cannot help (see ``_unreachable``)."""
+        """One request; the flag is False when a retry cannot help (see ``unreachable``)."""
         got = await self._exchange(url, gateway, self.max_body)
-        if not isinstance(got, _Answer):
+        if not isinstance(got, Answer):
             return got
-        result = normalize(
+        return self._read(normalize, got, gateway, task_id=task_id, kind=kind), True
+
+    def _read(
+        self,
+        reader: Callable[..., _R],
+        got: Answer,
+        gateway: GatewayConfig,
+        *,
+        hint: str | None = None,
+        **fields: Any,
+    ) -> _R:
+        """``reader`` (a normalizer) on an answer: what every answer is read with (its
+        gateway's origin, the credential ``hint`` to name, the time) plus ``fields``."""
+        return reader(
             got.status,
             got.headers,
             got.body,
-            task_id=task_id,
-            kind=kind,
             origin=gateway.origin,
-            credential_hint=gateway.credential_hint,
+            credential_hint=gateway.credential_hint if hint is None else hint,
             now=self._now(),
+            **fields,
         )
-        return result, True
+
+    async def _page(
+        self,
+        gateway: GatewayConfig,
+        attempt: Callable[[], Awaitable[tuple[_P, bool]]],
+        timeout: float | None,
+    ) -> _P | FetchError:
+        """:meth:`_bounded` for an answer that says itself whether it failed (``error``)."""
+        attempts: list[_P] = []
+        return await self._bounded(gateway, attempt, _error_of, attempts, timeout)
 
     async def _exchange(
         self, url: str, gateway: GatewayConfig, max_body: int, *, auth: httpx.Auth | None = None
-    ) -> _Answer | tuple[FetchError, bool]:
+    ) -> Answer | tuple[FetchError, bool]:
         """One GET with the gateway's client, bounded in time and size; a redirect is an
-        error. The flag of an error is False when a retry cannot help (``_unreachable``).
+        error. The flag of an error is False when a retry cannot help (``unreachable``).
         ``auth`` replaces the gateway's bearer for this request (the relay's task log is read
         with the user's access token, :mod:`kling_tui.gateway.tasklog`)."""
         client, limit = self._client(gateway)
@@ -533,14 +456,14 @@ class Fetcher:
                     at=self._now(),
                 ), True
             except httpx.HTTPError as exc:
-                why = _unreachable(exc)
+                why = unreachable(exc)
                 return FetchError(
                     ErrorType.NETWORK,
                     f"cannot reach {origin}: {why or self._describe(exc, gateway)}",
                     at=self._now(),
                 ), why is None
             except (OSError, ValueError, zlib.error) as exc:
-                why = _unreachable(exc)
+                why = unreachable(exc)
                 return FetchError(
                     ErrorType.NETWORK if isinstance(exc, OSError) else ErrorType.BAD_RESPONSE,
                     f"{origin}: {why or self._describe(exc, gateway)}",
@@ -556,7 +479,7 @@ class Fetcher:
                 status_code=status,
                 at=self._now(),
             ), True
-        return _Answer(status, headers, body)
+        return Answer(status, headers, body)
 
     # -- messages ------------------------------------------------------------------------
 

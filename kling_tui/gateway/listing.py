@@ -131,18 +131,8 @@ async def fetch_page(
             error, retry = got
             return ListPage(kind, page_num, page_size, error=error), retry
         bodies[:] = [got.body]
-        opened = open_list(
-            got.status,
-            got.headers,
-            got.body,
-            kind=kind,
-            page_num=page_num,
-            page_size=page_size,
-            origin=gateway.origin,
-            credential_hint=gateway.credential_hint,
-            now=fetcher._now(),
-            raw=raw,
-        )
+        fields = {"kind": kind, "page_num": page_num, "page_size": page_size, "raw": raw}
+        opened = fetcher._read(open_list, got, gateway, **fields)
         if isinstance(opened, ListPage):
             return opened, True
         if ahead is not None and opened.full and not told:
@@ -150,12 +140,7 @@ async def fetch_page(
             await ahead()
         return opened.read(), True
 
-    attempts: list[ListPage] = []
-    result = await fetcher._bounded(gateway, attempt, _page_error, attempts, timeout)
+    result = await fetcher._page(gateway, attempt, timeout)
     if isinstance(result, FetchError):
         return failed(result)
     return fetcher._scrub_page(result, gateway, bodies[0] if bodies else None)
-
-
-def _page_error(page: ListPage) -> FetchError | None:
-    return page.error

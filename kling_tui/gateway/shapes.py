@@ -125,37 +125,43 @@ def shape_b(
     )
 
 
-def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnapshot:
-    """Shapes A and C: a relay's own record; its ``status`` wins over the inner copy."""
-    status_raw, status = _status(rec.get("status"))
-    progress = 100.0 if status is Status.SUCCEEDED else read_progress(rec.get("progress"))
-    native = _inner_native(rec.get("data"))
-    # The native answer, also behind relays behind this relay: results, parent, cost, id.
-    deep = native if native is not None else _behind_relays(rec)
-
+def _relay_message(rec: dict[str, Any], status: Status, native: dict[str, Any] | None) -> str:
+    """A relay's failure text: ``fail_reason`` (unless it is a URL), its ``error``, then the
+    native copy's ``task_status_msg`` of a failed task."""
     fail_reason = rec.get("fail_reason")
-    reason_is_url = is_http_url(fail_reason)
-    message = "" if reason_is_url else _reason(read_text(fail_reason))
+    message = "" if is_http_url(fail_reason) else _reason(read_text(fail_reason))
     if not message:
         message = _reason(read_error_text(rec.get("error")))
     if not message and status is Status.FAILED and native is not None:
         message = _reason(read_text(native.get("task_status_msg")))
+    return message
 
-    videos: tuple[Video, ...] = ()
+
+def _relay_results(
+    ctx: CallContext,
+    rec: dict[str, Any],
+    status: Status,
+    native: dict[str, Any] | None,
+    deep: dict[str, Any] | None,
+) -> tuple[tuple[Video, ...], tuple[Image, ...]]:
+    """A relay task's videos and images (none before it has results)."""
+    if status not in _VIDEO_STATUSES:
+        return (), ()
     images: tuple[Image, ...] = ()
-    if status in _VIDEO_STATUSES:
-        if deep is not None:
-            images = _images(dig(deep, "task_result", "images"))
-        videos = _relay_videos(rec, native, 0)
-        if not images and videos and _makes_images(ctx.kind):
-            # An image task's only URL (``result_url``) is its image, not a video.
-            images = tuple(Image(index=n, url=v.url) for n, v in enumerate(videos))
-            videos = ()
+    if deep is not None:
+        images = _images(dig(deep, "task_result", "images"))
+    videos = _relay_videos(rec, native, 0)
+    if not images and videos and _makes_images(ctx.kind):
+        # An image task's only URL (``result_url``) is its image, not a video.
+        return (), tuple(Image(index=n, url=v.url) for n, v in enumerate(videos))
+    return videos, images
 
-    external = read_id(rec.get("external_task_id"))
-    if external is None and native is not None:
-        external = read_id(dig(native, "task_info", "external_task_id"))
 
+def _relay_times(
+    rec: dict[str, Any], native: dict[str, Any] | None
+) -> tuple[datetime | None, datetime | None]:
+    """A relay task's created and updated times; the latest of its finish, start and submit
+    times when it gives no ``updated_at``."""
     created = read_time(rec.get("created_at")) or read_time(rec.get("submit_time"))
     if created is None and native is not None:
         created = read_time(native.get("created_at"))  # a creation time cannot go stale
@@ -171,7 +177,23 @@ def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnaps
             if t is not None
         ]
         updated = max(moments) if moments else None
+    return created, updated
 
+
+def shape_relay(ctx: CallContext, rec: dict[str, Any], body: bytes) -> TaskSnapshot:
+    """Shapes A and C: a relay's own record; its ``status`` wins over the inner copy."""
+    status_raw, status = _status(rec.get("status"))
+    progress = 100.0 if status is Status.SUCCEEDED else read_progress(rec.get("progress"))
+    native = _inner_native(rec.get("data"))
+    # The native answer, also behind relays behind this relay: results, parent, cost, id.
+    deep = native if native is not None else _behind_relays(rec)
+
+    message = _relay_message(rec, status, native)
+    videos, images = _relay_results(ctx, rec, status, native, deep)
+    external = read_id(rec.get("external_task_id"))
+    if external is None and native is not None:
+        external = read_id(dig(native, "task_info", "external_task_id"))
+    created, updated = _relay_times(rec, native)
     task_id = read_id(rec.get("task_id")) or queried_id(ctx)
     kling_id = read_id(deep.get("task_id")) if deep is not None else None
     properties = rec.get("properties")

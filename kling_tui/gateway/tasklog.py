@@ -104,20 +104,11 @@ async def fetch_task_log_page(
         if isinstance(got, tuple):
             error, retry = got
             return ListPage(TASK_LOG_KIND, page, page_size, error=error), retry
-        result = normalize_task_log(
-            got.status,
-            got.headers,
-            got.body,
-            page_num=page,
-            page_size=page_size,
-            origin=gateway.origin,
-            credential_hint=gateway.task_log_hint,
-            now=fetcher._now(),
-        )
-        return result, True
+        hint = gateway.task_log_hint
+        fields = {"page_num": page, "page_size": page_size}
+        return fetcher._read(normalize_task_log, got, gateway, hint=hint, **fields), True
 
-    attempts: list[ListPage] = []
-    result = await fetcher._bounded(gateway, attempt, lambda p: p.error, attempts, timeout)
+    result = await fetcher._page(gateway, attempt, timeout)
     if isinstance(result, FetchError):
         return failed(result)
     return fetcher._scrub_page(result, gateway)

@@ -106,6 +106,46 @@ HEADER = (
 )
 
 
+def _videos_from(raw: Any) -> tuple[Video, ...]:
+    """``last.videos`` when present: an array of video tables."""
+    if not isinstance(raw, list | tuple):
+        raise EntryInvalid(f"last.videos must be an array of tables, got {show(raw)}")
+    found = []
+    for v in raw:
+        if not isinstance(v, dict):
+            raise EntryInvalid(f"last.videos must hold tables, got {show(v)}")
+        found.append(_video_from(v, "video"))
+    return tuple(found)
+
+
+# The full checks of a group of ``[tasks.last]`` fields, called only when one of the group
+# fails its fast test (a plain value comes back unchanged from its full check, so the
+# group is checked as a whole, in the order as ever: the first bad field names itself).
+
+
+def _units_from(last: dict[str, Any]) -> tuple[float | None, float | None]:
+    cost = _opt_num(last, "final_unit_deduction", "last.final_unit_deduction")
+    if cost is not None and not 0 <= cost <= MAX_UNITS:
+        raise EntryInvalid(f"last.final_unit_deduction must be in 0..{MAX_UNITS:.0e}, got {cost}")
+    return cost, _opt_num(last, "quota", "last.quota")
+
+
+def _times_from(last: dict[str, Any]) -> tuple[datetime | None, ...]:
+    return (
+        _opt_dt(last, "created_at", "last.created_at"),
+        _opt_dt(last, "updated_at", "last.updated_at"),
+        _opt_dt(last, "expires_at", "last.expires_at"),
+    )
+
+
+def _tail_from(last: dict[str, Any]) -> tuple[str | None, str | None, bool]:
+    return (
+        _opt_clean(last, "kling_task_id", "last.kling_task_id", ID_LIMIT),
+        _opt_clean(last, "model", "last.model", WORD_LIMIT),
+        _opt_bool(last, "progress_synthetic", "last.progress_synthetic"),
+    )
+
+
 def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     """The snapshot of ``[tasks.last]``. Each field is first given a fast test for the
     well-formed value (``_plain``...: the value as the dashboard writes it, which the full
@@ -123,27 +163,15 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     if fetched is None:
         raise EntryInvalid("last.fetched_at is missing")
     raw_videos = get("videos", _ABSENT)
-    videos: tuple[Video, ...] = ()
-    if raw_videos is not _ABSENT:
-        if not isinstance(raw_videos, list | tuple):
-            raise EntryInvalid(f"last.videos must be an array of tables, got {show(raw_videos)}")
-        found = []
-        for v in raw_videos:
-            if not isinstance(v, dict):
-                raise EntryInvalid(f"last.videos must hold tables, got {show(v)}")
-            found.append(_video_from(v, "video"))
-        videos = tuple(found)
+    videos = () if raw_videos is _ABSENT else _videos_from(raw_videos)
     parent = get("parent_video")
     if parent is not None and not isinstance(parent, dict):
         raise EntryInvalid(f"last.parent_video must be a table, got {show(parent)}")
-    cost = get("final_unit_deduction")
-    if not _plain_number(cost):
-        cost = _opt_num(last, "final_unit_deduction", "last.final_unit_deduction")
+    cost, quota = get("final_unit_deduction"), get("quota")
+    if not (_plain_number(cost) and _plain_number(quota)):
+        cost, quota = _units_from(last)
     if cost is not None and not 0 <= cost <= MAX_UNITS:
         raise EntryInvalid(f"last.final_unit_deduction must be in 0..{MAX_UNITS:.0e}, got {cost}")
-    quota = get("quota")
-    if not _plain_number(quota):
-        quota = _opt_num(last, "quota", "last.quota")
     if quota is not None and not 0 <= quota <= MAX_UNITS:
         raise EntryInvalid(f"last.quota must be in 0..{MAX_UNITS:.0e}, got {quota}")
     status_raw = get("status_raw", word)
@@ -162,22 +190,18 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
     external_id = get("external_task_id")
     if not _plain(external_id, ID_LIMIT):
         external_id = _opt_clean(last, "external_task_id", "last.external_task_id", ID_LIMIT)
-    created = get("created_at")
-    if not _plain_time(created):
-        created = _opt_dt(last, "created_at", "last.created_at")
-    updated = get("updated_at")
-    if not _plain_time(updated):
-        updated = _opt_dt(last, "updated_at", "last.updated_at")
-    expires = get("expires_at")
-    if not _plain_time(expires):
-        expires = _opt_dt(last, "expires_at", "last.expires_at")
+    created, updated, expires = get("created_at"), get("updated_at"), get("expires_at")
+    if not (_plain_time(created) and _plain_time(updated) and _plain_time(expires)):
+        created, updated, expires = _times_from(last)
     if not (type(fetched) is datetime and fetched.tzinfo is UTC):
         fetched = _dt(fetched, "last.fetched_at")
     raw_images = get("images", _ABSENT)
     images = () if raw_images is _ABSENT else _images_from(raw_images)
-    kling_id = get("kling_task_id")
-    model = get("model")
+    parent_video = _video_from(parent, "parent video") if parent is not None else None
+    kling_id, model = get("kling_task_id"), get("model")
     synthetic = get("progress_synthetic", False)
+    if not (_plain(kling_id, ID_LIMIT) and _plain(model, WORD_LIMIT) and type(synthetic) is bool):
+        kling_id, model, synthetic = _tail_from(last)
     return TaskSnapshot.build(
         task_id=answer_id or task_id,
         kind=kind,
@@ -191,20 +215,21 @@ def _snapshot_from(last: Any, task_id: str, kind: str) -> TaskSnapshot:
         updated_at=updated,
         fetched_at=fetched,
         images=images,
-        parent_video=_video_from(parent, "parent video") if parent is not None else None,
+        parent_video=parent_video,
         final_unit_deduction=cost,
-        kling_task_id=kling_id
-        if _plain(kling_id, ID_LIMIT)
-        else _opt_clean(last, "kling_task_id", "last.kling_task_id", ID_LIMIT),
-        model=model
-        if _plain(model, WORD_LIMIT)
-        else _opt_clean(last, "model", "last.model", WORD_LIMIT),
-        progress_synthetic=synthetic
-        if type(synthetic) is bool
-        else _opt_bool(last, "progress_synthetic", "last.progress_synthetic"),
+        kling_task_id=kling_id,
+        model=model,
+        progress_synthetic=synthetic,
         expires_at=expires,
         quota=quota,
     )
+
+
+def _bad_gateway(gateway: Any) -> EntryInvalid:
+    """What an entry's gateway that is not a non-empty string is told (only then built)."""
+    if gateway is None:
+        return EntryInvalid("gateway is missing")
+    return EntryInvalid(f"gateway must be a non-empty string, got {show(gateway)}")
 
 
 def read_entry(table: Any) -> WatchEntry:
@@ -215,11 +240,7 @@ def read_entry(table: Any) -> WatchEntry:
         kind = _check_kind(table["kind"])
         gateway = table.get("gateway")
         if type(gateway) is not str or not gateway:
-            raise EntryInvalid(
-                "gateway is missing"
-                if gateway is None
-                else f"gateway must be a non-empty string, got {show(gateway)}"
-            )
+            raise _bad_gateway(gateway)
         added = table.get("added_at")
         external = table.get("external", False)
         if type(external) is not bool:

@@ -1,9 +1,10 @@
 """TaskTable leans on private DataTable members: fail loudly when a Textual upgrade moves them.
 
-Each override in ``kling_tui/ui/widgets/task_table.py`` holds a benchmark figure (see the
-comments there). Textual is pinned in pyproject.toml; these tests fail when the installed
-version differs from the pin, or when a private member the table overrides or reads is
-gone or has another shape, so an upgrade re-checks them instead of slowing silently.
+Each override in ``kling_tui/ui/widgets/table_overrides.py`` (``StructureCachedTable``, which
+TaskTable subclasses) holds a benchmark figure (see the comments there). Textual is pinned in
+pyproject.toml; these tests fail when the installed version differs from the pin, or when a
+private member the table overrides or reads is gone or has another shape, so an upgrade
+re-checks them instead of slowing silently.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import textual
 from textual.widgets import DataTable
 
+from kling_tui.ui.widgets.table_overrides import StructureCachedTable
 from kling_tui.ui.widgets.task_table import TaskTable
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -47,7 +49,7 @@ def test_overridden_private_methods_keep_their_signature(name: str) -> None:
     original = inspect.getattr_static(DataTable, name)
     params = list(inspect.signature(original).parameters)[1:]
     assert params == OVERRIDDEN_METHODS[name], f"DataTable.{name} changed: {params}"
-    assert name in TaskTable.__dict__
+    assert name in StructureCachedTable.__dict__
 
 
 @pytest.mark.parametrize("name", OVERRIDDEN_PROPERTIES + READ_PROPERTIES)
@@ -60,7 +62,14 @@ def test_the_cached_properties_are_still_keyed_by_the_update_count(name: str) ->
     """If Textual stops keying these by ``_update_count``, the override may be unneeded."""
     source = inspect.getsource(inspect.getattr_static(DataTable, name).fget)
     assert "self._update_count" in source, f"DataTable.{name} no longer caches per update"
-    assert name in TaskTable.__dict__
+    assert name in StructureCachedTable.__dict__
+
+
+def test_the_task_table_is_the_structure_cached_table() -> None:
+    """The overrides checked here are the ones the task table actually runs."""
+    assert issubclass(TaskTable, StructureCachedTable)
+    for name in (*OVERRIDDEN_METHODS, *OVERRIDDEN_PROPERTIES, "add_row", "remove_row"):
+        assert getattr(TaskTable, name) is getattr(StructureCachedTable, name), name
 
 
 def test_private_attributes_the_table_sets_are_still_set_by_datatable() -> None:
