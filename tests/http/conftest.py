@@ -67,3 +67,12 @@ def folder(tmp_path: Path) -> Path:
     out = tmp_path / "out"
     out.mkdir()
     return out
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
+    """The CLI's environment: the simulator's token and a fresh watch list (its path)."""
+    monkeypatch.setenv("KLING_API_KEY", TOKEN)
+    watchlist = tmp_path / "watch.toml"
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
+    return watchlist
