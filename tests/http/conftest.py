@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kling_tui.config import AppConfig
-from kling_tui.sim.simulator import Simulator
+from kling_tui.sim.simulator import SimTask, Simulator
+from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
+from tests.support.downloads import watched
 from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN, gateways_for, running_simulator
 
 # Re-exported for tests written against the old home of these names; new tests import
@@ -30,3 +34,45 @@ def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
 @pytest.fixture
 def app_config(sim: Simulator) -> AppConfig:
     return gateways_for(sim.base_url)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> WatchList:
+    """An empty watch list in the test's folder."""
+    s = WatchList(tmp_path / "watch.toml")
+    s.load()
+    return s
+
+
+@pytest.fixture
+def done_task(sim: Simulator, sim_clock: FakeClock) -> SimTask:
+    """A text2video task the simulator has finished."""
+    task = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
+    sim_clock.advance(5)
+    return task
+
+
+@pytest.fixture
+def watched_task(
+    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask
+) -> SimTask:
+    """The finished task, watched in ``store`` and polled once: where a download starts."""
+    asyncio.run(watched(sim, app_config, [done_task], store))
+    return done_task
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The (existing, empty) folder downloads go to."""
+    out = tmp_path / "out"
+    out.mkdir()
+    return out
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
+    """The CLI's environment: the simulator's token and a fresh watch list (its path)."""
+    monkeypatch.setenv("KLING_API_KEY", TOKEN)
+    watchlist = tmp_path / "watch.toml"
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
+    return watchlist

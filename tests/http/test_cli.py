@@ -16,6 +16,8 @@ import pytest
 from kling_tui.cli import main
 from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
+from tests.support.cli import records as lines
+from tests.support.cli import run
 from tests.support.clock import FakeClock
 from tests.support.sim import TOKEN, on_request
 
@@ -43,24 +45,6 @@ JSON_KEYS = {
     "local_files",
     "download_error",
 }
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
-    monkeypatch.setenv("KLING_API_KEY", TOKEN)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-def lines(text: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("kind", ["text2video", "image2video", "multi-image2video"])

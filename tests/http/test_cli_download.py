@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -12,26 +11,8 @@ from kling_tui.cli import main
 from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
+from tests.support.cli import records, run
 from tests.support.clock import FakeClock
-from tests.support.sim import TOKEN
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
-    monkeypatch.setenv("KLING_API_KEY", TOKEN)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-def records(text: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _add(sim: Simulator, *ids: str, label: str = "x") -> None:

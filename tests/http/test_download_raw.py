@@ -19,16 +19,8 @@ import pytest
 from kling_tui.downloads import transfer
 from kling_tui.downloads.transfer import Transfer, TransferError
 from kling_tui.sim.simulator import SimTask, Simulator
-from tests.support.clock import FakeClock
 
 BODY = bytes(range(256)) * 12_289  # a little over 3 MiB, not a multiple of the buffer
-
-
-@pytest.fixture
-def done_task(sim: Simulator, sim_clock: FakeClock) -> SimTask:
-    task = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
-    sim_clock.advance(5)
-    return task
 
 
 def _fetch(client: httpx.Client, url: str, final: Path) -> transfer.Transferred:

@@ -19,56 +19,10 @@ from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
+from tests.support.downloads import download as _download
+from tests.support.downloads import expect as _expect
+from tests.support.downloads import watched as _watched
 from tests.support.sim import TOKEN
-
-
-async def _watched(sim: Simulator, config: AppConfig, tasks: list[SimTask], store: WatchList):
-    """The tasks watched on the relay gateway, each polled once (finished)."""
-    entries = [
-        WatchEntry(t.task_id, t.kind, "relay", utcnow(), label=f"clip {i}")
-        for i, t in enumerate(tasks)
-    ]
-    store.add(entries)
-    async with Fetcher(config) as fetcher:
-        for entry in store.entries:
-            entry.snapshot = await fetcher.fetch(entry)  # type: ignore[assignment]
-    store.update(store.entries)
-    return store.entries
-
-
-def _download(
-    config: AppConfig, store: WatchList, folder: Path, entries=None, **options
-) -> tuple[list[DownloadResult], list[DownloadProgress]]:
-    seen: list[DownloadProgress] = []
-
-    async def go() -> list[DownloadResult]:
-        async with Fetcher(config) as fetcher:
-            async with Downloader(
-                config.download, fetcher=fetcher, store=store, folder=folder, **options
-            ) as downloader:
-                return await downloader.run(
-                    store.entries if entries is None else entries, seen.append
-                )
-
-    return asyncio.run(go()), seen
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> WatchList:
-    s = WatchList(tmp_path / "watch.toml")
-    s.load()
-    return s
-
-
-@pytest.fixture
-def done_task(sim: Simulator, sim_clock: FakeClock) -> SimTask:
-    task = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
-    sim_clock.advance(5)
-    return task
-
-
-def _expect(sim: Simulator, task: SimTask) -> bytes:
-    return sim.files.content(f"{task.task_id}.mp4")
 
 
 def _finished(folder: Path) -> list[Path]:
@@ -76,16 +30,15 @@ def _finished(folder: Path) -> list[Path]:
 
 
 def test_download_records_file_and_never_fetches_it_again(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     folder = tmp_path / "out"
     results, seen = _download(app_config, store, folder)
     assert [r.state for r in results] == ["done"]
     path = Path(results[0].path)
-    assert path.name == f"clip 0-{done_task.task_id}-0.mp4"
+    assert path.name == f"clip 0-{watched_task.task_id}-0.mp4"
     data = path.read_bytes()
-    assert data == _expect(sim, done_task)
+    assert data == _expect(sim, watched_task)
     assert results[0].sha256 == hashlib.sha256(data).hexdigest()
     assert seen[0].state == "queued" and seen[-1].state == "done"
     reread = WatchList(store.path)
@@ -99,52 +52,51 @@ def test_download_records_file_and_never_fetches_it_again(
 
 
 def test_drop_half_way_is_resumed_with_range(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.inject(FileFault.DROP, task_id=done_task.task_id)
+    sim.files.inject(FileFault.DROP, task_id=watched_task.task_id)
     results, _ = _download(app_config, store, tmp_path / "out")
     assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
     ranges = [r for _, r, _ in sim.files.requests]
     assert ranges[0] is None and ranges[1] == f"bytes={sim.files.size // 2}-"
     assert results[0].fetched == sim.files.size  # the half already there was not asked again
 
 
 def test_refused_range_restarts_from_zero(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
-    name = f"clip 0-{done_task.task_id}-0.mp4"
+    name = f"clip 0-{watched_task.task_id}-0.mp4"
     part_path(folder / name).write_bytes(b"garbage that is not the file's start" * 10)
-    sim.files.inject(FileFault.NO_RANGE, task_id=done_task.task_id)
+    sim.files.inject(FileFault.NO_RANGE, task_id=watched_task.task_id)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done"
-    assert (folder / name).read_bytes() == _expect(sim, done_task)
+    assert (folder / name).read_bytes() == _expect(sim, watched_task)
     assert sim.files.requests[0][1] is not None  # a Range was asked, a 200 came back
     assert not part_path(folder / name).exists()
 
 
 def test_wrong_content_length_never_finishes_a_short_file(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.inject(FileFault.BAD_LENGTH, task_id=done_task.task_id)
+    sim.files.inject(FileFault.BAD_LENGTH, task_id=watched_task.task_id)
     results, _ = _download(app_config, store, tmp_path / "out")
     # The body ended short of what was announced: resumed, the server's real total (416
     # bytes */N) disagreed with the first announcement, so the file was fetched again whole.
     assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
 
 
 def test_wrong_content_length_every_time_fails_without_a_final_file(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.inject(FileFault.BAD_LENGTH, count=-1, task_id=done_task.task_id)
-    sim.files.inject(FileFault.NO_RANGE, count=-1, task_id=done_task.task_id)
+    sim.files.inject(FileFault.BAD_LENGTH, count=-1, task_id=watched_task.task_id)
+    sim.files.inject(FileFault.NO_RANGE, count=-1, task_id=watched_task.task_id)
     folder = tmp_path / "out"
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "failed"
@@ -165,10 +117,9 @@ def test_slow_bytes_report_progress(
 
 
 def test_expired_link_is_renewed_through_the_gateway(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.expire(done_task.task_id)  # the stored link is dead, a fresh one exists
+    sim.files.expire(watched_task.task_id)  # the stored link is dead, a fresh one exists
     sim.reset_log()
     results, _ = _download(app_config, store, tmp_path / "out")
     assert results[0].state == "done"
@@ -180,10 +131,9 @@ def test_expired_link_is_renewed_through_the_gateway(
 
 
 def test_expired_for_good_says_expired_on_date(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.expire(done_task.task_id, renew=False)
+    sim.files.expire(watched_task.task_id, renew=False)
     folder = tmp_path / "out"
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "failed"
@@ -210,9 +160,8 @@ def test_redirect_to_another_origin_drops_the_token(
 
 
 def test_cdn_url_never_gets_the_token(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     results, _ = _download(app_config, store, tmp_path / "out")
     assert results[0].state == "done"
     assert sim.files.requests and all(a is None for _, _, a in sim.files.requests)
@@ -232,9 +181,8 @@ def test_content_url_on_another_origin_gets_no_token(tmp_path: Path) -> None:
 
 
 def test_too_large_is_refused_and_leaves_nothing_final(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     folder = tmp_path / "out"
     results, _ = _download(app_config, store, folder, max_bytes=1024 * 1024)
     assert results[0].state == "failed" and "over the limit" in results[0].message
@@ -243,9 +191,8 @@ def test_too_large_is_refused_and_leaves_nothing_final(
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
 def test_read_only_folder_is_a_clear_error(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
@@ -261,7 +208,7 @@ def test_read_only_filesystem_is_a_clear_error(
     sim: Simulator,
     app_config: AppConfig,
     store: WatchList,
-    done_task: SimTask,
+    watched_task: SimTask,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -270,7 +217,6 @@ def test_read_only_filesystem_is_a_clear_error(
 
     from kling_tui.downloads import transfer
 
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     real_open = os.open
 
     def read_only(path, flags, *args):  # type: ignore[no-untyped-def]
@@ -290,7 +236,7 @@ def test_full_disk_is_a_clear_error(
     sim: Simulator,
     app_config: AppConfig,
     store: WatchList,
-    done_task: SimTask,
+    watched_task: SimTask,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -298,7 +244,6 @@ def test_full_disk_is_a_clear_error(
 
     from kling_tui.downloads import transfer
 
-    asyncio.run(_watched(sim, app_config, [done_task], store))
     real_write = os.write
     calls = {"n": 0}
 
@@ -388,15 +333,17 @@ def test_wide_reads_reach_the_connection(sim: Simulator, done_task: SimTask) -> 
 
 
 def test_a_finished_file_left_unrecorded_is_adopted_not_fetched_again(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
     """A run killed between the rename and the record left the whole file, unrecorded: the
     next run asks the server its size (Range from the end: 416) and takes it."""
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
-    name = f"clip 0-{done_task.task_id}-0.mp4"
-    (folder / name).write_bytes(_expect(sim, done_task))
+    name = f"clip 0-{watched_task.task_id}-0.mp4"
+    (folder / name).write_bytes(_expect(sim, watched_task))
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].fetched == 0
     assert results[0].path == str(folder / name)
@@ -404,14 +351,16 @@ def test_a_finished_file_left_unrecorded_is_adopted_not_fetched_again(
 
 
 def test_another_file_under_the_name_is_left_alone(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
-    name = f"clip 0-{done_task.task_id}-0.mp4"
+    name = f"clip 0-{watched_task.task_id}-0.mp4"
     (folder / name).write_bytes(b"the operator's own file")
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].path != str(folder / name)
     assert (folder / name).read_bytes() == b"the operator's own file"
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)

@@ -18,9 +18,9 @@ from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.errors import WatchListError
 from kling_tui.store.watchlist import WatchList
-from tests.http.test_downloads import _download, _expect, _watched, done_task, store
-
-__all__ = ["done_task", "store"]  # the fixtures, shared
+from tests.support.downloads import download as _download
+from tests.support.downloads import expect as _expect
+from tests.support.downloads import watched as _watched
 
 
 def _name(task: SimTask) -> str:
@@ -28,59 +28,67 @@ def _name(task: SimTask) -> str:
 
 
 def test_symlink_planted_at_part_is_never_written_through(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
     victim = tmp_path / "victim.txt"
     victim.write_bytes(b"someone's precious file")
-    (folder / (_name(done_task) + ".part")).symlink_to(victim)
+    (folder / (_name(watched_task) + ".part")).symlink_to(victim)
     results, _ = _download(app_config, store, folder)
     assert victim.read_bytes() == b"someone's precious file"
     assert results[0].state == "failed" and "not a regular file" in results[0].message
-    assert not (folder / _name(done_task)).exists()
+    assert not (folder / _name(watched_task)).exists()
 
 
 def test_fifo_planted_at_part_is_refused_not_hung_on(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
-    os.mkfifo(folder / (_name(done_task) + ".part"))
+    os.mkfifo(folder / (_name(watched_task) + ".part"))
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "failed" and "not a regular file" in results[0].message
 
 
 def test_symlink_planted_at_final_name_is_not_adopted(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
     """A link to a file of exactly the video's bytes: the size check with the server would
     pass, but the link is not this download's file (it may point anywhere)."""
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
     victim = tmp_path / "elsewhere.mp4"
-    victim.write_bytes(_expect(sim, done_task))
-    (folder / _name(done_task)).symlink_to(victim)
+    victim.write_bytes(_expect(sim, watched_task))
+    (folder / _name(watched_task)).symlink_to(victim)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done"
     got = Path(results[0].path)
-    assert got != folder / _name(done_task) and not got.is_symlink()
-    assert got.read_bytes() == _expect(sim, done_task)
-    assert (folder / _name(done_task)).is_symlink()  # left alone
+    assert got != folder / _name(watched_task) and not got.is_symlink()
+    assert got.read_bytes() == _expect(sim, watched_task)
+    assert (folder / _name(watched_task)).is_symlink()  # left alone
 
 
 def test_a_part_being_written_by_another_download_is_not_shared(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
     """Another ``kling-tui download`` (or a second ``D``) holds the part: refused, the
     other's bytes untouched."""
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
-    part = part_path(folder / _name(done_task))
+    part = part_path(folder / _name(watched_task))
     part.write_bytes(b"x" * 1000)
     fd = os.open(part, os.O_RDWR)
     try:
@@ -90,7 +98,7 @@ def test_a_part_being_written_by_another_download_is_not_shared(
         os.close(fd)
     assert results[0].state == "failed" and "being downloaded already" in results[0].message
     assert part.read_bytes() == b"x" * 1000
-    assert not (folder / _name(done_task)).exists()
+    assert not (folder / _name(watched_task)).exists()
 
 
 def _hand_edited(store: WatchList, path: Path, size: int) -> None:
@@ -101,28 +109,32 @@ def _hand_edited(store: WatchList, path: Path, size: int) -> None:
 
 
 def test_a_record_outside_the_folder_does_not_skip_the_download(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
     elsewhere = tmp_path / "passwd"
     elsewhere.write_bytes(b"root:x:0:0")
     _hand_edited(store, elsewhere, elsewhere.stat().st_size)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and Path(results[0].path).parent == folder
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
     assert elsewhere.read_bytes() == b"root:x:0:0"
     (entry,) = store.entries
     assert [f.path for f in entry.local_files] == [results[0].path]
 
 
 def test_a_record_of_a_link_to_elsewhere_does_not_skip_the_download(
-    sim: Simulator, app_config: AppConfig, store: WatchList, done_task: SimTask, tmp_path: Path
+    sim: Simulator,
+    app_config: AppConfig,
+    store: WatchList,
+    watched_task: SimTask,
+    folder: Path,
+    tmp_path: Path,
 ) -> None:
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    folder = tmp_path / "out"
-    folder.mkdir()
     elsewhere = tmp_path / "secret"
     elsewhere.write_bytes(b"not a video")
     link = folder / "clip.mp4"
@@ -130,7 +142,7 @@ def test_a_record_of_a_link_to_elsewhere_does_not_skip_the_download(
     _hand_edited(store, link, elsewhere.stat().st_size)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].path != str(link)
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
 
 
 def test_a_part_left_by_another_task_of_the_same_name_is_not_resumed(
@@ -181,15 +193,14 @@ def test_a_store_that_cannot_save_the_fresh_answer_still_downloads_at_the_fresh_
     sim: Simulator,
     app_config: AppConfig,
     store: WatchList,
-    done_task: SimTask,
+    watched_task: SimTask,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The re-query's answer could not be written (a full disk, a watch list changed on
     disk): the error escaped the downloader, lost the run and left the task's other files
     waiting for the answer for ever."""
-    asyncio.run(_watched(sim, app_config, [done_task], store))
-    sim.files.expire(done_task.task_id)
+    sim.files.expire(watched_task.task_id)
 
     def broken(entries: object) -> None:
         raise WatchListError(store.path, None, "cannot write the watch list")
@@ -197,4 +208,4 @@ def test_a_store_that_cannot_save_the_fresh_answer_still_downloads_at_the_fresh_
     monkeypatch.setattr(store, "update", broken)
     results, _ = _download(app_config, store, tmp_path / "out")
     assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)

@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import Image, Status, TaskSnapshot, Video, WatchEntry, utcnow
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
+from tests.support.cli import records, run
 from tests.support.clock import FakeClock
 from tests.support.sim import TOKEN
 
@@ -81,16 +79,6 @@ def _config_file(tmp_path: Path, sim: Simulator, form: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(f'[gateways.sim]\nbase_url = "{sim.base_url}"\nexternal_id = "{form}"\n')
     return path
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-def records(text: str) -> list[dict]:  # type: ignore[type-arg]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("form", ["path", "query"])

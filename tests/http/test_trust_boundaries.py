@@ -6,7 +6,6 @@ hostile watch list points at, and checks that it never sees an ``Authorization``
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import stat
@@ -18,12 +17,12 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.gateway.trust import TrustedOrigins, default_trust_path
 from kling_tui.models import ErrorType, FetchError, TaskSnapshot, WatchEntry
 from kling_tui.sim.simulator import Simulator
+from tests.support.cli import run
 from tests.support.sim import TOKEN
 
 
@@ -61,12 +60,6 @@ def entry_text(task_id: str, *, gateway: str = "h", **fields: str) -> str:
         f'version = 1\n[[tasks]]\nid = "{task_id}"\nkind = "text2video"\n'
         f'gateway = "{gateway}"\n{extra}'
     )
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
 
 
 def no_token_reached(other: Simulator) -> bool:

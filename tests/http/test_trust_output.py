@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kling_tui.cli import main
 from kling_tui.sim.simulator import Fault, Simulator
+from tests.support.cli import run
 from tests.support.sim import TOKEN
 
 # Independent of kling_tui.gateway.sanitize on purpose: what a terminal must never receive raw.
@@ -30,20 +30,6 @@ FORBIDDEN = re.compile(
 def assert_clean(text: str, where: str) -> None:
     bad = FORBIDDEN.search(text)
     assert bad is None, f"raw U+{ord(bad.group()):04X} in {where}: {text[:300]!r}"
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
-    monkeypatch.setenv("KLING_API_KEY", TOKEN)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
 
 
 # -- item 5: a redirect's Location, and zero-width / tag characters in server text ----------

@@ -13,7 +13,7 @@ from kling_tui.ui.bindings import ACTION_HELP, command_title
 from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen
-from tests.pilot.test_pilot_keys import record_notes, select
+from tests.support.pilot import record_notes, select
 from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
 
 

@@ -19,7 +19,7 @@ from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddTasksScreen, elsewhere_question, watched_elsewhere
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.setup import GatewaySetupScreen
-from tests.pilot.test_pilot_keys import record_notes
+from tests.support.pilot import record_notes
 from tests.support.ui_fakes import NOW, Opener, entry, wait_for
 
 TOKEN = "sk-FirstRunToken1234"

@@ -11,7 +11,7 @@ from textual.widgets import Checkbox
 from kling_tui.models import Status
 from kling_tui.ui.screens.add import AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
-from tests.pilot.test_pilot_keys import record_notes
+from tests.support.pilot import record_notes
 from tests.support.ui_fakes import entry
 
 RELAY_ID = "task_" + "Mn4o" * 8

@@ -13,8 +13,8 @@ from kling_tui.polling.poller import Poller
 from kling_tui.store.watchlist import WatchList
 from kling_tui.ui.app import KlingApp
 from kling_tui.ui.bindings import ACTION_HELP, APP_BINDINGS
-from tests.pilot.test_pilot_keys import record_notes
 from tests.support.clock import FakeClock
+from tests.support.pilot import record_notes
 from tests.support.sim import gateways_for, running_simulator
 from tests.support.ui_fakes import NOW, Opener, entry, wait_for
 

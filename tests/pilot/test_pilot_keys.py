@@ -10,36 +10,13 @@ import pytest
 
 from kling_tui.config import AppConfig
 from kling_tui.models import Status, Video
-from kling_tui.ui.app import KlingApp
 from kling_tui.ui.screens.add import AddTasksScreen
 from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
 from kling_tui.ui.view import SortMode
+from tests.support.pilot import key, record_notes, select
 from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, snapshot, wait_for
-
-
-def key(task_id: str, gateway: str = "main", kind: str = "text2video") -> str:
-    return f"{gateway}:{kind}:{task_id}"
-
-
-def record_notes(app: KlingApp) -> list[tuple[str, str]]:
-    """Wrap ``app.notify`` to collect (message, severity); checks markup stays off."""
-    notes: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message: str, **kwargs: Any) -> None:
-        assert kwargs.get("markup") is False, f"notify without markup=False: {message!r}"
-        notes.append((message, kwargs.get("severity", "information")))
-        original(message, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return notes
-
-
-def select(app: KlingApp, task_id: str) -> None:
-    assert app.table.select_key(key(task_id))
-
 
 # -- start -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from kling_tui.models import ErrorType, Image, Status, Video, WatchEntry
 from kling_tui.ui.screens.videos import VideoChooserScreen
-from tests.pilot.test_pilot_keys import key, record_notes
+from tests.support.pilot import key, record_notes
 from tests.support.ui_fakes import Opener, entry, fetch_error, wait_for
 
 IMG_A = "https://cdn.example.com/images/a.png"

@@ -4,40 +4,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
-from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskKey, TaskSnapshot
-from kling_tui.polling.schedule import PollPolicy, Scheduler
-
-T0 = datetime(2026, 11, 22, tzinfo=UTC)
-POLICY = PollPolicy(interval=5.0, max_interval=60.0, submitted_grace=30.0, jitter=0.2)
-
-
-def key(n: int = 1, gateway: str = "relay", kind: str = "text2video") -> TaskKey:
-    return TaskKey(f"{n:018d}", kind, gateway)
-
-
-def snap(status: Status, progress: float | None = None, k: TaskKey | None = None) -> TaskSnapshot:
-    k = k or key()
-    return TaskSnapshot(
-        task_id=k.task_id,
-        kind=k.kind,
-        status=status,
-        status_raw=status.value,
-        progress=progress,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=T0,
-    )
-
-
-def err(kind: ErrorType, retry_after: float | None = None) -> FetchError:
-    return FetchError(kind, f"{kind.value} happened", retry_after=retry_after, at=T0)
+from kling_tui.models import RETRY_AFTER_CAP, ErrorType, Status, TaskKey
+from kling_tui.polling.schedule import Scheduler
+from tests.support.snapshots import POLICY, err, key, snap
 
 
 def sched(**kw: float) -> Scheduler:

@@ -12,7 +12,7 @@ from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import ErrorType, Status, TaskKey
 from kling_tui.polling.lists import ListWalk
 from kling_tui.polling.schedule import Scheduler
-from tests.unit.test_schedule import POLICY, err, key, snap
+from tests.support.snapshots import POLICY, err, key, snap
 
 NATIVE = "native"
 

@@ -30,6 +30,7 @@ from kling_tui.polling.schedule import PollPolicy, Scheduler
 from kling_tui.store.codec import entry_to_table, read_entry
 from kling_tui.store.errors import EntryInvalid
 from tests.support.clock import FakeClock
+from tests.support.snapshots import task_snapshot
 
 EPOCH = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -48,18 +49,13 @@ def answer(
     synthetic: bool = False,
     created: datetime | None = None,
 ) -> TaskSnapshot:
-    return TaskSnapshot(
-        task_id="t-1",
-        kind=kind,
-        status=status,
-        status_raw=status.value,
+    return task_snapshot(
+        "t-1",
+        kind,
+        status,
+        wall(clock),
         progress=progress,
-        videos=(),
-        message="",
-        external_task_id=None,
         created_at=created,
-        updated_at=None,
-        fetched_at=wall(clock),
         model=model,
         progress_synthetic=synthetic,
     )
