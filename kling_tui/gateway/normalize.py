@@ -145,35 +145,15 @@ class ListPage:
 
 
 def normalize_list(
-    status_code: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    kind: str,
-    page_num: int = 1,
-    page_size: int = MAX_PAGE_ITEMS,
-    origin: str = "",
-    credential_hint: str = "KLING_API_KEY",
-    now: datetime | None = None,
-    raw: bool = True,
+    status_code: int, headers: Mapping[str, str], body: bytes, **options: Any
 ) -> ListPage:
     """Turn one list-page answer (``data`` = an array of native task objects) into a
-    :class:`ListPage`. Envelope errors are read as :func:`normalize` reads them.
+    :class:`ListPage` in one step; ``options`` are :func:`open_list`'s keywords. Envelope
+    errors are read as :func:`normalize` reads them.
 
     Never raises: an answer this code did not foresee is a page with ``BAD_RESPONSE``.
     """
-    opened = open_list(
-        status_code,
-        headers,
-        body,
-        kind=kind,
-        page_num=page_num,
-        page_size=page_size,
-        origin=origin,
-        credential_hint=credential_hint,
-        now=now,
-        raw=raw,
-    )
+    opened = open_list(status_code, headers, body, **options)
     return opened if isinstance(opened, ListPage) else opened.read()
 
 

@@ -8,9 +8,10 @@ servers that reflect the request's ``Authorization`` header into their errors.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from kling_tui.sim.envelopes import (
     Route,
@@ -81,6 +82,29 @@ class Injected:
     task_id: str | None
     lists: bool | None = None
     """True: list-page requests only; False: never them; None: any request."""
+
+
+class _Countdown(Protocol):
+    remaining: int
+
+
+_Armed = TypeVar("_Armed", bound=_Countdown)
+
+
+def take_injected(armed: list[_Armed], wanted: Callable[[_Armed], bool]) -> _Armed | None:
+    """The first injected fault ``wanted`` accepts, counted down (and dropped at zero).
+
+    ``remaining`` -1 stays until cleared. The caller holds its lock; shared by the API
+    faults (:class:`Injected`) and the file faults (``sim/files.py``)."""
+    for index, injected in enumerate(armed):
+        if not wanted(injected):
+            continue
+        if injected.remaining > 0:
+            injected.remaining -= 1
+            if injected.remaining == 0:
+                del armed[index]
+        return injected
+    return None
 
 
 def answer_fault(sim: Simulator, h: Handler, route: Route, fault: Fault) -> None:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote
 
+from kling_tui.sim.faults import take_injected
 from kling_tui.sim.payloads import TINY_MP4, TINY_PNG
 from kling_tui.sim.server import Server
 
@@ -206,15 +207,8 @@ class SimFiles:
 
     def _take(self, task_id: str) -> FileFault | None:
         with self._lock:
-            for index, injected in enumerate(self._faults):
-                if injected.task_id is not None and injected.task_id != task_id:
-                    continue
-                if injected.remaining > 0:
-                    injected.remaining -= 1
-                    if injected.remaining == 0:
-                        del self._faults[index]
-                return injected.fault
-        return None
+            taken = take_injected(self._faults, lambda f: f.task_id is None or f.task_id == task_id)
+        return None if taken is None else taken.fault
 
     def _serve(self, h: Handler, task: SimTask, name: str, path: str, query: str) -> None:
         other = h.server is self._other

@@ -47,7 +47,7 @@ from kling_tui.sim.envelopes import (
     relay_body,
     unauthorized,
 )
-from kling_tui.sim.faults import Fault, Injected, answer_fault
+from kling_tui.sim.faults import Fault, Injected, answer_fault, take_injected
 from kling_tui.sim.files import DEFAULT_FILE_SIZE, FileFault, SimFiles
 from kling_tui.sim.listing import answer_list, parse_list
 from kling_tui.sim.payloads import (
@@ -399,19 +399,17 @@ class Simulator:
     def _take_fault(self, route: Route, listing: bool = False) -> Fault | None:
         with self._lock:
             asked = self._resolve(route.ids)
-            for index, injected in enumerate(self._faults):
+
+            def wanted(injected: Injected) -> bool:
                 if injected.lists is not None and injected.lists is not listing:
-                    continue
-                if injected.task_id is not None and injected.task_id not in route.ids:
-                    wanted = self._resolve((injected.task_id,))
-                    if wanted is None or wanted is not asked:
-                        continue
-                if injected.remaining > 0:
-                    injected.remaining -= 1
-                    if injected.remaining == 0:
-                        del self._faults[index]
-                return injected.fault
-        return None
+                    return False
+                if injected.task_id is None or injected.task_id in route.ids:
+                    return True
+                other = self._resolve((injected.task_id,))
+                return other is not None and other is asked
+
+            taken = take_injected(self._faults, wanted)
+        return None if taken is None else taken.fault
 
     def _authorized(self, header: str | None) -> int:
         """0 when the bearer is accepted, else the native code explaining why not."""

@@ -29,17 +29,28 @@ def _strip_userinfo(url: str) -> str:
     return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{tail}"
 
 
+def _put(table: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """Add the values that are not ``None`` to ``table``, in order (TOML has no null)."""
+    for key, value in values.items():
+        if value is not None:
+            table[key] = value
+    return table
+
+
+def _keep_unknown(table: dict[str, Any], unknown: Any, known: frozenset[str]) -> None:
+    """Carry over keys a newer version (or a person) wrote that this version does not know."""
+    if unknown and isinstance(unknown, dict):
+        for k, v in unknown.items():
+            if k not in known:
+                table[k] = v
+
+
+def _utc_or_none(value: Any) -> str | None:
+    return None if value is None else _utc(value)
+
+
 def _video_table(v: Video) -> dict[str, Any]:
-    video: dict[str, Any] = {}
-    if v.id is not None:
-        video["id"] = v.id
-    if v.url is not None:
-        video["url"] = v.url
-    if v.duration is not None:
-        video["duration"] = v.duration
-    if v.watermark_url is not None:
-        video["watermark_url"] = v.watermark_url
-    return video
+    return _put({}, id=v.id, url=v.url, duration=v.duration, watermark_url=v.watermark_url)
 
 
 def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, Any]:
@@ -48,61 +59,38 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, A
         last["task_id"] = s.task_id
     last["status"] = s.status.value
     last["status_raw"] = s.status_raw
-    if s.progress is not None:
-        last["progress"] = s.progress
+    _put(last, progress=s.progress)
     last["message"] = s.message
-    if s.external_task_id is not None:
-        last["external_task_id"] = s.external_task_id
-    if s.created_at is not None:
-        last["created_at"] = _utc(s.created_at)
-    if s.updated_at is not None:
-        last["updated_at"] = _utc(s.updated_at)
-    last["fetched_at"] = _utc(s.fetched_at)
+    _put(
+        last,
+        external_task_id=s.external_task_id,
+        created_at=_utc_or_none(s.created_at),
+        updated_at=_utc_or_none(s.updated_at),
+        fetched_at=_utc(s.fetched_at),
+    )
     if s.videos:
         last["videos"] = [_video_table(v) for v in s.videos]
     if s.images:
-        images = []
-        for i in s.images:
-            image: dict[str, Any] = {}
-            if i.index is not None:
-                image["index"] = i.index
-            if i.url is not None:
-                image["url"] = i.url
-            if i.watermark_url is not None:
-                image["watermark_url"] = i.watermark_url
-            images.append(image)
-        last["images"] = images
-    if s.parent_video is not None:
-        last["parent_video"] = _video_table(s.parent_video)
-    if s.final_unit_deduction is not None:
-        last["final_unit_deduction"] = s.final_unit_deduction
-    if s.quota is not None:
-        last["quota"] = s.quota
-    if s.kling_task_id is not None:
-        last["kling_task_id"] = s.kling_task_id
-    if s.model is not None:
-        last["model"] = s.model
-    if s.expires_at is not None:
-        last["expires_at"] = _utc(s.expires_at)
-    if unknown and isinstance(unknown, dict):
-        for k, v in unknown.items():
-            if k not in _LAST_KEYS:
-                last[k] = v
+        last["images"] = [
+            _put({}, index=i.index, url=i.url, watermark_url=i.watermark_url) for i in s.images
+        ]
+    _put(
+        last,
+        parent_video=None if s.parent_video is None else _video_table(s.parent_video),
+        final_unit_deduction=s.final_unit_deduction,
+        quota=s.quota,
+        kling_task_id=s.kling_task_id,
+        model=s.model,
+        expires_at=_utc_or_none(s.expires_at),
+    )
+    _keep_unknown(last, unknown, _LAST_KEYS)
     return last
 
 
 def _error_table(e: FetchError, unknown: Any) -> dict[str, Any]:
     err: dict[str, Any] = {"type": e.type.value, "message": e.message, "at": _utc(e.at)}
-    if e.status_code is not None:
-        err["status_code"] = e.status_code
-    if e.code is not None:
-        err["code"] = e.code
-    if e.retry_after is not None:
-        err["retry_after"] = e.retry_after
-    if unknown and isinstance(unknown, dict):
-        for k, v in unknown.items():
-            if k not in _ERROR_KEYS:
-                err[k] = v
+    _put(err, status_code=e.status_code, code=e.code, retry_after=e.retry_after)
+    _keep_unknown(err, unknown, _ERROR_KEYS)
     return err
 
 
@@ -127,10 +115,7 @@ def entry_to_table(entry: WatchEntry) -> dict[str, Any]:
     # Read once: the poller replaces these on the event loop while a save runs in a worker.
     extra, snapshot, error = entry.extra, entry.snapshot, entry.last_error
     since = entry.state_since
-    if extra:
-        for k, v in extra.items():
-            if k not in ENTRY_KEYS:
-                t[k] = v
+    _keep_unknown(t, extra, ENTRY_KEYS)
     if snapshot is not None:
         last = t["last"] = _snapshot_table(
             snapshot, extra.get("last") if extra else None, entry.task_id

@@ -8,9 +8,12 @@ dashboard (and its snapshot tests) decide what "now" is.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from rich.cells import cell_len
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 
 from kling_tui.gateway.sanitize import ELLIPSIS
@@ -115,3 +118,16 @@ def fmt_bytes(size: int | None) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return DASH
+
+
+def text_table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> Table:
+    """A borderless table with bold headers, ``columns`` as (name, justify) pairs.
+
+    Every cell becomes a :class:`~rich.text.Text`, so a server string in a row is shown as
+    it is, never read as markup (the Costs and Stats screens' tables)."""
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style=Style(bold=True))
+    for name, justify in columns:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table

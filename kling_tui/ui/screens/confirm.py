@@ -1,8 +1,13 @@
-"""A yes/no question, e.g. before removing a task from the watch list."""
+"""Two-button questions: :class:`ChoiceScreen` (the shared modal) and :class:`ConfirmScreen`.
+
+A choice is a message and two buttons that dismiss with True / False. The yes/no confirm
+(e.g. before removing a task) and "no browser started: copy the URL?" (``videos.py``) are the
+same modal with other words, keys and colours, so they share this one class.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,15 +16,20 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+ButtonVariant = Literal["default", "primary", "success", "warning", "error"]
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Returns True for yes. ``y``/Enter confirm, ``n``/Escape decline."""
+
+class ChoiceScreen(ModalScreen[bool]):
+    """A message and two buttons; returns True for the yes button (focused first).
+
+    Subclasses bind keys to ``answer(True)`` / ``answer(False)`` and may restyle
+    ``<Subclass> > Vertical`` (width, border colour)."""
 
     DEFAULT_CSS = """
-    ConfirmScreen {
+    ChoiceScreen {
         align: center middle;
     }
-    ConfirmScreen > Vertical {
+    ChoiceScreen > Vertical {
         width: 64;
         max-width: 100%;
         height: auto;
@@ -27,33 +37,31 @@ class ConfirmScreen(ModalScreen[bool]):
         background: $surface;
         padding: 1 2;
     }
-    ConfirmScreen #confirm-buttons {
+    ChoiceScreen #confirm-buttons {
         height: auto;
         align-horizontal: right;
         margin-top: 1;
     }
-    ConfirmScreen Button {
+    ChoiceScreen Button {
         margin-left: 1;
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
-    ]
-
-    def __init__(self, question: Text, *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(
+        self, message: Text, *, yes: str, no: str, yes_variant: ButtonVariant = "error"
+    ) -> None:
         super().__init__()
-        self._question = question
+        self._question = message
         self._yes = yes
         self._no = no
+        self._yes_variant: ButtonVariant = yes_variant
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._question, id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self._no, id="confirm-no")
-                yield Button(self._yes, id="confirm-yes", variant="error")
+                yield Button(self._yes, id="confirm-yes", variant=self._yes_variant)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-yes", Button).focus()
@@ -64,3 +72,15 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm-yes")
+
+
+class ConfirmScreen(ChoiceScreen):
+    """Returns True for yes. ``y``/Enter confirm, ``n``/Escape decline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, question: Text, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(question, yes=yes, no=no)

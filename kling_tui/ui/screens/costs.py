@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from kling_tui.costs import PACK_LAG_HOURS, Capacity, CostSummary, PackReport
 from kling_tui.gateway.sanitize import clean_text
+from kling_tui.ui.format import text_table
 from kling_tui.ui.widgets.cost_part import _units, gauge_text
 from kling_tui.ui.widgets.palette import Palette
 
@@ -50,26 +51,27 @@ def spend_table(costs: CostSummary) -> Group:
             f" · relay quota today {_units(costs.quota_today)}, "
             f"this week {_units(costs.quota_week)}"
         )
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style=bold)
-    for name, justify in (
-        ("gateway", "left"),
-        ("kind", "left"),
-        ("model", "left"),
-        ("today", "right"),
-        ("week", "right"),
-        ("tasks", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for r in costs.rows:
-        unit = "" if r.currency == "units" else " q"
-        table.add_row(
-            Text(clean_text(r.gateway, 40)),
-            Text(clean_text(r.kind, 40)),
-            Text(clean_text(r.model, 40)),
-            Text(_units(r.today) + unit),
-            Text(_units(r.week) + unit),
-            Text(f"{r.tasks_today}/{r.tasks_week}"),
-        )
+    table = text_table(
+        (
+            ("gateway", "left"),
+            ("kind", "left"),
+            ("model", "left"),
+            ("today", "right"),
+            ("week", "right"),
+            ("tasks", "right"),
+        ),
+        (
+            (
+                clean_text(r.gateway, 40),
+                clean_text(r.kind, 40),
+                clean_text(r.model, 40),
+                _units(r.today) + ("" if r.currency == "units" else " q"),
+                _units(r.week) + ("" if r.currency == "units" else " q"),
+                f"{r.tasks_today}/{r.tasks_week}",
+            )
+            for r in costs.rows
+        ),
+    )
     parts: list[Table | Text] = [head, totals]
     if costs.rows:
         parts.append(table)
@@ -122,23 +124,25 @@ def packs_text(reports: Sequence[PackReport], native: Sequence[str], now: dateti
         if report.error:
             parts.append(Text("  " + clean_text(report.error, 300), style="bold"))
         if report.packs:
-            table = Table(box=None, padding=(0, 1), show_edge=False, header_style=bold)
-            for col, justify in (
-                ("pack", "left"),
-                ("remaining", "right"),
-                ("total", "right"),
-                ("expires", "left"),
-                ("status", "left"),
-            ):
-                table.add_column(col, justify=justify)  # type: ignore[arg-type]
-            for p in report.packs:
-                table.add_row(
-                    Text(clean_text(p.name, 60)),
-                    Text("-" if p.remaining is None else _units(p.remaining)),
-                    Text("-" if p.total is None else _units(p.total)),
-                    Text(_when(p.expires_at, now)),
-                    Text(clean_text(p.status, 20)),
-                )
+            table = text_table(
+                (
+                    ("pack", "left"),
+                    ("remaining", "right"),
+                    ("total", "right"),
+                    ("expires", "left"),
+                    ("status", "left"),
+                ),
+                (
+                    (
+                        clean_text(p.name, 60),
+                        "-" if p.remaining is None else _units(p.remaining),
+                        "-" if p.total is None else _units(p.total),
+                        _when(p.expires_at, now),
+                        clean_text(p.status, 20),
+                    )
+                    for p in report.packs
+                ),
+            )
             parts.append(table)
         elif not report.error:
             parts.append(Text("  no pack", style="dim"))

@@ -21,6 +21,7 @@ from textual_plotext import PlotextPlot
 
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.stats import Distribution, StatsSummary
+from kling_tui.ui.format import text_table
 
 CLOSE_HINT = "Esc closes"
 
@@ -51,17 +52,19 @@ def numbers(stats: StatsSummary) -> Group:
         if not rows:
             parts.append(Text("  none", style="dim"))
             return
-        table = Table(box=None, padding=(0, 1), show_edge=False, header_style=bold)
-        for col in ("kind", "n", "min", "median", "max"):
-            table.add_column(col, justify="left" if col == "kind" else "right")
-        for d in rows:
-            table.add_row(
-                Text(clean_text(d.kind, 30)),
-                Text(str(d.count)),
-                Text(_secs(d.low)),
-                Text(_secs(d.median)),
-                Text(_secs(d.high)),
-            )
+        table = text_table(
+            (
+                ("kind", "left"),
+                ("n", "right"),
+                ("min", "right"),
+                ("median", "right"),
+                ("max", "right"),
+            ),
+            (
+                (clean_text(d.kind, 30), str(d.count), _secs(d.low), _secs(d.median), _secs(d.high))
+                for d in rows
+            ),
+        )
         parts.append(table)
 
     dist_table("Queue wait per kind", stats.waits)

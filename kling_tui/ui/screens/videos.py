@@ -9,14 +9,15 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kling_tui.gateway.urls import check_open_url
 from kling_tui.models import Image, Video
 from kling_tui.ui.format import fmt_video_duration
+from kling_tui.ui.screens.confirm import ChoiceScreen
 
 
 class VideoChooserScreen(ModalScreen[int | None]):
@@ -88,57 +89,23 @@ class VideoChooserScreen(ModalScreen[int | None]):
         self.dismiss(event.option_index)
 
 
-class OpenFailedScreen(ModalScreen[bool]):
+class OpenFailedScreen(ChoiceScreen):
     """No browser could be started: say why and offer to copy the URL (returns True)."""
 
     DEFAULT_CSS = """
-    OpenFailedScreen {
-        align: center middle;
-    }
     OpenFailedScreen > Vertical {
         width: 80;
-        max-width: 100%;
-        height: auto;
         border: thick $error;
-        background: $surface;
-        padding: 1 2;
-    }
-    OpenFailedScreen #open-failed-buttons {
-        height: auto;
-        align-horizontal: right;
-        margin-top: 1;
-    }
-    OpenFailedScreen Button {
-        margin-left: 1;
     }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "choose(True)", "Copy URL", id="open-failed-copy"),
-        Binding("escape", "choose(False)", "Close", id="open-failed-close"),
+        Binding("c", "answer(True)", "Copy URL", id="open-failed-copy"),
+        Binding("escape", "answer(False)", "Close", id="open-failed-close"),
     ]
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__()
-        self._url = url
-        self._reason = reason
-
-    def compose(self) -> ComposeResult:
         message = Text("Could not open a browser", style=Style(bold=True))
-        message.append(f": {self._reason}\n\n")
-        message.append(self._url)
-        with Vertical():
-            yield Static(message)
-            with Horizontal(id="open-failed-buttons"):
-                yield Button("Close", id="open-failed-close")
-                yield Button("Copy URL", id="open-failed-copy", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#open-failed-copy", Button).focus()
-
-    def action_choose(self, copy: bool) -> None:
-        self.dismiss(copy)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "open-failed-copy")
+        message.append(f": {reason}\n\n")
+        message.append(url)
+        super().__init__(message, yes="Copy URL", no="Close", yes_variant="primary")

@@ -6,6 +6,7 @@ so an unchanged bar is never sent to ``update_cell`` again.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 
 from kling_tui.models import Status, TaskSnapshot
@@ -21,6 +22,19 @@ def bar_fraction(snapshot: TaskSnapshot | None) -> float | None:
     if snapshot.progress is None:
         return None
     return max(0.0, min(1.0, snapshot.progress / 100.0))
+
+
+def _bar(text: Text, fraction: float, width: int, bar_style: Style, track_style: Style) -> Text:
+    """Append ``━━━╸──`` (half cells by ``╸``) and `` 42%`` to ``text``: the one bar drawing."""
+    full, half = divmod(round(fraction * width * 2), 2)
+    text.append("━" * full, style=bar_style)
+    if half:
+        text.append("╸", style=bar_style)
+    rest = width - full - half
+    if rest > 0:
+        text.append("─" * rest, style=track_style)
+    text.append(f" {fraction * 100:>3.0f}%")
+    return text
 
 
 def render_progress(snapshot: TaskSnapshot | None, palette: Palette, *, width: int = 10) -> Text:
@@ -43,16 +57,7 @@ def render_progress(snapshot: TaskSnapshot | None, palette: Palette, *, width: i
         text.append("─" * width, style=track_style)
         text.append("    —", style=palette.muted_style)
         return text
-    halves = round(fraction * width * 2)
-    full, half = divmod(halves, 2)
-    text.append("━" * full, style=bar_style)
-    if half:
-        text.append("╸", style=bar_style)
-    rest = width - full - half
-    if rest > 0:
-        text.append("─" * rest, style=track_style)
-    text.append(f" {fraction * 100:>3.0f}%")
-    return text
+    return _bar(text, fraction, width, bar_style, track_style)
 
 
 def render_download(
@@ -73,14 +78,4 @@ def render_download(
         text.append("─" * inner, style=palette.track_style)
         text.append("   …", style=palette.muted_style)
         return text
-    fraction = max(0.0, min(1.0, fraction))
-    halves = round(fraction * inner * 2)
-    full, half = divmod(halves, 2)
-    text.append("━" * full, style=bar_style)
-    if half:
-        text.append("╸", style=bar_style)
-    rest = inner - full - half
-    if rest > 0:
-        text.append("─" * rest, style=palette.track_style)
-    text.append(f" {fraction * 100:>3.0f}%")
-    return text
+    return _bar(text, max(0.0, min(1.0, fraction)), inner, bar_style, palette.track_style)
