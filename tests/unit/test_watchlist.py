@@ -34,30 +34,9 @@ from kling_tui.store.watchlist import (
     WatchListError,
     watchlist_path,
 )
+from tests.support.store import ID1, ID2, ID3, T0, entry, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
-T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-ID1, ID2, ID3 = "866889456698785798", "866889456698785799", "866889456698785800"
-
-
-def entry(task_id: str = ID1, kind: str = "text2video", gateway: str = "relay", **kw) -> WatchEntry:
-    return WatchEntry(task_id=task_id, kind=kind, gateway=gateway, added_at=T0, **kw)
-
-
-def snapshot(task_id: str = ID1, *, status: Status = Status.IN_PROGRESS, minutes: int = 1):
-    return TaskSnapshot(
-        task_id=task_id,
-        kind="text2video",
-        status=status,
-        status_raw="processing" if status is Status.IN_PROGRESS else status.value,
-        progress=40.0,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=T0 + timedelta(minutes=minutes),
-    )
 
 
 def full_entry() -> WatchEntry:
