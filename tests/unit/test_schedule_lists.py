@@ -111,10 +111,8 @@ def test_found_tasks_are_recorded_and_missing_ones_fall_back_for_good() -> None:
 
 
 def test_a_task_polled_on_its_own_is_not_overwritten_by_a_page() -> None:
-    s = sched()
     ks = keys(5)
-    for k in ks:
-        s.add(k, 0.0)
+    s = scheduled(ks)
     [alone] = s.due(0.0, limit=1)
     [plan] = s.plan_lists(0.0, [NATIVE])
     assert alone not in plan.due
