@@ -8,6 +8,8 @@ from typing import Any
 
 from kling_tui.models import Status, TaskSnapshot, WatchEntry
 
+from .snapshots import task_snapshot
+
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 """When every store test's entries were added (their answers come minutes later)."""
 ID1, ID2, ID3 = "866889456698785798", "866889456698785799", "866889456698785800"
@@ -24,16 +26,6 @@ def snapshot(
     task_id: str = ID1, *, status: Status = Status.IN_PROGRESS, minutes: int = 1
 ) -> TaskSnapshot:
     """A text2video answer fetched ``minutes`` after ``T0`` (40 % while in progress)."""
-    return TaskSnapshot(
-        task_id=task_id,
-        kind="text2video",
-        status=status,
-        status_raw="processing" if status is Status.IN_PROGRESS else status.value,
-        progress=40.0,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=T0 + timedelta(minutes=minutes),
-    )
+    raw = "processing" if status is Status.IN_PROGRESS else status.value
+    fetched = T0 + timedelta(minutes=minutes)
+    return task_snapshot(task_id, "text2video", status, fetched, status_raw=raw, progress=40.0)
