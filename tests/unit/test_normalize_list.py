@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize, normalize_list
 from kling_tui.models import ErrorType, Status, TaskSnapshot
-from tests.unit.test_normalize import (
+from tests.support.normalize import (
     HTML_PAGE,
     JSON_CT,
     NOW,
