@@ -1,18 +1,22 @@
-"""What the normalizer suites share (test_normalize, test_normalize_list): the fixed now and
-origin of every answer, the unsafe characters no output may hold, hypothesis strategies of
-hostile JSON bodies, statuses and headers, and the contract every normalized answer keeps.
+"""What the normalizer suites share (test_normalize, test_normalize_kinds,
+test_normalize_list): one answer normalized at a fixed now and origin, the envelopes around
+a task, the unsafe characters no output may hold, hypothesis strategies of hostile JSON
+bodies, statuses and headers, and the contract every normalized answer keeps.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from kling_tui.gateway.fields import MAX_ITEMS, MAX_UNITS, WORD_LIMIT
+from kling_tui.gateway.normalize import normalize
 from kling_tui.models import RETRY_AFTER_CAP, ErrorType, FetchError, Status, TaskSnapshot
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,6 +31,57 @@ UNSAFE_RAW = re.compile(  # the same, but tabs and newlines: the raw body keeps 
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
     "\u2028\u2029\ud800-\udfff]"
 )
+
+
+def run(
+    body: Any,
+    status: int = 200,
+    headers: Any = None,
+    *,
+    task_id: str = "Q-1",
+    kind: str = "text2video",
+    origin: str = ORIGIN,
+    hint: str = "KLING_API_KEY",
+) -> TaskSnapshot | FetchError:
+    """``normalize`` of ``body`` (bytes as they are, anything else as JSON) at ``NOW``."""
+    if not isinstance(body, bytes):
+        body = json.dumps(body, ensure_ascii=False).encode()
+    return normalize(
+        status,
+        JSON_CT if headers is None else headers,
+        body,
+        task_id=task_id,
+        kind=kind,
+        origin=origin,
+        credential_hint=hint,
+        now=NOW,
+    )
+
+
+def snap(body: Any, status: int = 200, **kwargs: Any) -> TaskSnapshot:
+    """``run``, which must give an answer."""
+    result = run(body, status, **kwargs)
+    assert isinstance(result, TaskSnapshot), result
+    return result
+
+
+def err(body: Any, status: int = 200, **kwargs: Any) -> FetchError:
+    """``run``, which must give an error of that moment and HTTP status."""
+    result = run(body, status, **kwargs)
+    assert isinstance(result, FetchError), result
+    assert result.at == NOW
+    assert result.status_code == status
+    return result
+
+
+def relay(record: dict[str, Any]) -> dict[str, Any]:
+    """Shape A around a relay record."""
+    return {"code": "success", "message": "", "data": record}
+
+
+def native(task: dict[str, Any]) -> dict[str, Any]:
+    """Shape B around a native task."""
+    return {"code": 0, "message": "SUCCEED", "request_id": "r", "data": task}
 
 
 json_scalars = (

@@ -27,12 +27,17 @@ from tests.support.normalize import (
     UNSAFE_RAW,
     any_body,
     assert_well_formed,
+    err,
     headers_strategy,
     image_items,
     json_values,
+    native,
     native_body,
+    relay,
     relay_body,
     relay_record,
+    run,
+    snap,
     statuses,
 )
 
@@ -41,54 +46,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 def ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def run(
-    body: Any,
-    status: int = 200,
-    headers: Any = None,
-    *,
-    task_id: str = "Q-1",
-    kind: str = "text2video",
-    origin: str = ORIGIN,
-    hint: str = "KLING_API_KEY",
-) -> TaskSnapshot | FetchError:
-    if not isinstance(body, bytes):
-        body = json.dumps(body, ensure_ascii=False).encode()
-    return normalize(
-        status,
-        JSON_CT if headers is None else headers,
-        body,
-        task_id=task_id,
-        kind=kind,
-        origin=origin,
-        credential_hint=hint,
-        now=NOW,
-    )
-
-
-def snap(body: Any, status: int = 200, **kwargs: Any) -> TaskSnapshot:
-    result = run(body, status, **kwargs)
-    assert isinstance(result, TaskSnapshot), result
-    return result
-
-
-def err(body: Any, status: int = 200, **kwargs: Any) -> FetchError:
-    result = run(body, status, **kwargs)
-    assert isinstance(result, FetchError), result
-    assert result.at == NOW
-    assert result.status_code == status
-    return result
-
-
-def relay(record: dict[str, Any]) -> dict[str, Any]:
-    """Shape A around a relay record."""
-    return {"code": "success", "message": "", "data": record}
-
-
-def native(task: dict[str, Any]) -> dict[str, Any]:
-    """Shape B around a native task."""
-    return {"code": 0, "message": "SUCCEED", "request_id": "r", "data": task}
 
 
 # -- every fixture, exact fields -----------------------------------------------------------
