@@ -169,24 +169,15 @@ async def test_remove_declined_keeps_task_and_undo_with_nothing(make_app) -> Non
 # -- o / Enter: open ------------------------------------------------------------------------
 
 
-async def test_open_uses_the_injected_opener_in_a_thread(make_app) -> None:
+@pytest.mark.parametrize("press", ["o", "enter"])
+async def test_open_uses_the_injected_opener_in_a_thread(make_app, press: str) -> None:
     opener = Opener()
     app = make_app(opener=opener)
     async with app.run_test(size=(100, 30)) as pilot:
         select(app, "task-done-0003")
-        await pilot.press("o")
+        await pilot.press(press)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert opener.urls == ["https://cdn.example.com/videos/sunrise.mp4"]
-
-
-async def test_enter_opens_too(make_app) -> None:
-    opener = Opener()
-    app = make_app(opener=opener)
-    async with app.run_test(size=(100, 30)) as pilot:
-        select(app, "task-done-0003")
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
         assert opener.urls == ["https://cdn.example.com/videos/sunrise.mp4"]
 
 
