@@ -84,6 +84,23 @@ def native(task: dict[str, Any]) -> dict[str, Any]:
     return {"code": 0, "message": "SUCCEED", "request_id": "r", "data": task}
 
 
+def task_object(
+    task_id: str, status: str, created_at: int, updated_at: int, **extra: Any
+) -> dict[str, Any]:
+    """A native task object, as in a status answer's ``data`` or a list page's items:
+    no message, no task info, the two times in milliseconds; ``extra`` adds fields."""
+    item: dict[str, Any] = {
+        "task_id": task_id,
+        "task_status": status,
+        "task_status_msg": "",
+        "task_info": {},
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+    item.update(extra)
+    return item
+
+
 json_scalars = (
     st.none()
     | st.booleans()

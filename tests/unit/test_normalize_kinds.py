@@ -10,7 +10,7 @@ import pytest
 from kling_tui.gateway.shapes import MAX_IMAGES, RELAY_TIMEOUT_MESSAGE
 from kling_tui.kinds import KIND_SPECS, Kind, Media
 from kling_tui.models import ErrorType, Image, Status, Video
-from tests.support.normalize import err, native, relay, snap
+from tests.support.normalize import err, native, relay, snap, task_object
 
 KLING_ID = "842318570933727301"
 RELAY_ID = "task_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
@@ -18,15 +18,7 @@ RELAY_ID = "task_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
 
 def native_task(kind: Kind, status: str = "succeed", **extra: Any) -> dict[str, Any]:
     """A native task object of ``kind`` as Kling answers it (images for image kinds)."""
-    data: dict[str, Any] = {
-        "task_id": KLING_ID,
-        "task_status": status,
-        "task_status_msg": "",
-        "task_info": {},
-        "created_at": 1767225600000,
-        "updated_at": 1767225660000,
-        "final_unit_deduction": "10",
-    }
+    data = task_object(KLING_ID, status, 1767225600000, 1767225660000, final_unit_deduction="10")
     if KIND_SPECS[kind].media is Media.IMAGE:
         data["task_result"] = {
             "images": [{"index": 0, "url": "https://cdn.test/0.png"}, {"index": 1, "url": "u1"}]

@@ -22,20 +22,13 @@ from tests.support.normalize import (
     json_values,
     native_task,
     statuses,
+    task_object,
 )
 
 
 def task(task_id: str, status: str = "processing", **extra: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "task_id": task_id,
-        "task_status": status,
-        "task_status_msg": "",
-        "task_info": {},
-        "created_at": 1_772_366_400_000,
-        "updated_at": 1_772_366_460_000,
-    }
-    item.update(extra)
-    return item
+    """A list page's task object, created a minute before its last update."""
+    return task_object(task_id, status, 1_772_366_400_000, 1_772_366_460_000, **extra)
 
 
 def page_body(data: Any, **envelope: Any) -> bytes:
