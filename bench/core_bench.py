@@ -26,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import bench_common
 import httpx
 import rtoml
 import tomli_w
+from bench_common import bare_snapshot
 
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.auth import Secret, StaticToken
@@ -462,19 +464,7 @@ class DayTask:
             status = self.outcome
             raw = "succeed" if status is Status.SUCCEEDED else "failed"
             progress = 100.0 if status is Status.SUCCEEDED and self.reports_progress else None
-        return TaskSnapshot(
-            task_id=self.key.task_id,
-            kind=self.key.kind,
-            status=status,
-            status_raw=raw,
-            progress=progress,
-            videos=(),
-            message="",
-            external_task_id=None,
-            created_at=None,
-            updated_at=None,
-            fetched_at=fetched,
-        )
+        return bare_snapshot(self.key, status, fetched, status_raw=raw, progress=progress)
 
 
 # Render times by kind (seconds), from what operators see on Kling 1.6-2.x: a 5 s clip takes
@@ -649,10 +639,4 @@ def measure_core(quick: bool, progress: Callable[[str], None] = lambda _: None) 
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
-    else:
-        import json
-
-        result = measure_core("--quick" in sys.argv, progress=lambda s: print(s, file=sys.stderr))
-        print(json.dumps(result, indent=2))
+    bench_common.main(measure_core, serve, sys.argv[1:])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import bench_common
 import core_bench
 import httpx
 
@@ -165,10 +166,4 @@ def measure_import(
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
-    else:
-        import json
-
-        out = measure_import("--quick" in sys.argv, progress=lambda s: print(s, file=sys.stderr))
-        print(json.dumps(out, indent=2))
+    bench_common.main(measure_import, serve, sys.argv[1:])

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bench_common import bare_snapshot
+
 from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import Status, TaskKey, TaskSnapshot
 from kling_tui.polling.lists import ListWalk
@@ -73,19 +75,7 @@ class SimTask:
         status = self.status_at(t)
         snap = self._snaps.get(status)
         if snap is None:
-            snap = self._snaps[status] = TaskSnapshot(
-                task_id=self.key.task_id,
-                kind=self.key.kind,
-                status=status,
-                status_raw=status.value,
-                progress=None,
-                videos=(),
-                message="",
-                external_task_id=None,
-                created_at=None,
-                updated_at=None,
-                fetched_at=FETCHED,
-            )
+            snap = self._snaps[status] = bare_snapshot(self.key, status, FETCHED)
         return snap
 
 

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# The shared helpers assert too (a row selected, a file downloaded whole): rewrite their
+# asserts as in test modules, so that a failure there shows the values compared.
+pytest.register_assert_rewrite("tests.support")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -13,7 +13,14 @@ from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
 from tests.support.downloads import watched
-from tests.support.sim import ACCESS_KEY, SECRET_KEY, TOKEN, gateways_for, running_simulator
+from tests.support.sim import (
+    ACCESS_KEY,
+    ACCESS_TOKEN,
+    SECRET_KEY,
+    TOKEN,
+    gateways_for,
+    running_simulator,
+)
 
 # Re-exported for tests written against the old home of these names; new tests import
 # them from tests.support.
@@ -73,6 +80,34 @@ def folder(tmp_path: Path) -> Path:
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
     """The CLI's environment: the simulator's token and a fresh watch list (its path)."""
     monkeypatch.setenv("KLING_API_KEY", TOKEN)
+    watchlist = tmp_path / "watch.toml"
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
+    return watchlist
+
+
+@pytest.fixture
+def import_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
+    """A config with a native gateway and a relay whose task log is read; the watch list."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_gateway = "native"\n'
+        "[gateways.native]\n"
+        f'base_url = "{sim.base_url}"\n'
+        'access_key_env = "T_AK"\nsecret_key_env = "T_SK"\nmax_retries = 2\n'
+        "max_concurrency = 1\n"  # one kind at a time: a fault hits the first kind's page
+        "[gateways.relay]\n"
+        f'base_url = "{sim.base_url}"\n'
+        'token_env = "T_TOKEN"\ntask_log = true\naccess_token_env = "T_ACCESS"\nuser_id = 1\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
+    for var, value in (
+        ("T_AK", ACCESS_KEY),
+        ("T_SK", SECRET_KEY),
+        ("T_TOKEN", TOKEN),
+        ("T_ACCESS", ACCESS_TOKEN),
+    ):
+        monkeypatch.setenv(var, value)
     watchlist = tmp_path / "watch.toml"
     monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
     return watchlist

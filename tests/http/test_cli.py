@@ -47,6 +47,11 @@ JSON_KEYS = {
 }
 
 
+def status_json(sim: Simulator, prefix: str, *args: str) -> tuple[int, str]:
+    """``kling-tui status --json ARGS`` against the simulator's gateway under ``prefix``."""
+    return run("status", "--base-url", sim.base_url, "--path-prefix", prefix, "--json", *args)
+
+
 @pytest.mark.parametrize("kind", ["text2video", "image2video", "multi-image2video"])
 @pytest.mark.parametrize("prefix", ["/kling/v1", "/v1"])
 def test_status_json_every_kind_and_shape(
@@ -57,20 +62,8 @@ def test_status_json_every_kind_and_shape(
     queued = sim.add_task(kind, queue_seconds=50)
     running = sim.add_task(kind, queue_seconds=0, run_seconds=100)
     sim_clock.advance(10)
-    code, out = run(
-        "status",
-        "--base-url",
-        sim.base_url,
-        "--path-prefix",
-        prefix,
-        "--kind",
-        kind,
-        "--json",
-        done.task_id,
-        failed.task_id,
-        queued.task_id,
-        running.task_id,
-    )
+    ids = (done.task_id, failed.task_id, queued.task_id, running.task_id)
+    code, out = status_json(sim, prefix, "--kind", kind, *ids)
     assert code == 0, out
     records = lines(out)
     assert [r["task_id"] for r in records] == [
@@ -115,17 +108,7 @@ def test_status_json_every_fault(env: Path, sim: Simulator, fault: Fault, error_
     # A short bound only where the timeout is what is tested: elsewhere a busy machine's
     # 0.4 s stall turned the expected answer into "timeout" (html502 failed so in a proof).
     timeout = "0.4" if error_type == "timeout" else "2"
-    code, out = run(
-        "status",
-        "--base-url",
-        sim.base_url,
-        "--path-prefix",
-        prefix,
-        "--timeout",
-        timeout,
-        "--json",
-        task.task_id,
-    )
+    code, out = status_json(sim, prefix, "--timeout", timeout, task.task_id)
     assert code == 1
     (record,) = lines(out)
     assert set(record) == JSON_KEYS

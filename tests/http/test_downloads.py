@@ -19,6 +19,7 @@ from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
+from tests.support.downloads import assert_downloaded, download_past, file_name
 from tests.support.downloads import download as _download
 from tests.support.downloads import expect as _expect
 from tests.support.downloads import watched as _watched
@@ -54,13 +55,11 @@ def test_download_records_file_and_never_fetches_it_again(
 def test_drop_half_way_is_resumed_with_range(
     sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    sim.files.inject(FileFault.DROP, task_id=watched_task.task_id)
-    results, _ = _download(app_config, store, tmp_path / "out")
-    assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
+    result = download_past(FileFault.DROP, sim, app_config, store, watched_task, tmp_path / "out")
+    assert_downloaded(sim, watched_task, result)
     ranges = [r for _, r, _ in sim.files.requests]
     assert ranges[0] is None and ranges[1] == f"bytes={sim.files.size // 2}-"
-    assert results[0].fetched == sim.files.size  # the half already there was not asked again
+    assert result.fetched == sim.files.size  # the half already there was not asked again
 
 
 def test_refused_range_restarts_from_zero(
@@ -71,25 +70,25 @@ def test_refused_range_restarts_from_zero(
     folder: Path,
     tmp_path: Path,
 ) -> None:
-    name = f"clip 0-{watched_task.task_id}-0.mp4"
-    part_path(folder / name).write_bytes(b"garbage that is not the file's start" * 10)
+    final = folder / file_name(watched_task)
+    part_path(final).write_bytes(b"garbage that is not the file's start" * 10)
     sim.files.inject(FileFault.NO_RANGE, task_id=watched_task.task_id)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done"
-    assert (folder / name).read_bytes() == _expect(sim, watched_task)
+    assert final.read_bytes() == _expect(sim, watched_task)
     assert sim.files.requests[0][1] is not None  # a Range was asked, a 200 came back
-    assert not part_path(folder / name).exists()
+    assert not part_path(final).exists()
 
 
 def test_wrong_content_length_never_finishes_a_short_file(
     sim: Simulator, app_config: AppConfig, store: WatchList, watched_task: SimTask, tmp_path: Path
 ) -> None:
-    sim.files.inject(FileFault.BAD_LENGTH, task_id=watched_task.task_id)
-    results, _ = _download(app_config, store, tmp_path / "out")
+    result = download_past(
+        FileFault.BAD_LENGTH, sim, app_config, store, watched_task, tmp_path / "out"
+    )
     # The body ended short of what was announced: resumed, the server's real total (416
     # bytes */N) disagreed with the first announcement, so the file was fetched again whole.
-    assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
+    assert_downloaded(sim, watched_task, result)
 
 
 def test_wrong_content_length_every_time_fails_without_a_final_file(
@@ -150,10 +149,8 @@ def test_redirect_to_another_origin_drops_the_token(
     sim.files.serve_by_content_url(done_task.task_id)  # the relay serves the bytes itself
     asyncio.run(_watched(sim, app_config, [done_task], store))
     assert "/v1/videos/" in store.entries[0].snapshot.videos[0].url  # type: ignore[union-attr]
-    sim.files.inject(FileFault.REDIRECT, task_id=done_task.task_id)
-    results, _ = _download(app_config, store, tmp_path / "out")
-    assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, done_task)
+    result = download_past(FileFault.REDIRECT, sim, app_config, store, done_task, tmp_path / "out")
+    assert_downloaded(sim, done_task, result)
     first = sim.files.requests[0]
     assert first[2] == f"Bearer {TOKEN}"  # the relay's own content URL: the token
     assert sim.files.other_requests and all(a is None for _, a in sim.files.other_requests)
@@ -204,13 +201,9 @@ def test_read_only_folder_is_a_clear_error(
     assert list(folder.iterdir()) == []
 
 
+@pytest.mark.usefixtures("watched_task")  # the task to download, watched in store
 def test_read_only_filesystem_is_a_clear_error(
-    sim: Simulator,
-    app_config: AppConfig,
-    store: WatchList,
-    watched_task: SimTask,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    app_config: AppConfig, store: WatchList, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What EROFS says (root cannot be refused by a mode, so the refusal is made here)."""
     import errno
@@ -232,13 +225,9 @@ def test_read_only_filesystem_is_a_clear_error(
     assert seen[-1].state == "failed" and _finished(folder) == []
 
 
+@pytest.mark.usefixtures("watched_task")  # the task to download, watched in store
 def test_full_disk_is_a_clear_error(
-    sim: Simulator,
-    app_config: AppConfig,
-    store: WatchList,
-    watched_task: SimTask,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    app_config: AppConfig, store: WatchList, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
 
@@ -342,7 +331,7 @@ def test_a_finished_file_left_unrecorded_is_adopted_not_fetched_again(
 ) -> None:
     """A run killed between the rename and the record left the whole file, unrecorded: the
     next run asks the server its size (Range from the end: 416) and takes it."""
-    name = f"clip 0-{watched_task.task_id}-0.mp4"
+    name = file_name(watched_task)
     (folder / name).write_bytes(_expect(sim, watched_task))
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].fetched == 0
@@ -358,7 +347,7 @@ def test_another_file_under_the_name_is_left_alone(
     folder: Path,
     tmp_path: Path,
 ) -> None:
-    name = f"clip 0-{watched_task.task_id}-0.mp4"
+    name = file_name(watched_task)
     (folder / name).write_bytes(b"the operator's own file")
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done" and results[0].path != str(folder / name)

@@ -18,13 +18,10 @@ from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.errors import WatchListError
 from kling_tui.store.watchlist import WatchList
+from tests.support.downloads import assert_downloaded, file_name
 from tests.support.downloads import download as _download
 from tests.support.downloads import expect as _expect
 from tests.support.downloads import watched as _watched
-
-
-def _name(task: SimTask) -> str:
-    return f"clip 0-{task.task_id}-0.mp4"
 
 
 def test_symlink_planted_at_part_is_never_written_through(
@@ -37,11 +34,11 @@ def test_symlink_planted_at_part_is_never_written_through(
 ) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_bytes(b"someone's precious file")
-    (folder / (_name(watched_task) + ".part")).symlink_to(victim)
+    (folder / (file_name(watched_task) + ".part")).symlink_to(victim)
     results, _ = _download(app_config, store, folder)
     assert victim.read_bytes() == b"someone's precious file"
     assert results[0].state == "failed" and "not a regular file" in results[0].message
-    assert not (folder / _name(watched_task)).exists()
+    assert not (folder / file_name(watched_task)).exists()
 
 
 def test_fifo_planted_at_part_is_refused_not_hung_on(
@@ -52,7 +49,7 @@ def test_fifo_planted_at_part_is_refused_not_hung_on(
     folder: Path,
     tmp_path: Path,
 ) -> None:
-    os.mkfifo(folder / (_name(watched_task) + ".part"))
+    os.mkfifo(folder / (file_name(watched_task) + ".part"))
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "failed" and "not a regular file" in results[0].message
 
@@ -69,13 +66,13 @@ def test_symlink_planted_at_final_name_is_not_adopted(
     pass, but the link is not this download's file (it may point anywhere)."""
     victim = tmp_path / "elsewhere.mp4"
     victim.write_bytes(_expect(sim, watched_task))
-    (folder / _name(watched_task)).symlink_to(victim)
+    (folder / file_name(watched_task)).symlink_to(victim)
     results, _ = _download(app_config, store, folder)
     assert results[0].state == "done"
     got = Path(results[0].path)
-    assert got != folder / _name(watched_task) and not got.is_symlink()
+    assert got != folder / file_name(watched_task) and not got.is_symlink()
     assert got.read_bytes() == _expect(sim, watched_task)
-    assert (folder / _name(watched_task)).is_symlink()  # left alone
+    assert (folder / file_name(watched_task)).is_symlink()  # left alone
 
 
 def test_a_part_being_written_by_another_download_is_not_shared(
@@ -88,7 +85,7 @@ def test_a_part_being_written_by_another_download_is_not_shared(
 ) -> None:
     """Another ``kling-tui download`` (or a second ``D``) holds the part: refused, the
     other's bytes untouched."""
-    part = part_path(folder / _name(watched_task))
+    part = part_path(folder / file_name(watched_task))
     part.write_bytes(b"x" * 1000)
     fd = os.open(part, os.O_RDWR)
     try:
@@ -98,7 +95,7 @@ def test_a_part_being_written_by_another_download_is_not_shared(
         os.close(fd)
     assert results[0].state == "failed" and "being downloaded already" in results[0].message
     assert part.read_bytes() == b"x" * 1000
-    assert not (folder / _name(watched_task)).exists()
+    assert not (folder / file_name(watched_task)).exists()
 
 
 def _hand_edited(store: WatchList, path: Path, size: int) -> None:
@@ -161,8 +158,7 @@ def test_a_part_left_by_another_task_of_the_same_name_is_not_resumed(
     assert broke[0].state == "failed" and (folder / "cat.mp4.part").stat().st_size
     sim.files.clear()
     got, _ = _download(app_config, store, folder, [second], template="{label}.{ext}")
-    assert got[0].state == "done"
-    assert Path(got[0].path).read_bytes() == _expect(sim, b)
+    assert_downloaded(sim, b, got[0])
     again, _ = _download(app_config, store, folder, [first], template="{label}.{ext}")
     assert again[0].state == "done" and 0 < again[0].fetched < sim.files.size  # resumed
     assert Path(again[0].path).read_bytes() == _expect(sim, a)
@@ -207,5 +203,4 @@ def test_a_store_that_cannot_save_the_fresh_answer_still_downloads_at_the_fresh_
 
     monkeypatch.setattr(store, "update", broken)
     results, _ = _download(app_config, store, tmp_path / "out")
-    assert results[0].state == "done"
-    assert Path(results[0].path).read_bytes() == _expect(sim, watched_task)
+    assert_downloaded(sim, watched_task, results[0])

@@ -253,29 +253,28 @@ async def test_one_transient_fault_is_retried_away(
     assert isinstance(result, TaskSnapshot), result
 
 
-async def test_slow_answer_times_out(sim: Simulator) -> None:
-    config = gateways_for(sim.base_url, timeout=0.2, retries=0)
+@pytest.mark.parametrize(
+    ("fault", "timeout", "bound"),
+    [
+        # the slow answer takes 3 s: well under that proves the 0.2 s timeout cut it (loose
+        # bounds: a busy CI machine stretches wall time)
+        pytest.param(Fault.SLOW, 0.2, 2.0, id="slow answer"),
+        # httpx's read timeout is per read: a byte every 0.3 s would never trip it alone;
+        # the whole drip would take over 30 s
+        pytest.param(Fault.DRIP, 0.8, 5.0, id="dripping server, bounded as a whole"),
+    ],
+)
+async def test_slow_answer_times_out(
+    sim: Simulator, fault: Fault, timeout: float, bound: float
+) -> None:
+    config = gateways_for(sim.base_url, timeout=timeout, retries=0)
     task = sim.add_task()
-    sim.inject(Fault.SLOW, count=-1)
+    sim.inject(fault, count=-1)
     async with fetcher_for(config) as fetcher:
         started = time.monotonic()
         result = await fetcher.fetch(entry(task.task_id))
     assert isinstance(result, FetchError) and result.type is ErrorType.TIMEOUT
-    # the slow answer takes 3 s: well under that proves the 0.2 s timeout cut it (loose
-    # bounds: a busy CI machine stretches wall time)
-    assert time.monotonic() - started < 2.0
-
-
-async def test_dripping_server_is_bounded_as_a_whole(sim: Simulator) -> None:
-    """httpx's read timeout is per read: a byte every 0.3 s would never trip it alone."""
-    config = gateways_for(sim.base_url, timeout=0.8, retries=0)
-    task = sim.add_task()
-    sim.inject(Fault.DRIP, count=-1)
-    async with fetcher_for(config) as fetcher:
-        started = time.monotonic()
-        result = await fetcher.fetch(entry(task.task_id))
-    assert isinstance(result, FetchError) and result.type is ErrorType.TIMEOUT
-    assert time.monotonic() - started < 5.0  # the whole drip would take over 30 s
+    assert time.monotonic() - started < bound
 
 
 async def test_status_timeout_bounds_retries_too(sim: Simulator) -> None:

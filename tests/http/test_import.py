@@ -21,42 +21,10 @@ from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
 from tests.support.sim import (
-    ACCESS_KEY,
-    SECRET_KEY,
-    TOKEN,
+    ACCESS_TOKEN,
     gateways_for,
     running_simulator,
 )
-
-ACCESS_TOKEN = "demo-access-token"  # the simulator's relay user 1
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
-    """A config with a native gateway and a relay whose task log is read; the watch list."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        'default_gateway = "native"\n'
-        "[gateways.native]\n"
-        f'base_url = "{sim.base_url}"\n'
-        'access_key_env = "T_AK"\nsecret_key_env = "T_SK"\nmax_retries = 2\n'
-        "max_concurrency = 1\n"  # one kind at a time: a fault hits the first kind's page
-        "[gateways.relay]\n"
-        f'base_url = "{sim.base_url}"\n'
-        'token_env = "T_TOKEN"\ntask_log = true\naccess_token_env = "T_ACCESS"\nuser_id = 1\n'
-    )
-    config.chmod(0o600)
-    monkeypatch.setenv("KLING_TUI_CONFIG", str(config))
-    for var, value in (
-        ("T_AK", ACCESS_KEY),
-        ("T_SK", SECRET_KEY),
-        ("T_TOKEN", TOKEN),
-        ("T_ACCESS", ACCESS_TOKEN),
-    ):
-        monkeypatch.setenv(var, value)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
 
 
 def run(*argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -70,7 +38,9 @@ def watched(path: Path) -> dict[str, object]:
     return {e.task_id: e for e in store.load()}
 
 
-def test_native_lists_of_several_kinds(env: Path, sim: Simulator, sim_clock: FakeClock) -> None:
+def test_native_lists_of_several_kinds(
+    import_env: Path, sim: Simulator, sim_clock: FakeClock
+) -> None:
     t2v = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
     img = sim.add_task("image-generations", queue_seconds=0, run_seconds=1000)
     lip = sim.add_task("advanced-lip-sync", outcome="fail", queue_seconds=0, run_seconds=1)
@@ -81,7 +51,7 @@ def test_native_lists_of_several_kinds(env: Path, sim: Simulator, sim_clock: Fak
     assert code == 0, summary
     assert summary["new"] == 4 and summary["already_watched"] == 0
     assert summary["requests"] == 3 and sim.list_requests == 3  # one short page per kind
-    tasks = watched(env)
+    tasks = watched(import_env)
     assert tasks[t2v.task_id].kind == "text2video"
     assert tasks[t2v.task_id].snapshot.status is Status.SUCCEEDED
     assert tasks[img.task_id].kind == "image-generations"
@@ -94,7 +64,7 @@ def test_native_lists_of_several_kinds(env: Path, sim: Simulator, sim_clock: Fak
 
 
 def test_every_kind_by_default_on_a_native_gateway_and_pages_of_500(
-    env: Path, sim: Simulator
+    import_env: Path, sim: Simulator
 ) -> None:
     for _ in range(501):
         sim.add_task("omni-video", queue_seconds=100)
@@ -106,29 +76,33 @@ def test_every_kind_by_default_on_a_native_gateway_and_pages_of_500(
     assert paths == [f"/v1/videos/omni-video?pageNum={n}&pageSize=500" for n in (1, 2)]
 
 
-def test_since_stops_at_older_tasks_and_limit_caps_the_count(env: Path, sim: Simulator) -> None:
+def test_since_stops_at_older_tasks_and_limit_caps_the_count(
+    import_env: Path, sim: Simulator
+) -> None:
     old = [sim.add_task("text2video", queue_seconds=100) for _ in range(3)]
     for task in old:
         task.created -= 7200  # two hours ago
     new = [sim.add_task("text2video", queue_seconds=100) for _ in range(4)]
     code, summary = run("--kind", "t2v", "--since", "1h")
     assert code == 0 and summary["new"] == 4
-    assert set(watched(env)) == {t.task_id for t in new}
+    assert set(watched(import_env)) == {t.task_id for t in new}
     code, summary = run("--kind", "t2v", "--limit", "2")
     assert summary["new"] == 0 and summary["already_watched"] == 2  # the two newest
 
 
-def test_limit_across_kinds(env: Path, sim: Simulator) -> None:
+def test_limit_across_kinds(import_env: Path, sim: Simulator) -> None:
     for kind in ("text2video", "image2video"):
         for _ in range(3):
             sim.add_task(kind, queue_seconds=100)
     code, summary = run("--kind", "t2v", "--kind", "i2v", "--limit", "4")
     assert code == 0 and summary["new"] == 4
-    assert [e.kind for e in watched(env).values()].count("image2video") == 1
+    assert [e.kind for e in watched(import_env).values()].count("image2video") == 1
 
 
 @pytest.mark.parametrize("envelope", ["current", "old"])
-def test_the_relay_task_log(env: Path, sim: Simulator, sim_clock: FakeClock, envelope) -> None:
+def test_the_relay_task_log(
+    import_env: Path, sim: Simulator, sim_clock: FakeClock, envelope
+) -> None:
     sim.task_log_envelope = envelope
     t2v = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
     i2v = sim.add_task("image2video", queue_seconds=100)
@@ -137,7 +111,7 @@ def test_the_relay_task_log(env: Path, sim: Simulator, sim_clock: FakeClock, env
     code, summary = run("--gateway", "relay")
     assert code == 0, summary
     assert summary["new"] == 2 and summary["requests"] == 1
-    tasks = watched(env)
+    tasks = watched(import_env)
     assert set(tasks) == {t2v.task_id, i2v.task_id}
     assert tasks[t2v.task_id].kind == "text2video"
     assert tasks[t2v.task_id].snapshot.status is Status.SUCCEEDED
@@ -150,7 +124,7 @@ def test_the_relay_task_log(env: Path, sim: Simulator, sim_clock: FakeClock, env
 
 
 def test_task_log_pages_and_a_refused_user(
-    env: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+    import_env: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for _ in range(150):
         sim.add_task("image2video", queue_seconds=100)
@@ -165,21 +139,21 @@ def test_task_log_pages_and_a_refused_user(
 
 
 def test_a_failing_page_of_one_kind_while_the_others_import(
-    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
+    import_env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sim.add_task("text2video", queue_seconds=100)
     i2v = sim.add_task("image2video", queue_seconds=100)
     sim.inject(Fault.SERVER_500, count=3, lists=True)  # every try of the first page
     code, summary = run("--kind", "t2v", "--kind", "i2v")
     assert code == 1
-    assert summary["new"] == 1 and list(watched(env)) == [i2v.task_id]
+    assert summary["new"] == 1 and list(watched(import_env)) == [i2v.task_id]
     assert len(summary["failed_pages"]) == 1
     assert summary["failed_pages"][0].startswith("text2video page 1: ")
     err = capsys.readouterr().err
     assert "kling-tui: import: text2video page 1: " in err
 
 
-def test_a_short_rate_limit_is_waited_out_by_the_fetcher(env: Path, sim: Simulator) -> None:
+def test_a_short_rate_limit_is_waited_out_by_the_fetcher(import_env: Path, sim: Simulator) -> None:
     sim.add_task("text2video", queue_seconds=100)
     sim.inject(Fault.RATE_LIMITED, count=1, lists=True)  # Retry-After 0.05 s
     code, summary = run("--kind", "t2v")
@@ -218,19 +192,19 @@ async def test_a_long_rate_limit_is_waited_here_then_the_page_again() -> None:
 
 
 def test_already_watched_tasks_get_newer_data_and_nothing_else_changes(
-    env: Path, sim: Simulator, sim_clock: FakeClock
+    import_env: Path, sim: Simulator, sim_clock: FakeClock
 ) -> None:
     task = sim.add_task("text2video", queue_seconds=0, run_seconds=10)
     assert main(["add", "--gateway", "native", "--label", "mine", task.task_id]) == 0
     sim_clock.advance(30)
     code, summary = run("--kind", "t2v")
     assert (code, summary["new"], summary["already_watched"], summary["merged"]) == (0, 0, 1, 1)
-    entry = watched(env)[task.task_id]
+    entry = watched(import_env)[task.task_id]
     assert entry.label == "mine" and entry.snapshot.status is Status.SUCCEEDED
 
 
 def test_a_relay_without_a_task_log_is_a_usage_error(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    import_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(["import", "--base-url", "http://127.0.0.1:9"])
     assert code == 2
@@ -257,7 +231,7 @@ async def test_kinds_walked_side_by_side_come_back_in_the_order_asked(
 
 
 def test_a_task_log_that_quotes_the_access_token_back_is_redacted(
-    env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
+    import_env: Path, sim: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sim.add_task("text2video", queue_seconds=100)
     sim.inject(Fault.REFLECT_401, count=1, lists=True)
@@ -268,7 +242,7 @@ def test_a_task_log_that_quotes_the_access_token_back_is_redacted(
 
 
 def test_a_file_row_with_only_an_external_id_is_watched_by_it(
-    env: Path, sim: Simulator, sim_clock: FakeClock, tmp_path: Path
+    import_env: Path, sim: Simulator, sim_clock: FakeClock, tmp_path: Path
 ) -> None:
     task = sim.add_task("text2video", queue_seconds=0, run_seconds=1, external_task_id="order-9")
     sim_clock.advance(5)
@@ -277,10 +251,10 @@ def test_a_file_row_with_only_an_external_id_is_watched_by_it(
     out = io.StringIO()
     assert main(["import", "--gateway", "native", str(jobs)], out=out) == 0
     assert out.getvalue() == "1 new task, 0 already watched, 0 refused\n"
-    entry = watched(env)["order-9"]
+    entry = watched(import_env)["order-9"]
     assert entry.external is True  # type: ignore[attr-defined]
     assert main(["watch", "--once", "--json"], out=io.StringIO()) == 0
-    entry = watched(env)["order-9"]
+    entry = watched(import_env)["order-9"]
     assert entry.snapshot.task_id == task.task_id  # Kling's id, found by the external one
     assert entry.snapshot.status is Status.SUCCEEDED
 

@@ -11,8 +11,8 @@ from kling_tui.models import ErrorType, Status, WatchEntry
 from kling_tui.polling.poller import PollUpdate
 from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
-from tests.http.test_poller import FAST, make, run_until, watch
 from tests.support.clock import FakeClock, TickingClock
+from tests.support.polling import FAST, make, run_until, watch
 
 
 def add_native(sim: Simulator, kind: str, n: int, **kw: float) -> list[str]:

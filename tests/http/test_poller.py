@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from kling_tui.config import AppConfig
-from kling_tui.gateway.fetcher import Fetcher, RetryPolicy
 from kling_tui.models import Status, WatchEntry, utcnow
 from kling_tui.polling.poller import (
     ListChanged,
@@ -22,49 +21,7 @@ from kling_tui.polling.schedule import PollPolicy
 from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
-
-FAST = PollPolicy(interval=0.05, max_interval=0.2)
-
-
-def make(
-    tmp_path: Path, config: AppConfig, entries: list[WatchEntry], **kw: object
-) -> tuple[Poller, WatchList, list[PollerEvent]]:
-    store = WatchList(tmp_path / "watchlist.toml")
-    store.load()
-    store.add(entries)
-    fetcher = Fetcher(config, retry=RetryPolicy(base_delay=0.01, max_delay=0.02))
-    kw.setdefault("save_interval", 0.1)
-    kw.setdefault("reload_interval", 0.1)
-    poller = Poller(store, fetcher, FAST, **kw)  # type: ignore[arg-type]
-    events: list[PollerEvent] = []
-    poller.subscribe(events.append)
-    return poller, store, events
-
-
-def watch(task_id: str, kind: str = "text2video", gateway: str = "relay") -> WatchEntry:
-    return WatchEntry(task_id=task_id, kind=kind, gateway=gateway, added_at=utcnow())
-
-
-async def run_until(poller: Poller, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    """Run the loop until ``condition()`` holds. It is checked after every event the poller
-    publishes (each poll result, list change, notice), not on a timer: the timeout is only a
-    bound for failure."""
-    done = asyncio.Event()
-
-    def check(_event: object = None) -> None:
-        if condition():
-            done.set()
-
-    unsubscribe = poller.subscribe(check)
-    runner = asyncio.create_task(poller.run())
-    try:
-        check()
-        async with asyncio.timeout(timeout):
-            await done.wait()
-    finally:
-        unsubscribe()
-        poller.stop()
-        await runner
+from tests.support.polling import make, run_until, watch
 
 
 async def loop_turns(poller: Poller, turns: int, timeout: float = 5.0) -> None:

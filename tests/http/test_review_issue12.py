@@ -17,10 +17,9 @@ from kling_tui.polling.poller import PollUpdate
 from kling_tui.sim.payloads import HOSTILE_TEXT
 from kling_tui.sim.simulator import Fault, Simulator
 from kling_tui.store.watchlist import WatchList
-from tests.http.test_import import ACCESS_TOKEN, env  # noqa: F401  (the fixture)
-from tests.http.test_poller import make, run_until, watch
 from tests.support.clock import FakeClock
-from tests.support.sim import TOKEN
+from tests.support.polling import make, run_until, watch
+from tests.support.sim import ACCESS_TOKEN, TOKEN
 
 
 def run(*argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
@@ -30,7 +29,7 @@ def run(*argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
 
 
 def test_a_list_item_with_a_dangerous_id_does_not_lose_the_others(
-    env: Path,  # noqa: F811
+    import_env: Path,
     sim: Simulator,
 ) -> None:
     good = sim.add_task("text2video", queue_seconds=100)
@@ -38,7 +37,7 @@ def test_a_list_item_with_a_dangerous_id_does_not_lose_the_others(
         sim.add_task("text2video", task_id=bad, queue_seconds=100)
     code, summary, text = run("--kind", "t2v")
     assert code == 0
-    ids = {e.task_id for e in WatchList(env).load()}
+    ids = {e.task_id for e in WatchList(import_env).load()}
     assert ids == {good.task_id}
     assert summary["new"] == 1
     assert summary["problems"] == [
@@ -48,16 +47,16 @@ def test_a_list_item_with_a_dangerous_id_does_not_lose_the_others(
 
 
 async def test_an_import_never_takes_back_a_finish_another_process_wrote_meanwhile(
-    env: Path,  # noqa: F811
+    import_env: Path,
     sim: Simulator,
 ) -> None:
     """The CLI reads the watch list before its walk (seconds to minutes on 17 kinds); a
     dashboard that saves a finished task meanwhile must not see it put back to running."""
     task = sim.add_task("text2video", queue_seconds=0, run_seconds=1000)
     assert main(["add", "--gateway", "native", task.task_id]) == 0
-    importing = WatchList(env)
+    importing = WatchList(import_env)
     importing.load()  # what the import command read before its walk
-    dashboard = WatchList(env)
+    dashboard = WatchList(import_env)
     (entry,) = dashboard.load()
     now = utcnow()
     entry.snapshot = TaskSnapshot(
@@ -70,7 +69,7 @@ async def test_an_import_never_takes_back_a_finish_another_process_wrote_meanwhi
         summary = await import_from_gateway(
             fetcher, config.gateway("native"), importing, kinds=["text2video"]
         )
-    (after,) = WatchList(env).load()
+    (after,) = WatchList(import_env).load()
     assert after.snapshot is not None and after.snapshot.status is Status.SUCCEEDED
     assert summary.merged == 0
 
@@ -79,7 +78,7 @@ RAW = ("\x1b", "\x07", "\x9b", "\x9d", "\u202e", "\u200b", "\U000e0041", "\x00",
 
 
 def test_hostile_text_in_listed_tasks_reaches_no_output_raw(
-    env: Path,  # noqa: F811
+    import_env: Path,
     sim: Simulator,
     sim_clock: FakeClock,
     capsys: pytest.CaptureFixture[str],
@@ -98,12 +97,12 @@ def test_hostile_text_in_listed_tasks_reaches_no_output_raw(
         main(argv, out=out)
         text += out.getvalue()
     text += "".join(capsys.readouterr())
-    text += env.read_text()
+    text += import_env.read_text()
     assert not [c for c in RAW if c in text]
 
 
 def test_secrets_quoted_in_a_task_log_record_reach_no_output_nor_the_watch_list(
-    env: Path,  # noqa: F811
+    import_env: Path,
     sim: Simulator,
     sim_clock: FakeClock,
     capsys: pytest.CaptureFixture[str],
@@ -120,13 +119,13 @@ def test_secrets_quoted_in_a_task_log_record_reach_no_output_nor_the_watch_list(
         out = io.StringIO()
         main(argv, out=out)
         text += out.getvalue()
-    text += "".join(capsys.readouterr()) + env.read_text()
+    text += "".join(capsys.readouterr()) + import_env.read_text()
     assert ACCESS_TOKEN not in text and TOKEN not in text
     assert "***" in text
 
 
 def test_a_task_watched_under_the_wrong_kind_is_named_by_the_import(
-    env: Path,  # noqa: F811
+    import_env: Path,
     sim: Simulator,
 ) -> None:
     """The native API answers a query on another kind's path with "not found": a task an

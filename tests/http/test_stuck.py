@@ -8,8 +8,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from kling_tui.cli import main
 from kling_tui.config import AppConfig
 from kling_tui.gateway.fetcher import Fetcher
@@ -18,22 +16,17 @@ from kling_tui.polling.poller import Poller
 from kling_tui.sim.simulator import Simulator
 from kling_tui.store.watchlist import WatchList
 from tests.support.clock import FakeClock
-from tests.support.sim import TOKEN
 
 
 async def test_a_relay_task_that_never_moves_is_stuck_and_ls_says_so(
-    tmp_path: Path,
-    sim: Simulator,
-    sim_clock: FakeClock,
-    app_config: AppConfig,
-    monkeypatch: pytest.MonkeyPatch,
+    env: Path, sim: Simulator, sim_clock: FakeClock, app_config: AppConfig
 ) -> None:
     # The answers' times follow the simulator's clock, 40 minutes in the past, so that
     # ``ls`` (which decides at the real now) sees the same picture.
     epoch = utcnow() - timedelta(minutes=40) - timedelta(seconds=sim_clock.now)
     frozen = sim.add_task(queue_seconds=1, stuck_at=30)
     moving = sim.add_task(queue_seconds=1, run_seconds=4 * 3600)
-    path = tmp_path / "watch.toml"
+    path = env  # the watch list ``ls`` reads; the env fixture gave the CLI the token too
     store = WatchList(path)
     store.load()
     added = utcnow()
@@ -62,8 +55,6 @@ async def test_a_relay_task_that_never_moves_is_stuck_and_ls_says_so(
         await fetcher.aclose()
     saved = {e.task_id: e for e in WatchList(path).load()}
     assert saved[frozen.task_id].state_since == stuck_entry.state_since, "kept over a restart"
-    monkeypatch.setenv("KLING_API_KEY", TOKEN)
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(path))
     out = io.StringIO()
     assert main(["ls", "--json"], out=out) == 0
     stuck = {r["task_id"]: r["stuck"] for r in map(json.loads, out.getvalue().splitlines())}

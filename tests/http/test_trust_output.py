@@ -248,9 +248,8 @@ async def test_the_dashboard_still_hears_of_a_failed_save(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from kling_tui.polling.poller import Notice
+    from tests.support.polling import make, run_until, watch
     from tests.support.sim import gateways_for
-
-    from .test_poller import make, run_until, watch
 
     task = sim.add_task(queue_seconds=0, run_seconds=0)
     poller, _store, events = make(tmp_path, gateways_for(sim.base_url), [watch(task.task_id)])

@@ -12,8 +12,7 @@ from kling_tui.models import ErrorType, Status, TaskSnapshot, Video
 from kling_tui.ui.bindings import ACTION_HELP, command_title
 from kling_tui.ui.screens.copy import CopyTextScreen
 from kling_tui.ui.screens.help import HelpScreen
-from kling_tui.ui.screens.videos import OpenFailedScreen
-from tests.support.pilot import record_notes, select
+from tests.support.pilot import copy_after_a_failed_open, record_notes, select
 from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, fetch_error, wait_for
 
 
@@ -264,12 +263,7 @@ async def test_copy_hint_follows_a_rebinding(make_app: Any) -> None:
 async def test_open_fallback_copy_offers_the_dialog_too(make_app: Any) -> None:
     app = make_app(opener=Opener(False))
     async with app.run_test(size=(80, 24)) as pilot:
-        select(app, "task-done-0003")
-        await pilot.press("o")
-        await app.workers.wait_for_complete()
-        await wait_for(pilot, lambda: isinstance(app.screen, OpenFailedScreen))
-        await pilot.press("c")
-        await pilot.pause()
+        await copy_after_a_failed_open(app, pilot, "task-done-0003")
         await pilot.press("Y")
         assert isinstance(app.screen, CopyTextScreen)
         assert app.screen.text == "https://cdn.example.com/videos/sunrise.mp4"

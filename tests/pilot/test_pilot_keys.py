@@ -15,7 +15,7 @@ from kling_tui.ui.screens.confirm import ConfirmScreen
 from kling_tui.ui.screens.help import HelpScreen
 from kling_tui.ui.screens.videos import OpenFailedScreen, VideoChooserScreen
 from kling_tui.ui.view import SortMode
-from tests.support.pilot import key, record_notes, select
+from tests.support.pilot import copy_after_a_failed_open, key, record_notes, select
 from tests.support.ui_fakes import NOW, FakeFetcher, Opener, entry, snapshot, wait_for
 
 # -- start -------------------------------------------------------------------------------
@@ -169,24 +169,15 @@ async def test_remove_declined_keeps_task_and_undo_with_nothing(make_app) -> Non
 # -- o / Enter: open ------------------------------------------------------------------------
 
 
-async def test_open_uses_the_injected_opener_in_a_thread(make_app) -> None:
+@pytest.mark.parametrize("press", ["o", "enter"])
+async def test_open_uses_the_injected_opener_in_a_thread(make_app, press: str) -> None:
     opener = Opener()
     app = make_app(opener=opener)
     async with app.run_test(size=(100, 30)) as pilot:
         select(app, "task-done-0003")
-        await pilot.press("o")
+        await pilot.press(press)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert opener.urls == ["https://cdn.example.com/videos/sunrise.mp4"]
-
-
-async def test_enter_opens_too(make_app) -> None:
-    opener = Opener()
-    app = make_app(opener=opener)
-    async with app.run_test(size=(100, 30)) as pilot:
-        select(app, "task-done-0003")
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
         assert opener.urls == ["https://cdn.example.com/videos/sunrise.mp4"]
 
 
@@ -227,12 +218,7 @@ async def test_open_without_video_says_why(make_app) -> None:
 async def test_browser_failure_offers_to_copy(make_app, result: Any) -> None:
     app = make_app(opener=Opener(result))
     async with app.run_test(size=(100, 30)) as pilot:
-        select(app, "task-done-0003")
-        await pilot.press("o")
-        await app.workers.wait_for_complete()
-        await wait_for(pilot, lambda: isinstance(app.screen, OpenFailedScreen))
-        await pilot.press("c")
-        await pilot.pause()
+        await copy_after_a_failed_open(app, pilot, "task-done-0003")
         assert app.clipboard == "https://cdn.example.com/videos/sunrise.mp4"
         assert not isinstance(app.screen, OpenFailedScreen)
 

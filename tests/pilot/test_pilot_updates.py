@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kling_tui.models import ErrorType, Status
 from kling_tui.polling.poller import Notice, PollerState, PollUpdate, StateChanged
 from kling_tui.ui.app import KlingApp
@@ -169,21 +171,6 @@ async def test_one_task_finishing_gets_its_own_toast_with_the_reason(make_app) -
         assert toasts == [("✗ Failed: t-bad — quota exceeded", "error")]
 
 
-async def test_three_finishing_in_one_batch_is_one_toast(make_app) -> None:
-    entries = [entry(f"t-{i}", Status.IN_PROGRESS, label=f"clip {i}") for i in range(3)]
-    app = make_app(entries)
-    async with app.run_test(size=(80, 24)) as pilot:
-        for i, item in enumerate(entries):
-            status = Status.FAILED if i == 2 else Status.SUCCEEDED
-            item.snapshot = snapshot(item.task_id, status, message="nope", fetched_ago=0)
-            publish(app, PollUpdate(item, Status.IN_PROGRESS, False))
-        await pilot.pause()
-        toasts = [(n.message, n.severity) for n in app._notifications]
-        assert toasts == [
-            ("3 tasks finished: 2 succeeded, 1 failed\n✓ clip 0  ✓ clip 1  ✗ clip 2", "error")
-        ]
-
-
 async def test_no_bell_unless_configured(make_app) -> None:
     item = entry("t-ok", Status.IN_PROGRESS)
     app = make_app([item], bell=False)
@@ -210,9 +197,11 @@ async def test_many_finishing_at_once_is_one_toast(make_app) -> None:
         assert messages == ["10 tasks finished: 5 succeeded, 5 failed"]
 
 
-async def test_finishing_in_the_next_batches_merges_into_the_toast_on_screen(make_app) -> None:
-    """Over HTTP the answers of one poll round arrive a few loop ticks apart, one batch each:
-    one toast per batch still stacked three toasts (seen 1 run in 6 against the simulator)."""
+@pytest.mark.parametrize("batches", ["one batch", "a batch each"])
+async def test_three_finishing_in_one_round_is_one_toast(make_app, batches: str) -> None:
+    """In one batch, or (over HTTP) the answers of one poll round a few loop ticks apart,
+    one batch each: one toast per batch stacked three toasts (seen 1 run in 6 against the
+    simulator); the next batches merge into the toast on screen."""
     entries = [entry(f"t-{i}", Status.IN_PROGRESS, label=f"clip {i}") for i in range(3)]
     app = make_app(entries)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -220,7 +209,10 @@ async def test_finishing_in_the_next_batches_merges_into_the_toast_on_screen(mak
             status = Status.FAILED if i == 2 else Status.SUCCEEDED
             item.snapshot = snapshot(item.task_id, status, message="nope", fetched_ago=0)
             publish(app, PollUpdate(item, Status.IN_PROGRESS, False))
-            await pilot.pause()  # each in a batch of its own
+            if batches == "a batch each":
+                await pilot.pause()
+        if batches == "one batch":
+            await pilot.pause()
         toasts = [(n.message, n.severity) for n in app._notifications]
         assert toasts == [
             ("3 tasks finished: 2 succeeded, 1 failed\n✓ clip 0  ✓ clip 1  ✗ clip 2", "error")

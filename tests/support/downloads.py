@@ -13,6 +13,7 @@ from kling_tui.config import AppConfig
 from kling_tui.downloads.manager import Downloader, DownloadProgress, DownloadResult
 from kling_tui.gateway.fetcher import Fetcher
 from kling_tui.models import WatchEntry, utcnow
+from kling_tui.sim.files import FileFault
 from kling_tui.sim.simulator import SimTask, Simulator
 from kling_tui.store.watchlist import WatchList
 
@@ -51,6 +52,33 @@ def download(
     return asyncio.run(go()), seen
 
 
+def file_name(task: SimTask) -> str:
+    """The name the default template gives the first video of a task ``watched`` first
+    (its label is ``clip 0``)."""
+    return f"clip 0-{task.task_id}-0.mp4"
+
+
 def expect(sim: Simulator, task: SimTask) -> bytes:
     """The bytes the simulator serves for the task's video."""
     return sim.files.content(f"{task.task_id}.mp4")
+
+
+def assert_downloaded(sim: Simulator, task: SimTask, result: DownloadResult) -> None:
+    """The run finished the task's file, and the file holds the simulator's bytes whole."""
+    assert result.state == "done", result.message
+    assert Path(result.path).read_bytes() == expect(sim, task)
+
+
+def download_past(
+    fault: FileFault,
+    sim: Simulator,
+    config: AppConfig,
+    store: WatchList,
+    task: SimTask,
+    folder: Path,
+) -> DownloadResult:
+    """The task's download when the first request for its file meets ``fault``."""
+    sim.files.inject(fault, task_id=task.task_id)
+    results, _ = download(config, store, folder)
+    (result,) = results
+    return result

@@ -15,6 +15,8 @@ from .clock import FakeClock
 TOKEN = "test-token-ABCDEF0123456789"
 ACCESS_KEY = "test-ak"
 SECRET_KEY = "test-sk-0123456789"
+ACCESS_TOKEN = "demo-access-token"
+"""The access token of the simulator's relay user 1: what reads its task log."""
 
 
 @contextmanager

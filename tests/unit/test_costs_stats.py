@@ -13,8 +13,9 @@ from kling_tui.costs import (
     period_starts,
     summarize_costs,
 )
-from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry
+from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
 from kling_tui.stats import summarize_stats
+from tests.support.snapshots import task_snapshot
 
 NOW = datetime(2026, 12, 2, 15, 30, tzinfo=UTC)  # a Wednesday
 
@@ -33,18 +34,13 @@ def entry(
     state_since: datetime | None = None,
     error: FetchError | None = None,
 ) -> WatchEntry:
-    snap = TaskSnapshot(
-        task_id=str(800000000000000000 + n),
-        kind=kind,
-        status=status,
-        status_raw=status.value,
-        progress=None,
-        videos=(),
-        message="",
-        external_task_id=None,
+    snap = task_snapshot(
+        str(800000000000000000 + n),
+        kind,
+        status,
+        NOW,
         created_at=NOW - created,
         updated_at=None if ended is None else NOW - ended,
-        fetched_at=NOW,
         final_unit_deduction=units,
         model=model,
         quota=quota,

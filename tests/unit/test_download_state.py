@@ -1,27 +1,18 @@
-"""The dashboard's per-task download state, and which saved files may be opened."""
+"""The dashboard's per-task download state, and which saved files may be opened.
+
+The board is fed the downloader's own ``DownloadProgress`` records, as in the app.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from kling_tui.downloads.manager import DownloadProgress as Progress
 from kling_tui.gateway.urls import local_file_url
 from kling_tui.models import TaskKey
 from kling_tui.ui.download_state import DownloadBoard
 
 KEY = TaskKey("t-1", "text2video", "main")
-
-
-@dataclass(frozen=True)
-class Progress:
-    key: TaskKey
-    n: int
-    role: str
-    path: str
-    done: int
-    total: int | None
-    state: str
-    message: str = ""
 
 
 def test_many_reports_one_change_per_task_per_tick() -> None:

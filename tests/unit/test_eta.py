@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from kling_tui.models import Status, TaskKey, TaskSnapshot, WatchEntry
 from kling_tui.polling.eta import EtaEstimator, seconds_left
 from kling_tui.polling.schedule import PollPolicy, Scheduler
+from tests.support.snapshots import task_snapshot
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -21,18 +22,15 @@ def test_seconds_left_runs_down_from_the_last_reading() -> None:
 
 
 def _snap(progress: float, at: datetime) -> TaskSnapshot:
-    return TaskSnapshot(
-        task_id="t1",
-        kind="text2video",
-        status=Status.IN_PROGRESS,
+    return task_snapshot(
+        "t1",
+        "text2video",
+        Status.IN_PROGRESS,
+        at,
         status_raw="processing",
         progress=progress,
-        videos=(),
-        message="",
-        external_task_id=None,
         created_at=T0,
         updated_at=at,
-        fetched_at=at,
     )
 
 

@@ -24,6 +24,7 @@ from kling_tui.expiry import (
 from kling_tui.gateway.normalize import normalize
 from kling_tui.models import LocalFile, Status, TaskSnapshot, WatchEntry, snapshot_json
 from kling_tui.store.codec import entry_to_table, read_entry
+from tests.support.snapshots import task_snapshot
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GIVEN = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
@@ -36,19 +37,8 @@ def snap(
     fetched: datetime = NOW,
     given: datetime | None = None,
 ) -> TaskSnapshot:
-    return TaskSnapshot(
-        task_id="t-1",
-        kind="text2video",
-        status=status,
-        status_raw=status.value,
-        progress=100.0,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=updated,
-        fetched_at=fetched,
-        expires_at=given,
+    return task_snapshot(
+        "t-1", "text2video", status, fetched, progress=100.0, updated_at=updated, expires_at=given
     )
 
 

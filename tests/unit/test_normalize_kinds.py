@@ -3,69 +3,22 @@ Kling's id inside a relay's answer, the model, the relay's statuses and "does no
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from kling_tui.gateway.normalize import normalize
 from kling_tui.gateway.shapes import MAX_IMAGES, RELAY_TIMEOUT_MESSAGE
 from kling_tui.kinds import KIND_SPECS, Kind, Media
-from kling_tui.models import ErrorType, FetchError, Image, Status, TaskSnapshot, Video
+from kling_tui.models import ErrorType, Image, Status, Video
+from tests.support.normalize import err, native, relay, snap, task_object
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-JSON_CT = {"content-type": "application/json"}
 KLING_ID = "842318570933727301"
 RELAY_ID = "task_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
 
 
-def run(
-    body: Any, status: int = 200, *, kind: str = "text2video", headers: Any = None
-) -> TaskSnapshot | FetchError:
-    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    return normalize(
-        status,
-        JSON_CT if headers is None else headers,
-        raw,
-        task_id="Q-1",
-        kind=kind,
-        origin="https://relay.test",
-        now=NOW,
-    )
-
-
-def snap(body: Any, **kwargs: Any) -> TaskSnapshot:
-    result = run(body, **kwargs)
-    assert isinstance(result, TaskSnapshot), result
-    return result
-
-
-def err(body: Any, status: int, **kwargs: Any) -> FetchError:
-    result = run(body, status, **kwargs)
-    assert isinstance(result, FetchError), result
-    return result
-
-
-def native(data: dict[str, Any]) -> dict[str, Any]:
-    return {"code": 0, "message": "SUCCEED", "request_id": "r", "data": data}
-
-
-def relay(record: dict[str, Any]) -> dict[str, Any]:
-    return {"code": "success", "message": "", "data": record}
-
-
 def native_task(kind: Kind, status: str = "succeed", **extra: Any) -> dict[str, Any]:
     """A native task object of ``kind`` as Kling answers it (images for image kinds)."""
-    data: dict[str, Any] = {
-        "task_id": KLING_ID,
-        "task_status": status,
-        "task_status_msg": "",
-        "task_info": {},
-        "created_at": 1767225600000,
-        "updated_at": 1767225660000,
-        "final_unit_deduction": "10",
-    }
+    data = task_object(KLING_ID, status, 1767225600000, 1767225660000, final_unit_deduction="10")
     if KIND_SPECS[kind].media is Media.IMAGE:
         data["task_result"] = {
             "images": [{"index": 0, "url": "https://cdn.test/0.png"}, {"index": 1, "url": "u1"}]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kling_tui.gateway.normalize import MAX_PAGE_ITEMS, ListPage, normalize, normalize_list
 from kling_tui.models import ErrorType, Status, TaskSnapshot
-from tests.unit.test_normalize import (
+from tests.support.normalize import (
     HTML_PAGE,
     JSON_CT,
     NOW,
@@ -22,20 +22,13 @@ from tests.unit.test_normalize import (
     json_values,
     native_task,
     statuses,
+    task_object,
 )
 
 
 def task(task_id: str, status: str = "processing", **extra: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "task_id": task_id,
-        "task_status": status,
-        "task_status_msg": "",
-        "task_info": {},
-        "created_at": 1_772_366_400_000,
-        "updated_at": 1_772_366_460_000,
-    }
-    item.update(extra)
-    return item
+    """A list page's task object, created a minute before its last update."""
+    return task_object(task_id, status, 1_772_366_400_000, 1_772_366_460_000, **extra)
 
 
 def page_body(data: Any, **envelope: Any) -> bytes:

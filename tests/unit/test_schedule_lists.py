@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import ErrorType, Status, TaskKey
-from kling_tui.polling.lists import ListWalk
+from kling_tui.polling.lists import ListPlan, ListWalk
 from kling_tui.polling.schedule import Scheduler
 from tests.support.snapshots import POLICY, err, key, snap
 
@@ -25,18 +25,31 @@ def keys(n: int, kind: str = "text2video", gateway: str = NATIVE, first: int = 1
     return [key(i, gateway, kind) for i in range(first, first + n)]
 
 
+def scheduled(ks: list[TaskKey]) -> Scheduler:
+    """A scheduler with every task of ``ks`` added, due at 0."""
+    s = sched()
+    for k in ks:
+        s.add(k, 0.0)
+    return s
+
+
+def planned(ks: list[TaskKey]) -> tuple[Scheduler, ListPlan]:
+    """``scheduled(ks)`` and the one list plan its due tasks make on the native gateway."""
+    s = scheduled(ks)
+    [plan] = s.plan_lists(0.0, [NATIVE])
+    return s, plan
+
+
 def page(ks: list[TaskKey], num: int = 1, size: int = 500, **kw: object) -> ListPage:
     snaps = tuple(snap(Status.IN_PROGRESS, k=k) for k in ks)
     return ListPage(ks[0].kind if ks else "text2video", num, size, snaps, **kw)  # type: ignore[arg-type]
 
 
 def test_a_large_due_group_on_a_listing_gateway_becomes_one_plan() -> None:
-    s = sched()
     t2v, img = keys(10), keys(5, "image-generations", first=100)
     few = keys(3, "image2video", first=200)  # under list_min_due: one by one
     relay = keys(10, gateway="relay", first=300)
-    for k in t2v + img + few + relay:
-        s.add(k, 0.0)
+    s = scheduled(t2v + img + few + relay)
     plans = s.plan_lists(0.0, [NATIVE], per_gateway_limit={NATIVE: 8, "relay": 8})
     assert sorted((p.kind, len(p.due), p.pages) for p in plans) == [
         ("image-generations", 5, 1),
@@ -49,9 +62,7 @@ def test_a_large_due_group_on_a_listing_gateway_becomes_one_plan() -> None:
 
 
 def test_nothing_is_planned_for_a_gateway_that_does_not_list_or_is_blocked() -> None:
-    s = sched()
-    for k in keys(10):
-        s.add(k, 0.0)
+    s = scheduled(keys(10))
     assert s.plan_lists(0.0, ["other"]) == []
     assert s.plan_lists(0.0, [NATIVE], listable=lambda k: False) == []
     s.record(keys(1)[0], 0.0, err(ErrorType.RATE_LIMITED, retry_after=30))
@@ -100,10 +111,8 @@ def test_found_tasks_are_recorded_and_missing_ones_fall_back_for_good() -> None:
 
 
 def test_a_task_polled_on_its_own_is_not_overwritten_by_a_page() -> None:
-    s = sched()
     ks = keys(5)
-    for k in ks:
-        s.add(k, 0.0)
+    s = scheduled(ks)
     [alone] = s.due(0.0, limit=1)
     [plan] = s.plan_lists(0.0, [NATIVE])
     assert alone not in plan.due
@@ -114,11 +123,8 @@ def test_a_task_polled_on_its_own_is_not_overwritten_by_a_page() -> None:
 
 
 def test_a_page_error_counts_for_the_due_tasks_or_turns_lists_off() -> None:
-    s = sched()
     ks = keys(5)
-    for k in ks:
-        s.add(k, 0.0)
-    [plan] = s.plan_lists(0.0, [NATIVE])
+    s, plan = planned(ks)
     walk = ListWalk(plan, 2, 500)
     walk.take(ListPage("text2video", 1, 500, error=err(ErrorType.SERVER)))
     assert [k for k, _ in walk.failed_due] == list(plan.due)
@@ -127,10 +133,7 @@ def test_a_page_error_counts_for_the_due_tasks_or_turns_lists_off() -> None:
     s.end_list(walk, 0.0)
     assert all(s.task_state(k).error_count == 1 for k in ks)  # type: ignore[union-attr]
 
-    s = sched()
-    for k in ks:
-        s.add(k, 0.0)
-    [plan] = s.plan_lists(0.0, [NATIVE])
+    s, plan = planned(ks)
     walk = ListWalk(plan, 2, 500)
     no_list = err(ErrorType.BAD_RESPONSE)  # a 404 / HTML page for the list path
     walk.take(ListPage("text2video", 1, 500, error=no_list, no_list=True))
@@ -145,11 +148,8 @@ def test_a_page_error_counts_for_the_due_tasks_or_turns_lists_off() -> None:
 def test_a_garbled_page_falls_back_for_this_round_only() -> None:
     """A page the normalizer could not read (invalid JSON, cut short) says nothing about
     the tasks nor about the gateway's lists: single queries now, the list next round."""
-    s = sched()
     ks = keys(5)
-    for k in ks:
-        s.add(k, 0.0)
-    [plan] = s.plan_lists(0.0, [NATIVE])
+    s, plan = planned(ks)
     walk = ListWalk(plan, 2, 500)
     walk.take(ListPage("text2video", 1, 500, error=err(ErrorType.BAD_RESPONSE)))
     assert walk.failed_due == [] and not walk.lists_unavailable
@@ -164,11 +164,8 @@ def test_a_garbled_page_falls_back_for_this_round_only() -> None:
 
 
 def test_a_removed_task_in_a_list_does_not_unbalance_the_gateway() -> None:
-    s = sched()
     ks = keys(5)
-    for k in ks:
-        s.add(k, 0.0)
-    [plan] = s.plan_lists(0.0, [NATIVE])
+    s, plan = planned(ks)
     s.remove(ks[0])
     walk = ListWalk(plan, 2, 500)
     for k, result in walk.take(page(ks, 1, 500)):
@@ -183,10 +180,8 @@ def test_a_task_due_while_its_kinds_list_is_in_flight_waits_for_that_page() -> N
     microseconds apart), a task was polled alone while the page answering for it was on its
     way. It joins the read in flight: no query of its own, no connection, answered by the
     page, or due again when the read ends without it."""
-    s = sched()
     listed, late, gone = keys(4), keys(1, first=10)[0], keys(1, first=20)[0]
-    for k in listed:
-        s.add(k, 0.0)
+    s = scheduled(listed)
     [plan] = s.plan_lists(0.0, [NATIVE], per_gateway_limit={NATIVE: 8})
     for k in (late, gone):
         s.add(k, 0.001)

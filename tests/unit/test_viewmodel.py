@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from kling_tui.models import ErrorType, FetchError, Status, TaskSnapshot, WatchEntry
+from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
 from kling_tui.ui.viewmodel import DashboardModel, count_marks
+from tests.support.snapshots import task_snapshot
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -14,18 +15,10 @@ T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 def _entry(task_id: str, status: Status | None, *, gateway: str = "main", **kw) -> WatchEntry:
     snap = None
     if status is not None:
-        snap = TaskSnapshot(
-            task_id=task_id,
-            kind="text2video",
-            status=status,
-            status_raw=status.value,
-            progress=kw.pop("progress", None),
-            videos=(),
-            message="",
-            external_task_id=None,
-            created_at=T0,
-            updated_at=kw.get("at", T0),
-            fetched_at=kw.pop("at", T0),
+        at = kw.pop("at", T0)
+        progress = kw.pop("progress", None)
+        snap = task_snapshot(
+            task_id, "text2video", status, at, progress=progress, created_at=T0, updated_at=at
         )
     return WatchEntry(
         task_id=task_id, kind="text2video", gateway=gateway, added_at=T0, snapshot=snap, **kw

@@ -34,30 +34,9 @@ from kling_tui.store.watchlist import (
     WatchListError,
     watchlist_path,
 )
+from tests.support.store import ID1, ID2, ID3, T0, entry, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
-T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-ID1, ID2, ID3 = "866889456698785798", "866889456698785799", "866889456698785800"
-
-
-def entry(task_id: str = ID1, kind: str = "text2video", gateway: str = "relay", **kw) -> WatchEntry:
-    return WatchEntry(task_id=task_id, kind=kind, gateway=gateway, added_at=T0, **kw)
-
-
-def snapshot(task_id: str = ID1, *, status: Status = Status.IN_PROGRESS, minutes: int = 1):
-    return TaskSnapshot(
-        task_id=task_id,
-        kind="text2video",
-        status=status,
-        status_raw="processing" if status is Status.IN_PROGRESS else status.value,
-        progress=40.0,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=T0 + timedelta(minutes=minutes),
-    )
 
 
 def full_entry() -> WatchEntry:
@@ -741,18 +720,9 @@ def test_no_secret_reaches_the_file(path: Path, monkeypatch: pytest.MonkeyPatch)
     assert token not in text
     task = tomllib.loads(text)["tasks"][0]
     assert task["base_url"] == "https://relay.example.com"
-    allowed = {
-        "id",
-        "kind",
-        "gateway",
-        "label",
-        "added_at",
-        "base_url",
-        "path_prefix",
-        "last",
-        "error",
-    }
-    assert set(task) <= allowed
+    # The store's own fields only (the entry has no external id, saved files or download
+    # error): no other key where a secret could travel.
+    assert set(task) <= codec.ENTRY_KEYS - {"external", "local_files", "download_error"}
 
 
 def test_the_documented_example_loads(path: Path) -> None:

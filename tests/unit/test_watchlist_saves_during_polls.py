@@ -15,19 +15,47 @@ from pathlib import Path
 import pytest
 import rtoml
 
-from kling_tui.models import ErrorType, FetchError, Status, WatchEntry
+from kling_tui.models import ErrorType, FetchError, FetchResult, Status, WatchEntry
 from kling_tui.polling.poller import apply_result
 from kling_tui.store import codec
 from kling_tui.store import watchlist as wl_module
 from kling_tui.store.codec import entry_to_table
 from kling_tui.store.watchlist import WatchList
-
-from .test_watchlist import T0, entry, snapshot
+from tests.support.store import T0, entry, snapshot
 
 
 def _whole(entries: list[WatchEntry]) -> bytes:
     doc = {"version": codec.FORMAT_VERSION, "tasks": [entry_to_table(e) for e in entries]}
     return (codec.HEADER + rtoml.dumps(doc)).encode()
+
+
+def save_with_a_poll_in_between(
+    store: WatchList,
+    target: WatchEntry,
+    result: FetchResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> bool:
+    """Save ``target`` in the worker thread while the event loop applies ``result`` to it,
+    inside the TOML dump of that save (the moment a real poll can land), then save it
+    again as the next flush does. True when the result landed during the first save."""
+    real = rtoml.dumps
+    fired = False
+
+    class Shim:
+        @staticmethod
+        def dumps(obj, **kw):  # type: ignore[no-untyped-def]
+            nonlocal fired
+            text = real(obj, **kw)
+            if not fired:  # the poll lands on the event loop meanwhile
+                fired = True
+                apply_result(target, result)
+            return text
+
+    monkeypatch.setattr(wl_module, "rtoml", Shim)
+    store.update([target])  # flush 1, in the worker thread
+    monkeypatch.setattr(wl_module, "rtoml", rtoml)
+    store.update([target])  # flush 2: the poller re-marked the task dirty after the poll
+    return fired
 
 
 def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
@@ -40,26 +68,8 @@ def test_a_poll_result_applied_during_a_save_is_written_by_the_next(
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(60)])
     target = store.entries[7]
     target.snapshot = snapshot("task-7", minutes=2)  # poll 1 (task is dirty)
-    finished = snapshot("task-7", status=Status.SUCCEEDED, minutes=3)
-
-    real = rtoml.dumps
-    fired = False
-
-    class Shim:
-        @staticmethod
-        def dumps(obj, **kw):  # type: ignore[no-untyped-def]
-            nonlocal fired
-            text = real(obj, **kw)
-            if not fired:  # poll 2 lands on the event loop meanwhile
-                fired = True
-                apply_result(target, finished)
-            return text
-
-    monkeypatch.setattr(wl_module, "rtoml", Shim)
-    store.update([target])  # flush 1, in the worker thread
-    monkeypatch.setattr(wl_module, "rtoml", rtoml)
-    assert fired
-    store.update([target])  # flush 2: the poller re-marked task-7 dirty after poll 2
+    finished = snapshot("task-7", status=Status.SUCCEEDED, minutes=3)  # poll 2
+    assert save_with_a_poll_in_between(store, target, finished, monkeypatch)
     on_disk = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]
     assert on_disk == "succeeded", "the finished state is never written (file: in_progress)"
     assert store.path.read_bytes() == _whole(store.entries)
@@ -73,23 +83,8 @@ def test_an_error_set_during_a_save_is_written_by_the_next(
     store.add([entry(f"task-{i}", snapshot=snapshot(f"task-{i}")) for i in range(5)])
     target = store.entries[2]
     target.snapshot = snapshot("task-2", minutes=2)
-    real = rtoml.dumps
-    fired = False
-
-    class Shim:
-        @staticmethod
-        def dumps(obj, **kw):  # type: ignore[no-untyped-def]
-            nonlocal fired
-            text = real(obj, **kw)
-            if not fired:
-                fired = True
-                apply_result(target, FetchError(ErrorType.TIMEOUT, "slow", at=T0))
-            return text
-
-    monkeypatch.setattr(wl_module, "rtoml", Shim)
-    store.update([target])
-    monkeypatch.setattr(wl_module, "rtoml", rtoml)
-    store.update([target])
+    error = FetchError(ErrorType.TIMEOUT, "slow", at=T0)
+    save_with_a_poll_in_between(store, target, error, monkeypatch)
     assert "error" in tomllib.loads(store.path.read_text())["tasks"][2]
 
 
@@ -132,23 +127,7 @@ def test_the_parsed_cache_always_agrees_with_the_file(
     target = store.entries[7]
     target.snapshot = snapshot("task-7", minutes=2)
     finished = snapshot("task-7", status=Status.SUCCEEDED, minutes=3)
-    real = rtoml.dumps
-    fired = False
-
-    class Shim:
-        @staticmethod
-        def dumps(obj, **kw):  # type: ignore[no-untyped-def]
-            nonlocal fired
-            text = real(obj, **kw)
-            if not fired:
-                fired = True
-                apply_result(target, finished)
-            return text
-
-    monkeypatch.setattr(wl_module, "rtoml", Shim)
-    store.update([target])
-    monkeypatch.setattr(wl_module, "rtoml", rtoml)
-    store.update([target])
+    save_with_a_poll_in_between(store, target, finished, monkeypatch)
     assert store.remember_parsed()  # the dashboard does this on quit
     from_file = tomllib.loads(store.path.read_text())["tasks"][7]["last"]["status"]
     from_cache = WatchList(store.path).load()[7].status

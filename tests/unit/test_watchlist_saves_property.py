@@ -17,8 +17,7 @@ from kling_tui.polling.poller import apply_result
 from kling_tui.store import codec
 from kling_tui.store.codec import entry_to_table
 from kling_tui.store.watchlist import WatchList
-
-from .test_watchlist import T0
+from tests.support.store import T0
 
 # Text including what could fool the cut: newlines, a fake [[tasks]] header, quotes.
 text = st.one_of(
