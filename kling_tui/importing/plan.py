@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from kling_tui.models import TaskSnapshot, WatchEntry, known_ids
 
-__all__ = ["Candidate", "ImportPlan", "is_newer", "plan_import"]
+__all__ = ["Candidate", "ImportPlan", "ImportPlanner", "is_newer", "plan_import"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,89 @@ def is_newer(found: TaskSnapshot, known: TaskSnapshot | None) -> bool:
     return found.fetched_at > known.fetched_at and found != known
 
 
+class ImportPlanner:
+    """:func:`plan_import` one batch at a time: an import feeds each list page's tasks as
+    the page arrives (:meth:`feed`), so the plan is made while the next page is on the
+    wire, not in a second pass over 10,000 tasks after the last one.
+
+    The watched entries are indexed once, when the planner is made; ``plan`` is the plan of
+    everything fed so far, as :func:`plan_import` of all of it in the order fed would be.
+    """
+
+    def __init__(
+        self,
+        watched: Iterable[WatchEntry],
+        *,
+        now: datetime,
+        server_of: Callable[[WatchEntry | Candidate], str] | None = None,
+    ) -> None:
+        self._where = where = server_of or (lambda item: item.gateway)
+        self._now = now
+        index: dict[tuple[str, str], WatchEntry] = {}
+        for entry in watched:
+            server = where(entry)
+            for task_id in entry.known_ids:
+                index.setdefault((server, task_id), entry)
+        self._index = index
+        self._merged: dict[int, int] = {}
+        self._fresh: set[int] = set()  # id() of the new entries: a repeat of one is no merge
+        self.plan = ImportPlan()
+
+    def feed(self, found: Iterable[Candidate]) -> list[WatchEntry]:
+        """Plan these tasks; returns the new entries among them (also in ``plan.new``)."""
+        where, index, plan = self._where, self._index, self.plan
+        new: list[WatchEntry] = []
+        for cand in found:
+            server = where(cand)
+            ids = cand.ids
+            match = None
+            for task_id in ids:
+                match = index.get((server, task_id))
+                if match is not None:
+                    break
+            if match is None:
+                entry = self._new_entry(cand)
+                new.append(entry)
+                for task_id in ids:
+                    index.setdefault((server, task_id), entry)
+            else:
+                plan.already += 1
+                self._merge(match, cand)
+        plan.new.extend(new)
+        return new
+
+    def _new_entry(self, cand: Candidate) -> WatchEntry:
+        snap = cand.snapshot
+        entry = WatchEntry(
+            task_id=cand.task_id,
+            kind=cand.kind,
+            gateway=cand.gateway,
+            added_at=self._now,
+            label=cand.label,
+            snapshot=snap,
+            last_checked=snap.fetched_at if snap else None,
+            external=cand.external,
+        )
+        self._fresh.add(id(entry))
+        return entry
+
+    def _merge(self, match: WatchEntry, cand: Candidate) -> None:
+        """A task watched already: its snapshot, when newer, is to be merged."""
+        plan, snap = self.plan, cand.snapshot
+        if snap is None or id(match) in self._fresh:
+            return
+        if match.kind != cand.kind and all(e is not match for e, _ in plan.other_kind):
+            plan.other_kind.append((match, cand.kind))
+        at = self._merged.get(id(match))
+        current = plan.merges[at][1] if at is not None else match.snapshot
+        if is_newer(snap, current):
+            if at is None:
+                self._merged[id(match)] = len(plan.merges)
+                plan.merges.append((match, snap))
+            else:
+                plan.merges[at] = (match, snap)
+
+
 def plan_import(
     watched: Iterable[WatchEntry],
     found: Iterable[Candidate],
@@ -85,52 +168,8 @@ def plan_import(
     ``server_of`` names the server a task lives on (default: its gateway name). The
     commands pass the gateway's origin, so a task watched through another gateway of the
     same server (a relay prefix and the native prefix on one host) is not added twice.
+    One batch of an :class:`ImportPlanner`.
     """
-    where = server_of or (lambda item: item.gateway)
-    index: dict[tuple[str, str], WatchEntry] = {}
-    for entry in watched:
-        server = where(entry)
-        for task_id in entry.known_ids:
-            index.setdefault((server, task_id), entry)
-    plan = ImportPlan()
-    merged: dict[int, int] = {}
-    fresh: set[int] = set()  # id() of the new entries: a repeat of one is not a merge
-    for cand in found:
-        server = where(cand)
-        ids = cand.ids
-        match = None
-        for task_id in ids:
-            match = index.get((server, task_id))
-            if match is not None:
-                break
-        if match is None:
-            entry = WatchEntry(
-                task_id=cand.task_id,
-                kind=cand.kind,
-                gateway=cand.gateway,
-                added_at=now,
-                label=cand.label,
-                snapshot=cand.snapshot,
-                last_checked=cand.snapshot.fetched_at if cand.snapshot else None,
-                external=cand.external,
-            )
-            plan.new.append(entry)
-            fresh.add(id(entry))
-            for task_id in ids:
-                index.setdefault((server, task_id), entry)
-            continue
-        plan.already += 1
-        snap = cand.snapshot
-        if snap is None or id(match) in fresh:
-            continue
-        if match.kind != cand.kind and all(e is not match for e, _ in plan.other_kind):
-            plan.other_kind.append((match, cand.kind))
-        at = merged.get(id(match))
-        current = plan.merges[at][1] if at is not None else match.snapshot
-        if is_newer(snap, current):
-            if at is None:
-                merged[id(match)] = len(plan.merges)
-                plan.merges.append((match, snap))
-            else:
-                plan.merges[at] = (match, snap)
-    return plan
+    planner = ImportPlanner(watched, now=now, server_of=server_of)
+    planner.feed(found)
+    return planner.plan
