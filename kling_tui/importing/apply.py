@@ -205,8 +205,7 @@ async def import_from_gateway(
         name = gateway.name
 
         def take(source: int, snapshots: Sequence[TaskSnapshot]) -> None:
-            found = [Candidate(s.task_id, s.kind, name, snapshot=s) for s in snapshots]
-            staged.feed(planner.feed(found), part=source)
+            staged.feed(planner.feed_listed(snapshots, name), part=source)
 
         harvested = await harvest(
             fetcher,

@@ -103,49 +103,88 @@ class ImportPlanner:
 
     def feed(self, found: Iterable[Candidate]) -> list[WatchEntry]:
         """Plan these tasks; returns the new entries among them (also in ``plan.new``)."""
-        where, index, plan = self._where, self._index, self.plan
         new: list[WatchEntry] = []
+        servers: dict[str, str] = {}  # a candidate's server is its gateway's (no own address)
         for cand in found:
-            server = where(cand)
+            gateway = cand.gateway
+            server = servers.get(gateway)
+            if server is None:
+                server = servers[gateway] = self._where(cand)
             ids = cand.ids
-            match = None
-            for task_id in ids:
-                match = index.get((server, task_id))
-                if match is not None:
-                    break
+            snap = cand.snapshot
+            match = self._match(server, ids)
             if match is None:
-                entry = self._new_entry(cand)
+                entry = self._new_entry(
+                    server, ids, cand.task_id, cand.kind, gateway, snap, cand.label, cand.external
+                )
                 new.append(entry)
-                for task_id in ids:
-                    index.setdefault((server, task_id), entry)
             else:
-                plan.already += 1
-                self._merge(match, cand)
-        plan.new.extend(new)
+                self.plan.already += 1
+                self._merge(match, cand.kind, snap)
+        self.plan.new.extend(new)
         return new
 
-    def _new_entry(self, cand: Candidate) -> WatchEntry:
-        snap = cand.snapshot
+    def feed_listed(self, snapshots: Iterable[TaskSnapshot], gateway: str) -> list[WatchEntry]:
+        """:meth:`feed` of tasks as ``gateway``'s lists gave them: each a candidate by its
+        own id and kind, without label (``Candidate(s.task_id, s.kind, gateway,
+        snapshot=s)``), planned without building one: an import's 10,000 listed tasks."""
+        new: list[WatchEntry] = []
+        server = self._where(Candidate("", "", gateway))
+        for snap in snapshots:
+            task_id = snap.task_id
+            ids = known_ids(task_id, snap)
+            match = self._match(server, ids)
+            if match is None:
+                new.append(self._new_entry(server, ids, task_id, snap.kind, gateway, snap))
+            else:
+                self.plan.already += 1
+                self._merge(match, snap.kind, snap)
+        self.plan.new.extend(new)
+        return new
+
+    def _match(self, server: str, ids: tuple[str, ...]) -> WatchEntry | None:
+        index = self._index
+        for task_id in ids:
+            match = index.get((server, task_id))
+            if match is not None:
+                return match
+        return None
+
+    def _new_entry(
+        self,
+        server: str,
+        ids: tuple[str, ...],
+        task_id: str,
+        kind: str,
+        gateway: str,
+        snap: TaskSnapshot | None,
+        label: str | None = None,
+        external: bool = False,
+    ) -> WatchEntry:
+        """A new entry, added at the planner's ``now``, indexed by each of its ids."""
         entry = WatchEntry(
-            task_id=cand.task_id,
-            kind=cand.kind,
-            gateway=cand.gateway,
+            task_id=task_id,
+            kind=kind,
+            gateway=gateway,
             added_at=self._now,
-            label=cand.label,
+            label=label,
             snapshot=snap,
             last_checked=snap.fetched_at if snap else None,
-            external=cand.external,
+            external=external,
         )
         self._fresh.add(id(entry))
+        index = self._index
+        for one in ids:
+            index.setdefault((server, one), entry)
         return entry
 
-    def _merge(self, match: WatchEntry, cand: Candidate) -> None:
+    def _merge(self, match: WatchEntry, kind: str, snap: TaskSnapshot | None) -> None:
         """A task watched already: its snapshot, when newer, is to be merged."""
-        plan, snap = self.plan, cand.snapshot
+        plan = self.plan
         if snap is None or id(match) in self._fresh:
             return
-        if match.kind != cand.kind and all(e is not match for e, _ in plan.other_kind):
-            plan.other_kind.append((match, cand.kind))
+        if match.kind != kind and all(e is not match for e, _ in plan.other_kind):
+            plan.other_kind.append((match, kind))
         at = self._merged.get(id(match))
         current = plan.merges[at][1] if at is not None else match.snapshot
         if is_newer(snap, current):

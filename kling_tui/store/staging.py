@@ -16,11 +16,10 @@ meanwhile is a duplicate, not added twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kling_tui.bulk import collector_paused
-from kling_tui.models import TaskKey, WatchEntry
+from kling_tui.models import WatchEntry
 from kling_tui.store.codec import check_new_entry, entry_to_table
 from kling_tui.store.ids import IdIndex
 
@@ -30,16 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["StagedAdd"]
 
 
-@dataclass(slots=True)
-class _Fed:
-    """One entry fed to the stage: its part (its place in the saved order), and, while it
-    is to be added, its ``[[tasks]]`` table, built at feed time."""
-
-    part: int
-    entry: WatchEntry
-    table: dict[str, Any] | None = None
-    same_as: WatchEntry | None = None
-    """The watched (or earlier fed) entry this one repeats; None: it is added."""
+_Fed = tuple[int, WatchEntry, dict[str, Any] | None, WatchEntry | None]
+"""One entry fed to the stage: its part (its place in the saved order), the entry, its
+``[[tasks]]`` table (built when fed, while it is to be added) and the watched (or earlier
+fed) entry it repeats (None: it is added). A tuple: 10,000 are made at an import."""
 
 
 class _Sorter:
@@ -47,16 +40,20 @@ class _Sorter:
     kind (:class:`~kling_tui.store.ids.IdIndex`), against a base list and what was added."""
 
     def __init__(self, base: list[WatchEntry]) -> None:
-        self.known: dict[TaskKey, WatchEntry] = {e.key: e for e in base}
+        # (id, kind, gateway) tuples: equal to, and hashed as, the entries' TaskKey
+        self.known: dict[tuple[str, str, str], WatchEntry] = {
+            (e.task_id, e.kind, e.gateway): e for e in base
+        }
         self.index = IdIndex(base)
 
     def same_as(self, entry: WatchEntry) -> WatchEntry | None:
         """The entry ``entry`` repeats, or None after taking it in as added."""
-        key, ids = entry.key, entry.known_ids  # worked out once each: 10,000 at an import
-        watched = self.known.get(key) or self.index.same_task(entry, ids)
+        key = (entry.task_id, entry.kind, entry.gateway)
+        watched = self.known.get(key)
         if watched is None:
-            self.known[key] = entry
-            self.index.add(entry, ids)
+            watched = self.index.claim(entry, entry.known_ids)
+            if watched is None:
+                self.known[key] = entry
         return watched
 
 
@@ -84,7 +81,7 @@ class StagedAdd:
     @property
     def staged(self) -> int:
         """How many entries are to be added so far."""
-        return sum(1 for f in self._fed if f.same_as is None)
+        return sum(1 for f in self._fed if f[3] is None)
 
     def feed(self, entries: Iterable[WatchEntry], *, part: int = 0) -> list[WatchEntry]:
         """Check and stage one batch; returns the entries of it that are to be added.
@@ -98,36 +95,39 @@ class StagedAdd:
             raise RuntimeError("this staged add was committed already")
         wanted = [check_new_entry(e) for e in entries]
         taken: list[WatchEntry] = []
-        sorter = self._sorter
+        sorter, fed = self._sorter, self._fed
         with collector_paused():  # a page's tables: hundreds of dicts, none garbage
             for entry in wanted:
                 watched = sorter.same_as(entry)
-                fed = _Fed(part, entry, same_as=watched)
                 if watched is None:
-                    fed.table = entry_to_table(entry)
+                    fed.append((part, entry, entry_to_table(entry), None))
                     taken.append(entry)
-                self._fed.append(fed)
+                else:
+                    fed.append((part, entry, None, watched))
         return taken
 
     def rebase(self, base: list[WatchEntry], generation: int) -> None:
         """Check every fed entry again against ``base`` (the list as it is now, re-read
         under the lock): another save came between :meth:`feed` and :meth:`commit`."""
         sorter = _Sorter(base)
-        for fed in self._fed:
-            fed.same_as = sorter.same_as(fed.entry)
-            if fed.same_as is None and fed.table is None:
-                fed.table = entry_to_table(fed.entry)
-        self._sorter, self._generation = sorter, generation
+        again: list[_Fed] = []
+        for part, entry, table, _ in self._fed:
+            watched = sorter.same_as(entry)
+            if watched is None:
+                again.append((part, entry, table or entry_to_table(entry), None))
+            else:
+                again.append((part, entry, None, watched))
+        self._fed, self._sorter, self._generation = again, sorter, generation
 
     def added(self) -> tuple[list[WatchEntry], list[dict[str, Any]]]:
         """The entries to add and their tables, in save order (by part, then as fed)."""
-        chosen = sorted((f for f in self._fed if f.same_as is None), key=lambda f: f.part)
-        return [f.entry for f in chosen], [f.table or entry_to_table(f.entry) for f in chosen]
+        chosen = sorted((f for f in self._fed if f[3] is None), key=lambda f: f[0])
+        return [f[1] for f in chosen], [f[2] or entry_to_table(f[1]) for f in chosen]
 
     def duplicates(self) -> tuple[list[WatchEntry], list[WatchEntry]]:
         """The fed entries refused as duplicates, in the order fed, and what each repeats."""
-        refused = [f for f in self._fed if f.same_as is not None]
-        return [f.entry for f in refused], [f.same_as for f in refused if f.same_as]
+        refused = [(f[1], f[3]) for f in self._fed if f[3] is not None]
+        return [e for e, _ in refused], [w for _, w in refused if w is not None]
 
     def commit(self) -> AddResult:
         """Write every staged entry in ONE save (none when nothing is new); once only."""
