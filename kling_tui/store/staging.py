@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import rtoml
+
 from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
 from kling_tui.store.codec import check_new_entry, entry_to_table
@@ -70,6 +72,9 @@ class StagedAdd:
         self._generation = generation
         self._sorter = _Sorter(base)
         self._fed: list[_Fed] = []
+        self._texts: list[tuple[int, str]] | None = []
+        """Each batch's ``[[tasks]]`` tables as TOML text (part, text), written as it was
+        fed; None once a batch could not be (the commit then serializes the tables)."""
         self._committed = False
 
     @property
@@ -95,34 +100,57 @@ class StagedAdd:
             raise RuntimeError("this staged add was committed already")
         wanted = [check_new_entry(e) for e in entries]
         taken: list[WatchEntry] = []
+        tables: list[dict[str, Any]] = []
         sorter, fed = self._sorter, self._fed
         with collector_paused():  # a page's tables: hundreds of dicts, none garbage
             for entry in wanted:
                 watched = sorter.same_as(entry)
                 if watched is None:
-                    fed.append((part, entry, entry_to_table(entry), None))
+                    table = entry_to_table(entry)
+                    fed.append((part, entry, table, None))
                     taken.append(entry)
+                    tables.append(table)
                 else:
                     fed.append((part, entry, None, watched))
+            self._write_text(part, tables)
         return taken
+
+    def _write_text(self, part: int, tables: list[dict[str, Any]]) -> None:
+        """The batch's tables as TOML, now rather than in the commit's one pass."""
+        if not tables or self._texts is None:
+            return
+        try:
+            self._texts.append((part, rtoml.dumps({"tasks": tables})))
+        except (UnicodeEncodeError, rtoml.TomlSerializationError, ValueError):
+            self._texts = None  # the commit's own pass says what is wrong
 
     def rebase(self, base: list[WatchEntry], generation: int) -> None:
         """Check every fed entry again against ``base`` (the list as it is now, re-read
         under the lock): another save came between :meth:`feed` and :meth:`commit`."""
         sorter = _Sorter(base)
         again: list[_Fed] = []
-        for part, entry, table, _ in self._fed:
+        for part, entry, table, was in self._fed:
             watched = sorter.same_as(entry)
             if watched is None:
                 again.append((part, entry, table or entry_to_table(entry), None))
             else:
                 again.append((part, entry, None, watched))
+            if (watched is None) != (was is None):
+                self._texts = None  # the batches' texts no longer hold what is added
         self._fed, self._sorter, self._generation = again, sorter, generation
 
     def added(self) -> tuple[list[WatchEntry], list[dict[str, Any]]]:
         """The entries to add and their tables, in save order (by part, then as fed)."""
         chosen = sorted((f for f in self._fed if f[3] is None), key=lambda f: f[0])
         return [f[1] for f in chosen], [f[2] or entry_to_table(f[1]) for f in chosen]
+
+    def text(self) -> str | None:
+        """The tables of :meth:`added` as TOML ``[[tasks]]`` text (in the same order), or
+        None when it was not written as fed. Joined as one ``rtoml.dumps`` of the whole
+        list would write it (``tests/unit/test_staged_add.py`` holds it to that)."""
+        if self._texts is None:
+            return None
+        return "\n".join(text for _, text in sorted(self._texts, key=lambda t: t[0]))
 
     def duplicates(self) -> tuple[list[WatchEntry], list[WatchEntry]]:
         """The fed entries refused as duplicates, in the order fed, and what each repeats."""

@@ -155,6 +155,14 @@ class AddResult:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The last entries of a write whose tables (and TOML text) a staged add built already."""
+
+    tables: list[dict[str, Any]]
+    text: str | None = None
+
+
 def _take_state(current: WatchEntry, given: WatchEntry) -> None:
     """What ``update`` writes back: the last answer, its time and error, and since when the
     state is what it is (stored with the snapshot)."""
@@ -336,7 +344,8 @@ class WatchList:
             added, tables = staged.added()
             duplicates, same_as = staged.duplicates()
             if added:
-                self._write([*self._entries, *added], tail_tables=tables)
+                tail = _Tail(tables, staged.text())
+                self._write([*self._entries, *added], tail=tail)
             return AddResult(added, duplicates, same_as)
 
     def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
@@ -483,16 +492,14 @@ class WatchList:
                 self._read()
             yield
 
-    def _write(
-        self, entries: list[WatchEntry], *, tail_tables: list[dict[str, Any]] | None = None
-    ) -> None:
+    def _write(self, entries: list[WatchEntry], *, tail: _Tail | None = None) -> None:
         """Serialize and replace the file atomically; adopt ``entries`` only on success.
 
-        ``tail_tables``: the tables of the last entries, built already (a staged add's).
+        ``tail``: the last entries' tables (and their text), built already (a staged add's).
         """
         try:
             with collector_paused():  # up to 10,000 tables and texts built at once
-                data = (HEADER + self._serialize(entries, tail_tables or [])).encode()
+                data = (HEADER + self._serialize(entries, tail or _Tail([]))).encode()
         except (UnicodeEncodeError, rtoml.TomlSerializationError) as exc:
             # a lone surrogate, e.g. from undecodable argv (rtoml wraps the encode error)
             raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
@@ -509,14 +516,22 @@ class WatchList:
         self._entries = entries
         self._generation += 1
 
-    def _serialize(self, entries: list[WatchEntry], tail: list[dict[str, Any]]) -> str:
+    def _serialize(self, entries: list[WatchEntry], tail: _Tail) -> str:
         """The whole document, written by rtoml (Rust): 10,000 tasks in 0.04 s where
         tomli_w took 0.42 s, so every save writes every task afresh and no per-task text is
-        kept between saves. Tasks are always ``[[tasks]]`` tables; ``tail`` holds the
-        tables of the last ``len(tail)`` entries."""
+        kept between saves. Tasks are always ``[[tasks]]`` tables.
+
+        The last ``len(tail.tables)`` entries' tables are ``tail``'s; with its text (a staged
+        add's, written as each batch was fed) and no other top-level key than ``version``,
+        the document is that text after the rest: the same bytes, without serializing the
+        new tasks again after an import's last page."""
         doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
-        head = entries[: len(entries) - len(tail)]
-        doc["tasks"] = [*(entry_to_table(e) for e in head), *tail]
+        head = [entry_to_table(e) for e in entries[: len(entries) - len(tail.tables)]]
+        if tail.text is not None and not self._top_extra:
+            if head:
+                doc["tasks"] = head
+            return rtoml.dumps(doc) + "\n" + tail.text
+        doc["tasks"] = [*head, *tail.tables]
         return rtoml.dumps(doc)
 
     def _atomic_write(self, data: bytes) -> _Signature:
