@@ -203,9 +203,15 @@ async def import_from_gateway(
         planner = ImportPlanner(store.entries, now=utcnow(), server_of=server_of(fetcher.config))
         staged = store.stage()
         name = gateway.name
+        refused: list[ValueError] = []  # raised after the walk, as before the stage existed
 
         def take(source: int, snapshots: Sequence[TaskSnapshot]) -> None:
-            staged.feed(planner.feed_listed(snapshots, name), part=source)
+            if refused:
+                return
+            try:
+                staged.feed(planner.feed_listed(snapshots, name), part=source)
+            except ValueError as exc:  # an entry the store refuses (InvalidTaskId...)
+                refused.append(exc)
 
         harvested = await harvest(
             fetcher,
@@ -220,5 +226,7 @@ async def import_from_gateway(
         )
         if limit is not None:
             take(0, harvested.snapshots)
+        if refused:
+            raise refused[0]
         added, merged = apply_to_store(store, planner.plan, staged=staged)
     return harvest_summary(harvested, planner.plan, added, merged)
