@@ -18,10 +18,11 @@ from kling_tui.bulk import collector_paused
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.sanitize import clean_text
 from kling_tui.importing.harvest import Harvest, harvest
-from kling_tui.importing.plan import Candidate, ImportPlan, is_newer, plan_import
+from kling_tui.importing.plan import Candidate, ImportPlan, ImportPlanner, is_newer
 from kling_tui.importing.rows import ImportRow, RowProblem
-from kling_tui.models import WatchEntry, utcnow
+from kling_tui.models import TaskSnapshot, WatchEntry, utcnow
 from kling_tui.polling.poller import apply_result
+from kling_tui.store.staging import StagedAdd
 from kling_tui.store.watchlist import WatchList
 
 if TYPE_CHECKING:
@@ -124,13 +125,20 @@ def rows_to_candidates(
     return found, problems
 
 
-def apply_to_store(store: WatchList, plan: ImportPlan) -> tuple[int, int]:
+def apply_to_store(
+    store: WatchList, plan: ImportPlan, *, staged: StagedAdd | None = None
+) -> tuple[int, int]:
     """Add the plan's new entries (one write) and merge its newer snapshots (one write).
 
-    Returns (added, merged). The store re-reads the file under its lock first, so a task
-    another process added meanwhile is reported by ``add`` as a duplicate, not added twice.
+    ``staged``: the plan's new entries were fed to this staged add already (page by page):
+    it is committed. Returns (added, merged). The store re-reads the file under its lock
+    first, so a task another process added meanwhile is reported as a duplicate, not added
+    twice.
     """
-    added = len(store.add(plan.new).added) if plan.new else 0
+    if staged is not None:
+        added = len(staged.commit().added) if staged.staged else 0
+    else:
+        added = len(store.add(plan.new).added) if plan.new else 0
     merged = 0
     if plan.merges:
         updated = []
@@ -181,12 +189,30 @@ async def import_from_gateway(
     """``kling-tui import`` without a file: walk the gateway's lists (and its task log when
     configured), add what is new to ``store``, merge newer data into what it watches.
 
+    Each list page is planned and staged in the store (:meth:`WatchList.stage`) as it
+    arrives, while the next page is on the wire; the store writes once at the end. With a
+    ``limit`` the result is planned after the walk (the overall cut is known only then).
+    Tasks are added as of the import's start.
+
     The listed snapshots keep no raw text (``raw=False``): the watch list never stores it
     and this command shows none, so 10,000 JSON texts would be built for nothing. The
     collector is paused for the whole walk: its 10,000 snapshots and entries are a bulk
     build (:mod:`kling_tui.bulk`), not garbage.
     """
     with collector_paused():
+        planner = ImportPlanner(store.entries, now=utcnow(), server_of=server_of(fetcher.config))
+        staged = store.stage()
+        name = gateway.name
+        refused: list[ValueError] = []  # raised after the walk, as before the stage existed
+
+        def take(source: int, snapshots: Sequence[TaskSnapshot]) -> None:
+            if refused:
+                return
+            try:
+                staged.feed(planner.feed_listed(snapshots, name), part=source)
+            except ValueError as exc:  # an entry the store refuses (InvalidTaskId...)
+                refused.append(exc)
+
         harvested = await harvest(
             fetcher,
             gateway,
@@ -196,10 +222,11 @@ async def import_from_gateway(
             limit=limit,
             progress=progress,
             raw=False,
+            on_page=take if limit is None else None,
         )
-        found = [
-            Candidate(s.task_id, s.kind, gateway.name, snapshot=s) for s in harvested.snapshots
-        ]
-        plan = plan_import(store.entries, found, now=utcnow(), server_of=server_of(fetcher.config))
-        added, merged = apply_to_store(store, plan)
-    return harvest_summary(harvested, plan, added, merged)
+        if limit is not None:
+            take(0, harvested.snapshots)
+        if refused:
+            raise refused[0]
+        added, merged = apply_to_store(store, planner.plan, staged=staged)
+    return harvest_summary(harvested, planner.plan, added, merged)

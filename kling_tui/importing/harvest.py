@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Harvest",
     "NothingToList",
+    "OnPage",
     "choose_kinds",
     "default_kinds",
     "gateway_to_import",
@@ -45,6 +46,9 @@ MAX_PAGES = 1000
 Progress = Callable[[str], None]
 Ahead = Callable[[], Awaitable[object]]
 """Called by the fetcher when a page is known to be full, before its items are read."""
+OnPage = Callable[[int, Sequence[TaskSnapshot]], object]
+"""Called with each page's tasks as the walk keeps them: the source (the kinds' positions as
+given, the task log after them) and the tasks."""
 
 
 @dataclass(slots=True)
@@ -139,8 +143,10 @@ class _Walk:
         limit: int | None,
         progress: Progress,
         cooldown: _Cooldown,
+        on_page: Callable[[Sequence[TaskSnapshot]], object] | None = None,
     ) -> None:
         self.what = what
+        self.on_page = on_page
         self.since = since
         self.limit = limit
         self.progress = progress
@@ -225,7 +231,11 @@ class _Walk:
                     )
                     break
                 seen.update(s.task_id for s in fresh)
-                if not self.take(fresh) or not page.full:
+                kept = len(self.out.snapshots)
+                more = self.take(fresh)
+                if self.on_page is not None and len(self.out.snapshots) > kept:
+                    self.on_page(self.out.snapshots[kept:])  # while the next page is sent
+                if not more or not page.full:
                     break
         finally:
             for task in started.values():  # a page asked for ahead and not needed
@@ -246,12 +256,18 @@ async def harvest(
     progress: Progress = lambda _: None,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     raw: bool = True,
+    on_page: OnPage | None = None,
 ) -> Harvest:
     """Walk the lists of ``kinds`` on ``gateway`` (and its task log when ``task_log``).
 
     The result is in a fixed order whatever finished first: the kinds as given (each newest
     first), then the task log; ``limit`` keeps the first that many. ``raw=False``: the
     listed snapshots keep no raw text (:func:`~kling_tui.gateway.listing.fetch_page`).
+
+    ``on_page(source, tasks)`` is told each page's tasks as they are kept (pages of several
+    sources interleave), so a caller works on page N while page N+1 is on the wire. Each
+    walk's own ``limit`` cut is applied first, the overall one only to the result: a caller
+    with a ``limit`` and several sources should work on the result instead.
     """
     gate = asyncio.Semaphore(max(1, min(KINDS_AT_ONCE, gateway.max_concurrency)))
     cooldown = _Cooldown(sleep)
@@ -259,16 +275,19 @@ async def harvest(
     # Only said when off: a lister that keeps raw text need not know the parameter.
     no_raw: dict[str, bool] = {} if raw else {"raw": False}
 
-    async def walk_kind(kind: str) -> Harvest:
+    def told(source: int) -> Callable[[Sequence[TaskSnapshot]], object] | None:
+        return None if on_page is None else lambda tasks: on_page(source, tasks)
+
+    async def walk_kind(source: int, kind: str) -> Harvest:
         def get(n: int, ahead: Ahead | None) -> Awaitable[ListPage]:
             return fetcher.fetch_page(
                 gateway, kind, page_num=n, page_size=MAX_PAGE_ITEMS, ahead=ahead, **no_raw
             )
 
         async with gate:
-            return await _Walk(kind, since, limit, progress, cooldown).run(get)
+            return await _Walk(kind, since, limit, progress, cooldown, told(source)).run(get)
 
-    parts = list(await asyncio.gather(*(walk_kind(k) for k in kinds)))
+    parts = list(await asyncio.gather(*(walk_kind(i, k) for i, k in enumerate(kinds))))
     if task_log:
         from kling_tui.gateway.tasklog import TASK_LOG_PAGE_SIZE, fetch_task_log_page
 
@@ -277,7 +296,8 @@ async def harvest(
                 fetcher, gateway, page=n, page_size=TASK_LOG_PAGE_SIZE, since=since
             )
 
-        parts.append(await _Walk("task log", since, limit, progress, cooldown).run(get_log))
+        walk = _Walk("task log", since, limit, progress, cooldown, told(len(kinds)))
+        parts.append(await walk.run(get_log))
     out = Harvest()
     for part in parts:
         out.snapshots.extend(part.snapshots)

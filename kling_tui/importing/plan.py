@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from kling_tui.models import TaskSnapshot, WatchEntry, known_ids
 
-__all__ = ["Candidate", "ImportPlan", "is_newer", "plan_import"]
+__all__ = ["Candidate", "ImportPlan", "ImportPlanner", "is_newer", "plan_import"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,128 @@ def is_newer(found: TaskSnapshot, known: TaskSnapshot | None) -> bool:
     return found.fetched_at > known.fetched_at and found != known
 
 
+class ImportPlanner:
+    """:func:`plan_import` one batch at a time: an import feeds each list page's tasks as
+    the page arrives (:meth:`feed`), so the plan is made while the next page is on the
+    wire, not in a second pass over 10,000 tasks after the last one.
+
+    The watched entries are indexed once, when the planner is made; ``plan`` is the plan of
+    everything fed so far, as :func:`plan_import` of all of it in the order fed would be.
+    """
+
+    def __init__(
+        self,
+        watched: Iterable[WatchEntry],
+        *,
+        now: datetime,
+        server_of: Callable[[WatchEntry | Candidate], str] | None = None,
+    ) -> None:
+        self._where = where = server_of or (lambda item: item.gateway)
+        self._now = now
+        index: dict[tuple[str, str], WatchEntry] = {}
+        for entry in watched:
+            server = where(entry)
+            for task_id in entry.known_ids:
+                index.setdefault((server, task_id), entry)
+        self._index = index
+        self._merged: dict[int, int] = {}
+        self._fresh: set[int] = set()  # id() of the new entries: a repeat of one is no merge
+        self.plan = ImportPlan()
+
+    def feed(self, found: Iterable[Candidate]) -> list[WatchEntry]:
+        """Plan these tasks; returns the new entries among them (also in ``plan.new``)."""
+        new: list[WatchEntry] = []
+        servers: dict[str, str] = {}  # a candidate's server is its gateway's (no own address)
+        for cand in found:
+            gateway = cand.gateway
+            server = servers.get(gateway)
+            if server is None:
+                server = servers[gateway] = self._where(cand)
+            ids = cand.ids
+            snap = cand.snapshot
+            match = self._match(server, ids)
+            if match is None:
+                entry = self._new_entry(
+                    server, ids, cand.task_id, cand.kind, gateway, snap, cand.label, cand.external
+                )
+                new.append(entry)
+            else:
+                self.plan.already += 1
+                self._merge(match, cand.kind, snap)
+        self.plan.new.extend(new)
+        return new
+
+    def feed_listed(self, snapshots: Iterable[TaskSnapshot], gateway: str) -> list[WatchEntry]:
+        """:meth:`feed` of tasks as ``gateway``'s lists gave them: each a candidate by its
+        own id and kind, without label (``Candidate(s.task_id, s.kind, gateway,
+        snapshot=s)``), planned without building one: an import's 10,000 listed tasks."""
+        new: list[WatchEntry] = []
+        server = self._where(Candidate("", "", gateway))
+        for snap in snapshots:
+            task_id = snap.task_id
+            ids = known_ids(task_id, snap)
+            match = self._match(server, ids)
+            if match is None:
+                new.append(self._new_entry(server, ids, task_id, snap.kind, gateway, snap))
+            else:
+                self.plan.already += 1
+                self._merge(match, snap.kind, snap)
+        self.plan.new.extend(new)
+        return new
+
+    def _match(self, server: str, ids: tuple[str, ...]) -> WatchEntry | None:
+        index = self._index
+        for task_id in ids:
+            match = index.get((server, task_id))
+            if match is not None:
+                return match
+        return None
+
+    def _new_entry(
+        self,
+        server: str,
+        ids: tuple[str, ...],
+        task_id: str,
+        kind: str,
+        gateway: str,
+        snap: TaskSnapshot | None,
+        label: str | None = None,
+        external: bool = False,
+    ) -> WatchEntry:
+        """A new entry, added at the planner's ``now``, indexed by each of its ids."""
+        entry = WatchEntry(
+            task_id=task_id,
+            kind=kind,
+            gateway=gateway,
+            added_at=self._now,
+            label=label,
+            snapshot=snap,
+            last_checked=snap.fetched_at if snap else None,
+            external=external,
+        )
+        self._fresh.add(id(entry))
+        index = self._index
+        for one in ids:
+            index.setdefault((server, one), entry)
+        return entry
+
+    def _merge(self, match: WatchEntry, kind: str, snap: TaskSnapshot | None) -> None:
+        """A task watched already: its snapshot, when newer, is to be merged."""
+        plan = self.plan
+        if snap is None or id(match) in self._fresh:
+            return
+        if match.kind != kind and all(e is not match for e, _ in plan.other_kind):
+            plan.other_kind.append((match, kind))
+        at = self._merged.get(id(match))
+        current = plan.merges[at][1] if at is not None else match.snapshot
+        if is_newer(snap, current):
+            if at is None:
+                self._merged[id(match)] = len(plan.merges)
+                plan.merges.append((match, snap))
+            else:
+                plan.merges[at] = (match, snap)
+
+
 def plan_import(
     watched: Iterable[WatchEntry],
     found: Iterable[Candidate],
@@ -85,52 +207,8 @@ def plan_import(
     ``server_of`` names the server a task lives on (default: its gateway name). The
     commands pass the gateway's origin, so a task watched through another gateway of the
     same server (a relay prefix and the native prefix on one host) is not added twice.
+    One batch of an :class:`ImportPlanner`.
     """
-    where = server_of or (lambda item: item.gateway)
-    index: dict[tuple[str, str], WatchEntry] = {}
-    for entry in watched:
-        server = where(entry)
-        for task_id in entry.known_ids:
-            index.setdefault((server, task_id), entry)
-    plan = ImportPlan()
-    merged: dict[int, int] = {}
-    fresh: set[int] = set()  # id() of the new entries: a repeat of one is not a merge
-    for cand in found:
-        server = where(cand)
-        ids = cand.ids
-        match = None
-        for task_id in ids:
-            match = index.get((server, task_id))
-            if match is not None:
-                break
-        if match is None:
-            entry = WatchEntry(
-                task_id=cand.task_id,
-                kind=cand.kind,
-                gateway=cand.gateway,
-                added_at=now,
-                label=cand.label,
-                snapshot=cand.snapshot,
-                last_checked=cand.snapshot.fetched_at if cand.snapshot else None,
-                external=cand.external,
-            )
-            plan.new.append(entry)
-            fresh.add(id(entry))
-            for task_id in ids:
-                index.setdefault((server, task_id), entry)
-            continue
-        plan.already += 1
-        snap = cand.snapshot
-        if snap is None or id(match) in fresh:
-            continue
-        if match.kind != cand.kind and all(e is not match for e, _ in plan.other_kind):
-            plan.other_kind.append((match, cand.kind))
-        at = merged.get(id(match))
-        current = plan.merges[at][1] if at is not None else match.snapshot
-        if is_newer(snap, current):
-            if at is None:
-                merged[id(match)] = len(plan.merges)
-                plan.merges.append((match, snap))
-            else:
-                plan.merges[at] = (match, snap)
-    return plan
+    planner = ImportPlanner(watched, now=now, server_of=server_of)
+    planner.feed(found)
+    return planner.plan

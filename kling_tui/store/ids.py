@@ -47,6 +47,23 @@ class IdIndex:
             elif not any(e is entry for e in found):
                 found.append(entry)
 
+    def claim(self, entry: WatchEntry, ids: tuple[str, ...]) -> WatchEntry | None:
+        """:meth:`same_task`, and when there is none :meth:`add` (``ids``: the entry's
+        ``known_ids``): the duplicate check of an add, in one pass over the ids when none
+        of them is indexed yet (every task of an import into a list without it)."""
+        by_id = self._by_id
+        for task_id in ids:
+            if task_id in by_id:
+                break
+        else:
+            for task_id in ids:
+                by_id[task_id] = [entry]
+            return None
+        same = self.same_task(entry, ids)
+        if same is None:
+            self.add(entry, ids)
+        return same
+
     def find(self, task_id: str) -> list[WatchEntry]:
         """The entries known by this id (any gateway, any kind), in list order."""
         return list(self._by_id.get(task_id.strip(), ()))

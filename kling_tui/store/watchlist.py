@@ -60,10 +60,11 @@ from kling_tui.store.codec import (
 )
 from kling_tui.store.document import MAX_WATCHLIST_BYTES, Parsed, entries_from_doc, parse_toml
 from kling_tui.store.errors import WatchListError
-from kling_tui.store.ids import IdIndex, same_task_text
+from kling_tui.store.ids import same_task_text
 from kling_tui.store.lock import exclusive_lock
 from kling_tui.store.parsed_cache import PARSED_CACHE_MIN_BYTES, ParsedCache
 from kling_tui.store.safe_read import FileRefused, access_problem, read_regular
+from kling_tui.store.staging import StagedAdd
 from kling_tui.store.undo import RemovalLog
 
 WATCHLIST_ENV = "KLING_TUI_WATCHLIST"
@@ -154,6 +155,29 @@ class AddResult:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The last entries of a write whose tables (and TOML text) a staged add built already."""
+
+    tables: list[dict[str, Any]]
+    text: str | None = None
+
+
+def _take_state(current: WatchEntry, given: WatchEntry) -> None:
+    """What ``update`` writes back: the last answer, its time and error, and since when the
+    state is what it is (stored with the snapshot)."""
+    current.snapshot = given.snapshot
+    current.last_checked = given.last_checked
+    current.last_error = given.last_error
+    current.state_since = given.state_since
+
+
+def _take_downloads(current: WatchEntry, given: WatchEntry) -> None:
+    """What ``record_downloads`` writes back: the local files and the download error."""
+    current.local_files = given.local_files
+    current.download_error = given.download_error
+
+
 def _signature(st: os.stat_result) -> _Signature:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode, st.st_uid)
 
@@ -179,6 +203,9 @@ class WatchList:
         self.reads = 0
         """How many times the file was taken in (see ``_read``): a writer compares it before
         and after a change to learn whether the file it wrote over had another's edit."""
+        self._generation = 0
+        """Counts every change of ``_entries`` (a read taken, a write): a staged add checked
+        against another generation is checked again at its commit."""
         self._removals = RemovalLog()
         self._mutex = threading.RLock()
         self._parsed = ParsedCache(self.path)
@@ -247,6 +274,7 @@ class WatchList:
             self._entries, self._top_extra = [], {}
             self._seen, self._broken = None, None
             self.reads += 1
+            self._generation += 1
             return True
         except FileRefused as exc:
             raise WatchListError(self.path, None, exc.reason) from None
@@ -274,6 +302,7 @@ class WatchList:
         self._seen, self._broken = signature, None
         self._written = None
         self.reads += 1
+        self._generation += 1
         return True
 
     def _parse(self, data: bytes) -> Parsed:
@@ -292,27 +321,31 @@ class WatchList:
 
     def add(self, entries: Iterable[WatchEntry]) -> AddResult:
         """Add entries not watched yet; one write. Invalid entries refuse the whole call
-        (``ValueError``/``InvalidTaskId``) before the file is touched.
+        (``ValueError``/``InvalidTaskId``) before the file is touched. A staged add of one
+        batch (:meth:`stage`): the one add path.
         """
-        wanted = [check_new_entry(e) for e in entries]
+        staged = self.stage()
+        staged.feed(entries)
+        return staged.commit()
+
+    def stage(self) -> StagedAdd:
+        """An add fed batch by batch and written once (:mod:`kling_tui.store.staging`): an
+        import checks each list page's entries while the next page is on the wire."""
+        with self._mutex:
+            return StagedAdd(self, self._entries, self._generation)
+
+    def commit_staged(self, staged: StagedAdd) -> AddResult:
+        """Write what ``staged`` holds, in ONE write (:meth:`StagedAdd.commit`). Under the
+        lock the file is re-read if it changed; if the list is not the one the stage was
+        checked against, every staged entry is checked again against the list as it is."""
         with self._mutex, self._locked():
-            known = {e.key: e for e in self._entries}
-            index = IdIndex(self._entries)
-            added: list[WatchEntry] = []
-            duplicates: list[WatchEntry] = []
-            same_as: list[WatchEntry] = []
-            for entry in wanted:  # 10,000 at an import: key and ids worked out once each
-                key, ids = entry.key, entry.known_ids
-                watched = known.get(key) or index.same_task(entry, ids)
-                if watched is not None:
-                    duplicates.append(entry)
-                    same_as.append(watched)
-                else:
-                    known[key] = entry
-                    index.add(entry, ids)
-                    added.append(entry)
+            if staged.generation != self._generation:
+                staged.rebase(self._entries, self._generation)
+            added, tables = staged.added()
+            duplicates, same_as = staged.duplicates()
             if added:
-                self._write([*self._entries, *added])
+                tail = _Tail(tables, staged.text())
+                self._write([*self._entries, *added], tail=tail)
             return AddResult(added, duplicates, same_as)
 
     def remove(self, keys: Iterable[TaskKey]) -> list[WatchEntry]:
@@ -372,24 +405,7 @@ class WatchList:
                 raise TypeError(f"snapshot of {entry.key} is {type(entry.snapshot).__name__}")
             if entry.last_error is not None and not isinstance(entry.last_error, FetchError):
                 raise TypeError(f"last_error of {entry.key} is {type(entry.last_error).__name__}")
-        with self._mutex, self._locked():
-            index = {e.key: e for e in self._entries}
-            touched = 0
-            for entry in given:
-                current = index.get(entry.key)
-                if current is None:
-                    continue
-                if only_if is not None and not only_if(current, entry):
-                    continue
-                touched += 1
-                if current is not entry:
-                    current.snapshot = entry.snapshot
-                    current.last_checked = entry.last_checked
-                    current.last_error = entry.last_error
-                    current.state_since = entry.state_since  # stored with the snapshot
-            if touched:
-                self._write(self._entries)
-            return touched
+        return self._write_back(given, _take_state, only_if)
 
     def record_downloads(self, entries: Iterable[WatchEntry]) -> int:
         """Write back the downloads of these entries (``local_files``, ``download_error``),
@@ -407,6 +423,17 @@ class WatchList:
             files = entry.local_files
             if type(files) is not tuple or not all(isinstance(f, LocalFile) for f in files):
                 raise TypeError(f"local_files of {entry.key} must be a tuple of LocalFile")
+        return self._write_back(given, _take_downloads)
+
+    def _write_back(
+        self,
+        given: list[WatchEntry],
+        take: Callable[[WatchEntry, WatchEntry], None],
+        only_if: Callable[[WatchEntry, WatchEntry], bool] | None = None,
+    ) -> int:
+        """``update`` and ``record_downloads``: under the lock, for each given entry still
+        in the list (by key) and passing ``only_if``, ``take(current, given)`` copies the
+        fields that call owns; ONE write when any was taken. Returns how many were."""
         with self._mutex, self._locked():
             index = {e.key: e for e in self._entries}
             touched = 0
@@ -414,10 +441,11 @@ class WatchList:
                 current = index.get(entry.key)
                 if current is None:
                     continue
+                if only_if is not None and not only_if(current, entry):
+                    continue
                 touched += 1
                 if current is not entry:
-                    current.local_files = entry.local_files
-                    current.download_error = entry.download_error
+                    take(current, entry)
             if touched:
                 self._write(self._entries)
             return touched
@@ -464,11 +492,14 @@ class WatchList:
                 self._read()
             yield
 
-    def _write(self, entries: list[WatchEntry]) -> None:
-        """Serialize and replace the file atomically; adopt ``entries`` only on success."""
+    def _write(self, entries: list[WatchEntry], *, tail: _Tail | None = None) -> None:
+        """Serialize and replace the file atomically; adopt ``entries`` only on success.
+
+        ``tail``: the last entries' tables (and their text), built already (a staged add's).
+        """
         try:
             with collector_paused():  # up to 10,000 tables and texts built at once
-                data = (HEADER + self._serialize(entries)).encode()
+                data = (HEADER + self._serialize(entries, tail or _Tail([]))).encode()
         except (UnicodeEncodeError, rtoml.TomlSerializationError) as exc:
             # a lone surrogate, e.g. from undecodable argv (rtoml wraps the encode error)
             raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
@@ -483,13 +514,24 @@ class WatchList:
                 f"could not save ({exc.strerror or exc}); the file on disk is unchanged",
             ) from exc
         self._entries = entries
+        self._generation += 1
 
-    def _serialize(self, entries: list[WatchEntry]) -> str:
+    def _serialize(self, entries: list[WatchEntry], tail: _Tail) -> str:
         """The whole document, written by rtoml (Rust): 10,000 tasks in 0.04 s where
         tomli_w took 0.42 s, so every save writes every task afresh and no per-task text is
-        kept between saves. Tasks are always ``[[tasks]]`` tables."""
+        kept between saves. Tasks are always ``[[tasks]]`` tables.
+
+        The last ``len(tail.tables)`` entries' tables are ``tail``'s; with its text (a staged
+        add's, written as each batch was fed) and no other top-level key than ``version``,
+        the document is that text after the rest: the same bytes, without serializing the
+        new tasks again after an import's last page."""
         doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
-        doc["tasks"] = [entry_to_table(e) for e in entries]
+        head = [entry_to_table(e) for e in entries[: len(entries) - len(tail.tables)]]
+        if tail.text is not None and not self._top_extra:
+            if head:
+                doc["tasks"] = head
+            return rtoml.dumps(doc) + "\n" + tail.text
+        doc["tasks"] = [*head, *tail.tables]
         return rtoml.dumps(doc)
 
     def _atomic_write(self, data: bytes) -> _Signature:
