@@ -7,6 +7,7 @@ but the key sets (in ``codec_fields``); re-exported by ``store/codec.py``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kling_tui.models import (
@@ -45,7 +46,8 @@ def _keep_unknown(table: dict[str, Any], unknown: Any, known: frozenset[str]) ->
                 table[k] = v
 
 
-def _utc_or_none(value: Any) -> str | None:
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    """``_utc`` for an optional time (``_put`` then leaves the key out)."""
     return None if value is None else _utc(value)
 
 
