@@ -7,7 +7,6 @@ but the key sets (in ``codec_fields``); re-exported by ``store/codec.py``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kling_tui.models import (
@@ -46,45 +45,53 @@ def _keep_unknown(table: dict[str, Any], unknown: Any, known: frozenset[str]) ->
                 table[k] = v
 
 
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    """``_utc`` for an optional time (``_put`` then leaves the key out)."""
-    return None if value is None else _utc(value)
-
-
 def _video_table(v: Video) -> dict[str, Any]:
-    return _put({}, id=v.id, url=v.url, duration=v.duration, watermark_url=v.watermark_url)
+    # Written out, not ``_put``: once per video on every save and import (a keyword call
+    # per video cost three times as much).
+    video: dict[str, Any] = {}
+    if v.id is not None:
+        video["id"] = v.id
+    if v.url is not None:
+        video["url"] = v.url
+    if v.duration is not None:
+        video["duration"] = v.duration
+    if v.watermark_url is not None:
+        video["watermark_url"] = v.watermark_url
+    return video
 
 
 def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, Any]:
-    last: dict[str, Any] = {}
-    if s.task_id != entry_id:  # the answer's own id (Kling's, for an external id): kept
-        last["task_id"] = s.task_id
-    last["status"] = s.status.value
-    last["status_raw"] = s.status_raw
-    _put(last, progress=s.progress)
-    last["message"] = s.message
-    _put(
-        last,
-        external_task_id=s.external_task_id,
-        created_at=_utc_or_none(s.created_at),
-        updated_at=_utc_or_none(s.updated_at),
-        fetched_at=_utc(s.fetched_at),
-    )
-    if s.videos:
-        last["videos"] = [_video_table(v) for v in s.videos]
-    if s.images:
-        last["images"] = [
+    """The ``last`` table: every key in the file's order, then the ``None`` ones dropped.
+
+    Once per entry on every save and import: one dict display and one comprehension are
+    a third cheaper than ``_put`` calls with keywords (10,000 entries at an import).
+    """
+    created, updated, expires, parent = s.created_at, s.updated_at, s.expires_at, s.parent_video
+    full: dict[str, Any] = {
+        # the answer's own id (Kling's, for an external id): kept when it differs
+        "task_id": None if s.task_id == entry_id else s.task_id,
+        "status": s.status.value,
+        "status_raw": s.status_raw,
+        "progress": s.progress,
+        "message": s.message,
+        "external_task_id": s.external_task_id,
+        "created_at": None if created is None else _utc(created),
+        "updated_at": None if updated is None else _utc(updated),
+        "fetched_at": _utc(s.fetched_at),
+        "videos": [_video_table(v) for v in s.videos] if s.videos else None,
+        "images": [
             _put({}, index=i.index, url=i.url, watermark_url=i.watermark_url) for i in s.images
         ]
-    _put(
-        last,
-        parent_video=None if s.parent_video is None else _video_table(s.parent_video),
-        final_unit_deduction=s.final_unit_deduction,
-        quota=s.quota,
-        kling_task_id=s.kling_task_id,
-        model=s.model,
-        expires_at=_utc_or_none(s.expires_at),
-    )
+        if s.images
+        else None,
+        "parent_video": None if parent is None else _video_table(parent),
+        "final_unit_deduction": s.final_unit_deduction,
+        "quota": s.quota,
+        "kling_task_id": s.kling_task_id,
+        "model": s.model,
+        "expires_at": None if expires is None else _utc(expires),
+    }
+    last = {k: v for k, v in full.items() if v is not None}
     _keep_unknown(last, unknown, _LAST_KEYS)
     return last
 
