@@ -200,7 +200,8 @@ async def import_from_gateway(
     build (:mod:`kling_tui.bulk`), not garbage.
     """
     with collector_paused():
-        planner = ImportPlanner(store.entries, now=utcnow(), server_of=server_of(fetcher.config))
+        watched, now, where = store.entries, utcnow(), server_of(fetcher.config)
+        planner = ImportPlanner(watched, now=now, server_of=where)
         staged = store.stage()
         name = gateway.name
         refused: list[ValueError] = []  # raised after the walk, as before the stage existed
@@ -209,7 +210,7 @@ async def import_from_gateway(
             if refused:
                 return
             try:
-                staged.feed(planner.feed_listed(snapshots, name), part=source)
+                staged.feed(planner.feed_listed(snapshots, name, part=source), part=source)
             except ValueError as exc:  # an entry the store refuses (InvalidTaskId...)
                 refused.append(exc)
 
@@ -228,5 +229,14 @@ async def import_from_gateway(
             take(0, harvested.snapshots)
         if refused:
             raise refused[0]
+        if planner.out_of_order:
+            # A later kind's page came first and named a task an earlier kind lists too:
+            # which one is new (and what is merged) must not depend on the network, so the
+            # harvest (in its fixed order) is planned again in one pass.
+            planner = ImportPlanner(watched, now=now, server_of=where)
+            staged = store.stage()
+            take(0, harvested.snapshots)
+            if refused:
+                raise refused[0]
         added, merged = apply_to_store(store, planner.plan, staged=staged)
     return harvest_summary(harvested, planner.plan, added, merged)

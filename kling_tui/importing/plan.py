@@ -99,6 +99,11 @@ class ImportPlanner:
         self._index = index
         self._merged: dict[int, int] = {}
         self._fresh: set[int] = set()  # id() of the new entries: a repeat of one is no merge
+        self._parts: dict[int, int] = {}  # id() of an entry planned -> the latest part at it
+        self.out_of_order = False
+        """A task of one part named an entry a later part had named first (made it new,
+        merged into it): the plan then depends on the order the parts were fed, and is not
+        the plan of one pass in part order (:func:`plan_import` of the whole, again)."""
         self.plan = ImportPlan()
 
     def feed(self, found: Iterable[Candidate]) -> list[WatchEntry]:
@@ -124,19 +129,32 @@ class ImportPlanner:
         self.plan.new.extend(new)
         return new
 
-    def feed_listed(self, snapshots: Iterable[TaskSnapshot], gateway: str) -> list[WatchEntry]:
+    def feed_listed(
+        self, snapshots: Iterable[TaskSnapshot], gateway: str, *, part: int = 0
+    ) -> list[WatchEntry]:
         """:meth:`feed` of tasks as ``gateway``'s lists gave them: each a candidate by its
         own id and kind, without label (``Candidate(s.task_id, s.kind, gateway,
-        snapshot=s)``), planned without building one: an import's 10,000 listed tasks."""
+        snapshot=s)``), planned without building one: an import's 10,000 listed tasks.
+
+        ``part``: the place of these tasks in the one-pass order (an import's source).
+        Parts may be fed in any order; when that changed the plan, ``out_of_order``."""
         new: list[WatchEntry] = []
         server = self._where(Candidate("", "", gateway))
+        parts = self._parts
         for snap in snapshots:
             task_id = snap.task_id
             ids = known_ids(task_id, snap)
             match = self._match(server, ids)
             if match is None:
-                new.append(self._new_entry(server, ids, task_id, snap.kind, gateway, snap))
+                entry = self._new_entry(server, ids, task_id, snap.kind, gateway, snap)
+                parts[id(entry)] = part
+                new.append(entry)
             else:
+                seen = parts.get(id(match))
+                if seen is None or seen < part:
+                    parts[id(match)] = part
+                elif seen > part:
+                    self.out_of_order = True
                 self.plan.already += 1
                 self._merge(match, snap.kind, snap)
         self.plan.new.extend(new)
