@@ -111,7 +111,7 @@ def shape_b(
         status_raw=status_raw,
         progress=progress,
         videos=videos,
-        message=_reason(read_text(message)) if message is not None else "",
+        message=_reason(read_text(message)) if message is not None and message != "" else "",
         external_task_id=external,
         created_at=read_time(get("created_at")),
         updated_at=read_time(get("updated_at")),
