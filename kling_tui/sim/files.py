@@ -138,7 +138,12 @@ class SimFiles:
     # -- what tests and the simulator ask
 
     def inject(self, fault: FileFault | str, *, count: int = 1, task_id: str | None = None) -> None:
-        """The next ``count`` file requests (of ``task_id``'s files) get ``fault``."""
+        """The next ``count`` file requests (of ``task_id``'s files) get ``fault`` (-1:
+        until :meth:`clear`; 0: none), as ``Simulator.inject`` counts."""
+        if count < -1:
+            raise ValueError("count must be -1 (forever) or >= 0")
+        if count == 0:
+            return
         with self._lock:
             self._faults.append(_Injected(FileFault(fault), count, task_id))
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from kling_tui.sim.envelopes import Route
 from kling_tui.sim.faults import Fault
 from kling_tui.sim.files import FileFault, SimFiles
@@ -55,3 +57,20 @@ def test_file_faults_count_per_task() -> None:
     assert files._take("A") is None
     files.inject(kinds[0], count=-1)
     assert all(files._take(t) is kinds[0] for t in "ABAB")
+
+
+def test_a_count_of_zero_injects_nothing_for_files_as_for_the_api() -> None:
+    """``count=0`` is no fault in both simulators (the file faults once made it a fault
+    for ever, since their countdown never reached 0)."""
+    files = SimFiles.__new__(SimFiles)
+    files._lock = threading.Lock()
+    files._faults = []
+    first = next(iter(FileFault))
+    files.inject(first, count=0)
+    assert files._take("A") is None
+    sim = Simulator()
+    task = sim.add_task()
+    sim.inject(Fault.DROP, count=0)
+    assert sim._take_fault(task_route(task.task_id)) is None
+    with pytest.raises(ValueError):
+        files.inject(first, count=-2)
