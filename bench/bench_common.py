@@ -1,40 +1,13 @@
-"""What several benchmark modules share: a bare status answer, and the command line of a
-module run on its own. Bench modules import kling_tui and each other, never tests/."""
+"""What several benchmark modules share: the command line of a module run on its own (a
+bare status answer, what their gateways send, is ``kling_tui.models.TaskSnapshot.bare``).
+Bench modules import kling_tui and each other, never tests/."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-
-from kling_tui.models import Status, TaskKey, TaskSnapshot
-
-
-def bare_snapshot(
-    key: TaskKey,
-    status: Status,
-    fetched_at: datetime,
-    *,
-    status_raw: str | None = None,
-    progress: float | None = None,
-) -> TaskSnapshot:
-    """An answer with no videos, message or times: what the benchmarks' gateways send
-    (only the status and, for relays, the progress move)."""
-    return TaskSnapshot(
-        task_id=key.task_id,
-        kind=key.kind,
-        status=status,
-        status_raw=status.value if status_raw is None else status_raw,
-        progress=progress,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=fetched_at,
-    )
 
 
 def main(

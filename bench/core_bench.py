@@ -30,7 +30,6 @@ import bench_common
 import httpx
 import rtoml
 import tomli_w
-from bench_common import bare_snapshot
 
 from kling_tui.config import AppConfig, GatewayConfig
 from kling_tui.gateway.auth import Secret, StaticToken
@@ -464,7 +463,9 @@ class DayTask:
             status = self.outcome
             raw = "succeed" if status is Status.SUCCEEDED else "failed"
             progress = 100.0 if status is Status.SUCCEEDED and self.reports_progress else None
-        return bare_snapshot(self.key, status, fetched, status_raw=raw, progress=progress)
+        return TaskSnapshot.bare(
+            self.key.task_id, self.key.kind, status, fetched, status_raw=raw, progress=progress
+        )
 
 
 # Render times by kind (seconds), from what operators see on Kling 1.6-2.x: a 5 s clip takes
