@@ -1,40 +1,15 @@
-"""What several benchmark modules share: a bare status answer, and the command line of a
-module run on its own. Bench modules import kling_tui and each other, never tests/."""
+"""What several benchmark modules share: the median and the paired ratio of their rounds, and
+the command line of a module run on its own (a bare status answer, what their gateways
+send, is ``kling_tui.models.TaskSnapshot.bare``). Bench modules import kling_tui and each
+other, never tests/."""
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-
-from kling_tui.models import Status, TaskKey, TaskSnapshot
-
-
-def bare_snapshot(
-    key: TaskKey,
-    status: Status,
-    fetched_at: datetime,
-    *,
-    status_raw: str | None = None,
-    progress: float | None = None,
-) -> TaskSnapshot:
-    """An answer with no videos, message or times: what the benchmarks' gateways send
-    (only the status and, for relays, the progress move)."""
-    return TaskSnapshot(
-        task_id=key.task_id,
-        kind=key.kind,
-        status=status,
-        status_raw=status.value if status_raw is None else status_raw,
-        progress=progress,
-        videos=(),
-        message="",
-        external_task_id=None,
-        created_at=None,
-        updated_at=None,
-        fetched_at=fetched_at,
-    )
 
 
 def main(
@@ -47,3 +22,13 @@ def main(
     else:
         figures = measure("--quick" in argv, progress=lambda s: print(s, file=sys.stderr))
         print(json.dumps(figures, indent=2))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def paired_ratio(project: list[float], baseline: list[float]) -> float:
+    """Median of the per-round ratios: each round's two sides ran back to back, so a
+    moment of machine noise touches one pair rather than one side."""
+    return median([p / b for p, b in zip(project, baseline, strict=True)])

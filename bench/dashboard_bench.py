@@ -35,8 +35,9 @@ from kling_tui.polling.poller import Poller, PollUpdate, apply_result
 from kling_tui.store.watchlist import WatchList
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from core_bench import median, paired_ratio, realistic_entries
+from bench_common import median, paired_ratio
 from rss import peak_rss_mb
+from save_bench import realistic_entries
 
 COLUMNS, LINES = 120, 36
 FIRST_LABEL = "shot 0: sunrise"

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import core_bench
+import bench_sim
 from rss import peak_rss_mb
 
 CURL = "/usr/bin/curl"
@@ -204,7 +204,7 @@ def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: No
     nohash_s: list[float] = []
     waste: list[float] = []
     rng = random.Random(13)
-    with core_bench.simulator_process(size, script=__file__) as base, scratch() as tmp:
+    with bench_sim.simulator_process(size, script=__file__) as base, scratch() as tmp:
         for r in range(rounds):
             sides = ("curl", "ours", "nohash")
             for side in sides[r % 3 :] + sides[: r % 3]:

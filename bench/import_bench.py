@@ -3,7 +3,7 @@
 ``import_10k_seconds_ratio``: the whole import (every page through the fetcher and the
 normalizer, the plan, one save of 10,000 new entries with their snapshots) divided by a bare
 httpx loop fetching the same pages one after another. Both sides run against the same
-simulator, in a separate process (as in ``core_bench``), and alternate round by round; the
+simulator, in a separate process (as in ``bench_sim``), and alternate round by round; the
 median of the per-round ratios is kept. ``import_10k_requests`` is the number of list
 requests the import sent (pages of 500: 10,000 tasks of two kinds are 20 full pages and one
 empty page per kind that says the list has ended).
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_common
-import core_bench
+import bench_sim
 import httpx
 
 from kling_tui.config import AppConfig, GatewayConfig
@@ -66,7 +66,7 @@ def serve(n: int) -> None:
 def simulator_process(n: int) -> contextlib.AbstractContextManager[str]:
     """The simulator with ``n`` tasks of this benchmark in a child process (its base URL),
     after their run times have passed: finished ones have their video."""
-    return core_bench.simulator_process(n, script=__file__, settle=0.5)
+    return bench_sim.simulator_process(n, script=__file__, settle=0.5)
 
 
 def bench_gateway(base_url: str) -> tuple[AppConfig, GatewayConfig]:

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench_common import bare_snapshot
-
 from kling_tui.gateway.normalize import ListPage
 from kling_tui.models import Status, TaskKey, TaskSnapshot
 from kling_tui.polling.lists import ListWalk
@@ -75,7 +73,8 @@ class SimTask:
         status = self.status_at(t)
         snap = self._snaps.get(status)
         if snap is None:
-            snap = self._snaps[status] = bare_snapshot(self.key, status, FETCHED)
+            key = self.key
+            snap = self._snaps[status] = TaskSnapshot.bare(key.task_id, key.kind, status, FETCHED)
         return snap
 
 

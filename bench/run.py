@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # This checkout's kling_tui, not whichever copy is installed (a worktree measures itself).
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-# core_bench and dashboard_bench sit next to this file; they are not an installed package.
+# The bench modules sit next to this file; they are not an installed package.
 import core_bench
 import dashboard_bench
 import download_bench

@@ -221,6 +221,30 @@ class TaskSnapshot:
         return self.status.value
 
     @classmethod
+    def bare(
+        cls, task_id: str, kind: str, status: Status, fetched_at: datetime, **rest: Any
+    ) -> TaskSnapshot:
+        """An answer that tells only a status: no videos, message, external id or times,
+        and ``status_raw`` the status's own word, unless ``rest`` sets those (or any other
+        field).
+
+        Why: the demo's seeded rows, the benchmarks' fake gateways and the tests' answers
+        carry little but a status, and ``TaskSnapshot(...)`` wants its eleven fields without
+        defaults written out each time; this is the one place that lists the empty ones.
+        """
+        empty: dict[str, Any] = {
+            "status_raw": status.value,
+            "progress": None,
+            "videos": (),
+            "message": "",
+            "external_task_id": None,
+            "created_at": None,
+            "updated_at": None,
+        }
+        empty.update(rest)
+        return cls(task_id=task_id, kind=kind, status=status, fetched_at=fetched_at, **empty)
+
+    @classmethod
     def build(
         cls,
         *,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kling_tui.store.watchlist import WatchList
+
 # The shared helpers assert too (a row selected, a file downloaded whole): rewrite their
 # asserts as in test modules, so that a failure there shows the values compared.
 pytest.register_assert_rewrite("tests.support")
@@ -34,6 +36,22 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def watchlist_path(tmp_path: Path) -> Path:
+    """Where a test's watch list lives: the ``store`` fixture's file, and the one the CLI
+    fixtures of tests/http (``env``, ``import_env``) point ``KLING_TUI_WATCHLIST`` at, so a
+    command and the test read and write the same list."""
+    return tmp_path / "watch.toml"
+
+
+@pytest.fixture
+def store(watchlist_path: Path) -> WatchList:
+    """An empty watch list in the test's folder (at ``watchlist_path``), loaded."""
+    s = WatchList(watchlist_path)
+    s.load()
+    return s
 
 
 @pytest.hookimpl(trylast=True)

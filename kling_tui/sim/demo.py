@@ -125,18 +125,15 @@ def _stuck_since(entry: WatchEntry, percent: int, *, hours: float) -> tuple[Task
     stuck rule needs its history (a task added now is not stuck for half an hour)."""
     now = utcnow()
     since = now - timedelta(hours=hours)
-    snapshot = TaskSnapshot(
-        task_id=entry.task_id,
-        kind=entry.kind,
-        status=Status.IN_PROGRESS,
+    snapshot = TaskSnapshot.bare(
+        entry.task_id,
+        entry.kind,
+        Status.IN_PROGRESS,
+        now,
         status_raw="IN_PROGRESS",
         progress=float(percent),
-        videos=(),
-        message="",
-        external_task_id=None,
         created_at=since,
         updated_at=since,
-        fetched_at=now,
         progress_synthetic=True,
     )
     return snapshot, since

@@ -44,14 +44,6 @@ def app_config(sim: Simulator) -> AppConfig:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> WatchList:
-    """An empty watch list in the test's folder."""
-    s = WatchList(tmp_path / "watch.toml")
-    s.load()
-    return s
-
-
-@pytest.fixture
 def done_task(sim: Simulator, sim_clock: FakeClock) -> SimTask:
     """A text2video task the simulator has finished."""
     task = sim.add_task("text2video", queue_seconds=0, run_seconds=1)
@@ -77,16 +69,18 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
-    """The CLI's environment: the simulator's token and a fresh watch list (its path)."""
+def env(monkeypatch: pytest.MonkeyPatch, watchlist_path: Path, sim: Simulator) -> Path:
+    """The CLI's environment: the simulator's token and a fresh watch list (its path: the
+    ``store`` fixture's file)."""
     monkeypatch.setenv("KLING_API_KEY", TOKEN)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist_path))
+    return watchlist_path
 
 
 @pytest.fixture
-def import_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) -> Path:
+def import_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, watchlist_path: Path, sim: Simulator
+) -> Path:
     """A config with a native gateway and a relay whose task log is read; the watch list."""
     config = tmp_path / "config.toml"
     config.write_text(
@@ -108,6 +102,5 @@ def import_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim: Simulator) 
         ("T_ACCESS", ACCESS_TOKEN),
     ):
         monkeypatch.setenv(var, value)
-    watchlist = tmp_path / "watch.toml"
-    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist))
-    return watchlist
+    monkeypatch.setenv("KLING_TUI_WATCHLIST", str(watchlist_path))
+    return watchlist_path

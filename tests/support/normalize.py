@@ -1,7 +1,8 @@
-"""What the normalizer suites share (test_normalize, test_normalize_kinds,
-test_normalize_list): one answer normalized at a fixed now and origin, the envelopes around
-a task, the unsafe characters no output may hold, hypothesis strategies of hostile JSON
-bodies, statuses and headers, and the contract every normalized answer keeps.
+"""What the normalizer suites share (test_normalize, test_normalize_errors,
+test_normalize_fields, test_normalize_kinds, test_normalize_list): one answer normalized at
+a fixed now and origin, the envelopes around a task, times as sent and as read, the unsafe
+characters no output may hold, hypothesis strategies of hostile JSON bodies, statuses and
+headers, and the contract every normalized answer keeps.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ UNSAFE_RAW = re.compile(  # the same, but tabs and newlines: the raw body keeps 
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
     "\u2028\u2029\ud800-\udfff]"
 )
+NF = "task Q-1 not found on https://relay.test for kind text2video: check the id and the kind"
+"""The not-found message of ``run``'s defaults (task ``Q-1``, text2video, ``ORIGIN``)."""
+T = 1767000000
+"""A moment in Unix seconds (2025-12-29 09:20 UTC), as answers send their times."""
+
+
+def ts(seconds: float) -> datetime:
+    """The aware UTC moment of Unix ``seconds``: a time field as normalize reads it."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def run(

@@ -16,18 +16,9 @@ POLICY = PollPolicy(interval=5.0, max_interval=60.0, submitted_grace=30.0, jitte
 def task_snapshot(
     task_id: str, kind: str, status: Status, fetched_at: datetime, **fields: Any
 ) -> TaskSnapshot:
-    """An answer with no videos, message or times unless ``fields`` says otherwise."""
-    base: dict[str, Any] = {
-        "status_raw": status.value,
-        "progress": None,
-        "videos": (),
-        "message": "",
-        "external_task_id": None,
-        "created_at": None,
-        "updated_at": None,
-    }
-    base.update(fields)
-    return TaskSnapshot(task_id=task_id, kind=kind, status=status, fetched_at=fetched_at, **base)
+    """An answer with no videos, message or times unless ``fields`` says otherwise
+    (``TaskSnapshot.bare``)."""
+    return TaskSnapshot.bare(task_id, kind, status, fetched_at, **fields)
 
 
 def key(n: int = 1, gateway: str = "relay", kind: str = "text2video") -> TaskKey:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import rtoml
@@ -45,13 +44,6 @@ def listed(task_id: str, kling_id: str | None = None, *, done: bool = False) -> 
         kling_task_id=kling_id,
     )
     return entry(task_id, snapshot=snap, last_checked=snap.fetched_at)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> WatchList:
-    s = WatchList(tmp_path / "watchlist.toml")
-    s.load()
-    return s
 
 
 @pytest.fixture
