@@ -8,7 +8,6 @@ the watch list saved once, kind by kind, whatever order the pages came in.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,50 +15,30 @@ from typing import Any
 
 import pytest
 
-from kling_tui.config import AppConfig, GatewayConfig
-from kling_tui.gateway.normalize import ListPage
 from kling_tui.importing.apply import import_from_gateway
 from kling_tui.importing.harvest import harvest
 from kling_tui.importing.plan import Candidate, ImportPlanner, plan_import
 from kling_tui.models import Status, TaskSnapshot, WatchEntry
 from kling_tui.store import watchlist as wl_module
 from kling_tui.store.watchlist import WatchList
+from tests.support.importing import GATEWAY, KINDS, T0, PageLister, snap
 
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
-GATEWAY = GatewayConfig(
-    name="native", base_url="https://api.example", path_prefix="/v1", credential=None
-)
 PAGE = 3
 
 
-def snap(kind: str, n: int) -> TaskSnapshot:
-    base = 860_000_000_000_000_000 if kind == "text2video" else 870_000_000_000_000_000
-    return TaskSnapshot(
-        str(base + n), kind, Status.IN_PROGRESS, "processing", 10.0,
-        (), "", None, T0 - timedelta(minutes=n), None, T0,
-    )  # fmt: skip
-
-
-class Lister:
-    """``count`` tasks per kind in pages of ``PAGE``; the second kind's pages answer first."""
+class Lister(PageLister):
+    """``count`` tasks per kind in pages of ``PAGE``; the second kind's pages answer first.
+    ``bad``: the first task of page 2 has this id (none the store can save)."""
 
     def __init__(self, count: int = 7, bad: str | None = None) -> None:
-        self.count = count
-        self.bad = bad
-        self.config = AppConfig(gateways={"native": GATEWAY}, default_gateway="native")
+        def pages(kind: str, page_num: int) -> list[TaskSnapshot]:
+            first = (page_num - 1) * PAGE
+            items = [snap(kind, n) for n in range(first, min(first + PAGE, count))]
+            if bad is not None and page_num == 2:
+                items[0] = replace(items[0], task_id=bad)
+            return items
 
-    async def fetch_page(
-        self, gateway: GatewayConfig, kind: str, *, page_num: int, page_size: int, **_: Any
-    ) -> ListPage:
-        await asyncio.sleep(0.002 if kind == "text2video" else 0)
-        first = (page_num - 1) * PAGE
-        items = [snap(kind, n) for n in range(first, min(first + PAGE, self.count))]
-        if self.bad is not None and page_num == 2:
-            items[0] = replace(items[0], task_id=self.bad)  # no id the store can save
-        return ListPage(kind, page_num, PAGE, snapshots=tuple(items))
-
-
-KINDS = ["text2video", "image2video"]
+        super().__init__(pages, page_size=PAGE)
 
 
 async def test_on_page_tells_every_kept_task_once_by_source() -> None:

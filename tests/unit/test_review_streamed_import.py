@@ -4,47 +4,19 @@ then the task log) saves: the same entries, the same kinds, the same bytes."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from kling_tui.config import AppConfig, GatewayConfig
-from kling_tui.gateway.normalize import ListPage
 from kling_tui.importing.apply import apply_to_store, import_from_gateway, server_of
 from kling_tui.importing.harvest import harvest
 from kling_tui.importing.plan import Candidate, plan_import
-from kling_tui.models import Status, TaskSnapshot, utcnow
+from kling_tui.models import TaskSnapshot, utcnow
 from kling_tui.store.watchlist import WatchList
-
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
-GATEWAY = GatewayConfig(
-    name="native", base_url="https://api.example", path_prefix="/v1", credential=None
-)
-KINDS = ["text2video", "image2video"]
+from tests.support.importing import GATEWAY, KINDS, T0, PageLister, snap
 
 
-def snap(kind: str, n: int, external: str | None = None) -> TaskSnapshot:
-    base = 860_000_000_000_000_000 if kind == "text2video" else 870_000_000_000_000_000
-    return TaskSnapshot(
-        str(base + n), kind, Status.IN_PROGRESS, "processing", 10.0,
-        (), "", external, T0 - timedelta(minutes=n), None, T0,
-    )  # fmt: skip
-
-
-class Lister:
-    """One page per kind; the LAST kind's page answers first (a slower first kind)."""
-
-    def __init__(self, pages: dict[str, list[TaskSnapshot]]) -> None:
-        self.pages = pages
-        self.config = AppConfig(gateways={"native": GATEWAY}, default_gateway="native")
-
-    async def fetch_page(
-        self, gateway: GatewayConfig, kind: str, *, page_num: int, page_size: int, **_: Any
-    ) -> ListPage:
-        await asyncio.sleep(0.01 if kind == KINDS[0] else 0)
-        items = self.pages[kind] if page_num == 1 else []
-        return ListPage(kind, page_num, page_size, snapshots=tuple(items))
+def Lister(pages: dict[str, list[TaskSnapshot]]) -> PageLister:
+    """One page per kind; the FIRST kind's page answers last (a slower first kind)."""
+    return PageLister(lambda kind, n: pages[kind] if n == 1 else [], delay=0.01)
 
 
 async def one_pass(path: Path, lister: Lister) -> bytes:
