@@ -166,7 +166,7 @@ def _number(value: Any) -> float | None:
         return value if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
-        if text.isascii() and text.replace(".", "", 1).isdigit() and len(text) < 64:
+        if len(text) < 64 and text.isascii() and text.replace(".", "", 1).isdigit():
             return float(text)  # "5.1", "12": the common case, without the regex
         if text and len(text) < 64 and _NUMBER.fullmatch(text):
             number = float(text)
