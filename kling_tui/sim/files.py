@@ -139,13 +139,15 @@ class SimFiles:
 
     def inject(self, fault: FileFault | str, *, count: int = 1, task_id: str | None = None) -> None:
         """The next ``count`` file requests (of ``task_id``'s files) get ``fault`` (-1:
-        until :meth:`clear`; 0: none), as ``Simulator.inject`` counts."""
+        until :meth:`clear`; 0: none), as ``Simulator.inject`` counts. An unknown fault is
+        refused at any count, as there (the fault is read first)."""
+        fault = FileFault(fault)
         if count < -1:
             raise ValueError("count must be -1 (forever) or >= 0")
         if count == 0:
             return
         with self._lock:
-            self._faults.append(_Injected(FileFault(fault), count, task_id))
+            self._faults.append(_Injected(fault, count, task_id))
 
     def clear(self) -> None:
         with self._lock:

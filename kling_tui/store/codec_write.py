@@ -60,8 +60,16 @@ def _video_table(v: Video) -> dict[str, Any]:
     return video
 
 
+_ALWAYS_WRITTEN = frozenset({"status_raw", "message"})
+"""Keys of ``last`` written even when None (only looked up for a None value)."""
+
+
 def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, Any]:
-    """The ``last`` table: every key in the file's order, then the ``None`` ones dropped.
+    """The ``last`` table: every key in the file's order, then the ``None`` ones dropped,
+    but for ``status_raw`` and ``message``, always written as they were before: a None one
+    (a caller's mistake; both are ``str``) must reach the loader, which refuses it, so
+    ``check_new_entry`` refuses the entry rather than keep a None text in memory and write
+    a file without it.
 
     Once per entry on every save and import: one dict display and one comprehension are
     a third cheaper than ``_put`` calls with keywords (10,000 entries at an import).
@@ -91,7 +99,7 @@ def _snapshot_table(s: TaskSnapshot, unknown: Any, entry_id: str) -> dict[str, A
         "model": s.model,
         "expires_at": None if expires is None else _utc(expires),
     }
-    last = {k: v for k, v in full.items() if v is not None}
+    last = {k: v for k, v in full.items() if v is not None or k in _ALWAYS_WRITTEN}
     _keep_unknown(last, unknown, _LAST_KEYS)
     return last
 

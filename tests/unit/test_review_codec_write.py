@@ -26,6 +26,7 @@ from kling_tui.models import (
     Video,
     WatchEntry,
 )
+from kling_tui.store.codec import check_new_entry
 from kling_tui.store.codec_write import entry_to_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,9 @@ times = st.sampled_from([None, datetime(2026, 1, 2, 3, 4, 5, tzinfo=PARIS),
                          datetime(2026, 1, 2, tzinfo=UTC)])  # fmt: skip
 maybe = st.sampled_from([None, "x", "[bold]y[/]", ""])
 videos = st.builds(Video, maybe, maybe, st.sampled_from([None, 0.0, 5.1]), maybe)
+# ``status_raw`` and ``message`` were always written, even a wrong None (which the loader
+# then refuses, so ``check_new_entry`` refuses the entry).
+odd_text = st.sampled_from(["w", "", "m", "  ", "SUCCEED", "ünï \x1b[31m\n", "[bold]y[/]", None])
 unknown = st.sampled_from([
     None, {}, {"status": "shadowed", "zz": 1, "nested": {"a": [1, 2]}},
     {"message": "known: not kept", "new_key": "kept"},
@@ -70,10 +74,10 @@ def entries(draw: st.DrawFn) -> WatchEntry:
             task_id=draw(st.sampled_from(["1234567890123456789", "task_other"])),
             kind="text2video",
             status=draw(st.sampled_from(list(Status))),
-            status_raw="w",
+            status_raw=draw(odd_text),
             progress=draw(st.sampled_from([None, 0.0, 50.0])),
             videos=tuple(draw(st.lists(videos, max_size=2))),
-            message=draw(st.sampled_from(["", "m"])),
+            message=draw(odd_text),
             external_task_id=draw(maybe),
             created_at=draw(times),
             updated_at=draw(times),
@@ -168,3 +172,19 @@ def test_unknown_keys_of_a_hand_edit_follow_the_known_ones() -> None:
     assert list(table)[-3:] == ["mine", "last", "error"]
     assert list(table["last"])[-1] == "seen_by" and table["last"]["status"] == "in_progress"
     assert list(table["error"])[-1] == "note" and table["error"]["type"] == "timeout"
+
+
+@pytest.mark.parametrize("field", ["status_raw", "message"])
+def test_a_snapshot_without_its_text_is_refused_as_before(before: ModuleType, field: str) -> None:
+    """``status_raw`` and ``message`` are always written: a None one (a caller's mistake)
+    reaches the loader, which refuses it, so ``add``/``restore`` refuse the entry instead
+    of keeping a snapshot whose text is None in memory and writing a file without it."""
+    fetched = datetime(2026, 1, 3, tzinfo=UTC)
+    snap = TaskSnapshot.bare("1234567890123456789", "text2video", Status.SUCCEEDED, fetched)
+    object.__setattr__(snap, field, None)
+    entry = WatchEntry("1234567890123456789", "text2video", "relay", fetched, snapshot=snap)
+    table = entry_to_table(entry)
+    assert table["last"] == before.entry_to_table(entry)["last"]
+    assert field in table["last"]
+    with pytest.raises(ValueError, match=f"last.{field} must be a string"):
+        check_new_entry(entry)

@@ -74,3 +74,17 @@ def test_a_count_of_zero_injects_nothing_for_files_as_for_the_api() -> None:
     assert sim._take_fault(task_route(task.task_id)) is None
     with pytest.raises(ValueError):
         files.inject(first, count=-2)
+
+
+@pytest.mark.parametrize("count", [0, 1, -1])
+def test_an_unknown_fault_is_refused_at_any_count_for_files_as_for_the_api(count: int) -> None:
+    """A misspelt fault is the caller's mistake whatever the count: ``Simulator.inject``
+    reads the fault before the count, so ``count=0`` does not hide it; the file faults
+    must not either (a test injecting ``count=0`` of a typo would pass for the wrong
+    reason, and fail only once its count changes)."""
+    sim = Simulator()
+    with pytest.raises(ValueError, match="no-such-fault"):
+        sim.inject("no-such-fault", count=count)
+    with pytest.raises(ValueError, match="no-such-fault"):
+        sim.files.inject("no-such-fault", count=count)
+    assert sim.files._take("A") is None
