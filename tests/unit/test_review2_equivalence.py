@@ -200,7 +200,7 @@ def snapshots(draw: st.DrawFn) -> TaskSnapshot:
     )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(snapshots())
 def test_plain_snapshot_accepts_exactly_what_it_accepted_before(
     savable_before: ModuleType, snap: TaskSnapshot
