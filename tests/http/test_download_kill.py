@@ -51,6 +51,19 @@ def _check_folder(folder: Path, expected: dict[str, bytes], *, complete: bool) -
         assert found == set(expected)
 
 
+def _startup_seconds(env: dict[str, str]) -> float:
+    """The slowest of three interpreters importing the download command: what a child
+    needs before its first request, as loaded as the machine is now."""
+    times = []
+    for _ in range(3):
+        begun = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-c", "import kling_tui.cli.download"], env=env, capture_output=True
+        )
+        times.append(time.monotonic() - begun)
+    return max(times)
+
+
 def test_kill_9_at_random_points_then_resume(
     sim: Simulator, sim_clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,8 +80,11 @@ def test_kill_9_at_random_points_then_resume(
     expected = _expected(sim, ids)
     rng = random.Random(1313)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A child's own start-up (interpreter and imports) before it sends a byte: measured
+    # now, on this machine as loaded as it is, so a kill lands in the transfer and not in
+    # the imports (on a busy CI machine the start-up alone outlasted every fixed timeout).
+    startup = _startup_seconds(env)
     kills = rounds = mid_file = 0
-    started = time.monotonic()
     while kills < KILLS:
         rounds += 1
         watchlist, folder = tmp_path / f"w{rounds}.toml", tmp_path / f"out{rounds}"
@@ -76,12 +92,14 @@ def test_kill_9_at_random_points_then_resume(
         env["KLING_TUI_WATCHLIST"] = str(watchlist)
         command = [sys.executable, "-m", "kling_tui", "download", "--json"]
         command += ["--dir", str(folder), "--all-finished"]
-        for _ in range(40):
+        for attempt in range(41):
             child = subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
+            # the 41st run is let finish: the point is that a resume after kills completes
+            last = attempt == 40
             try:
-                child.wait(timeout=rng.uniform(0.35, 0.9))
+                child.wait(timeout=120 if last else startup + rng.uniform(0.05, 0.6))
                 out, _ = child.communicate()
                 summary = json.loads(out.splitlines()[-1])
                 assert child.returncode == 0 and summary["failed"] == 0, out
@@ -89,6 +107,7 @@ def test_kill_9_at_random_points_then_resume(
             except subprocess.TimeoutExpired:
                 child.send_signal(signal.SIGKILL)
                 child.communicate()
+                assert not last, "a download run did not finish in 120 s"
                 kills += 1
                 _check_folder(folder, expected, complete=False)
                 parts = list(folder.glob("*.part")) if folder.exists() else []
@@ -98,5 +117,4 @@ def test_kill_9_at_random_points_then_resume(
         entries = WatchList(watchlist).load()
         assert all(len(e.local_files) == 1 for e in entries)
         assert [p for p in folder.iterdir() if p.name.endswith(".part")] == []
-    assert kills >= KILLS and time.monotonic() - started < 60
     assert mid_file >= KILLS // 2  # most kills did land in the middle of a file
