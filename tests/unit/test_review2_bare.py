@@ -6,13 +6,8 @@ watch list is the one the old demo built."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,25 +15,9 @@ import pytest
 from kling_tui.models import Image, Status, TaskKey, TaskSnapshot, Video
 from kling_tui.sim import demo
 from kling_tui.sim.simulator import Simulator
+from tests.support.history import module_at
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-def _before(path: str, name: str) -> ModuleType:
-    try:
-        source = subprocess.run(
-            ["git", "show", f"d6610db:{path}"], cwd=ROOT, capture_output=True, text=True,
-            check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("no git history here")
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-    return module
 
 
 def fields(s: TaskSnapshot) -> dict[str, Any]:
@@ -53,7 +32,7 @@ def fields(s: TaskSnapshot) -> dict[str, Any]:
      {"status_raw": ""}],
 )  # fmt: skip
 def test_bare_is_the_benchmarks_old_bare_snapshot(status: Status, rest: dict[str, Any]) -> None:
-    common = _before("bench/bench_common.py", "bench_common_before")
+    common = module_at("d6610db", "bench/bench_common.py", "bench_common_before")
     key = TaskKey("relay", "830000000000000001", "text2video")
     old = common.bare_snapshot(key, status, NOW, **rest)
     new = TaskSnapshot.bare(key.task_id, key.kind, status, NOW, **rest)
@@ -76,7 +55,7 @@ def test_bare_is_the_tests_old_task_snapshot_with_any_field_set() -> None:
 
 
 def test_the_demo_builds_the_watch_list_it_built_before(monkeypatch: pytest.MonkeyPatch) -> None:
-    old_demo = _before("kling_tui/sim/demo.py", "demo_before")
+    old_demo = module_at("d6610db", "kling_tui/sim/demo.py", "demo_before")
     monkeypatch.setattr(demo, "utcnow", lambda: NOW)
     monkeypatch.setattr(old_demo, "utcnow", lambda: NOW)
     state = random.getstate()

@@ -5,13 +5,8 @@ subclasses of ``datetime`` and ``str``, unicode digits, out-of-range image index
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -24,57 +19,28 @@ from kling_tui.gateway.shapes import shape_b
 from kling_tui.models import Image, Status, TaskSnapshot, Video, WatchEntry
 from kling_tui.store.codec_fields import MAX_IMAGES
 from kling_tui.store.codec_savable import _plain_image, _plain_snapshot, _plain_video
+from tests.support.history import module_at
 
-ROOT = Path(__file__).resolve().parents[2]
+BEFORE = "d6610db"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-def _module_before(path: str, name: str) -> ModuleType:
-    try:
-        source = subprocess.run(
-            ["git", "show", f"d6610db:{path}"], cwd=ROOT, capture_output=True, text=True,
-            check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("no git history here")
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-    return module
 
 
 @pytest.fixture(scope="module")
 def savable_before() -> ModuleType:
-    return _module_before("kling_tui/store/codec_savable.py", "codec_savable_before")
+    return module_at(BEFORE, "kling_tui/store/codec_savable.py", "codec_savable_before")
 
 
 @pytest.fixture(scope="module")
 def shapes_before() -> ModuleType:
-    return _module_before("kling_tui/gateway/shapes.py", "shapes_before")
+    return module_at(BEFORE, "kling_tui/gateway/shapes.py", "shapes_before")
 
 
 # -- gateway/fields._number ------------------------------------------------------------
 
-_OLD_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
 
 def number_before(value: Any) -> float | None:
-    """``_number`` as it was at d6610db (the regex path only)."""
-    if type(value) is int:
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    if type(value) is float:
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text and len(text) < 64 and _OLD_NUMBER.fullmatch(text):
-            number = float(text)
-            return number if math.isfinite(number) else None
-    return None
+    """``_number`` as it was at d6610db (the regex path only), read from git."""
+    return module_at(BEFORE, "kling_tui/gateway/fields.py", "fields_before")._number(value)
 
 
 def same_number(a: float | None, b: float | None) -> bool:

@@ -5,11 +5,7 @@ kept after the known ones."""
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -28,26 +24,13 @@ from kling_tui.models import (
 )
 from kling_tui.store.codec import check_new_entry
 from kling_tui.store.codec_write import entry_to_table
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.history import module_at
 
 
 @pytest.fixture(scope="module")
 def before() -> ModuleType:
     """``codec_write.py`` as it was before the helpers (from git)."""
-    try:
-        source = subprocess.run(
-            ["git", "show", "03cb39f:kling_tui/store/codec_write.py"],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("no git history here")
-    spec = importlib.util.spec_from_loader("codec_write_before", loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["codec_write_before"] = module
-    exec(compile(source, "codec_write_before.py", "exec"), module.__dict__)
-    return module
+    return module_at("03cb39f", "kling_tui/store/codec_write.py", "codec_write_before")
 
 
 PARIS = timezone(timedelta(hours=2))
