@@ -91,6 +91,15 @@ class _Countdown(Protocol):
 _Armed = TypeVar("_Armed", bound=_Countdown)
 
 
+def arms(count: int) -> bool:
+    """Whether an injection of ``count`` requests arms a fault: -1 until cleared, 0 none
+    (False), below -1 refused. The one count rule of the API faults and the file faults,
+    beside :func:`take_injected` that counts them down."""
+    if count < -1:
+        raise ValueError("count must be -1 (forever) or >= 0")
+    return count != 0
+
+
 def take_injected(armed: list[_Armed], wanted: Callable[[_Armed], bool]) -> _Armed | None:
     """The first injected fault ``wanted`` accepts, counted down (and dropped at zero).
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote
 
-from kling_tui.sim.faults import take_injected
+from kling_tui.sim.faults import arms, take_injected
 from kling_tui.sim.payloads import TINY_MP4, TINY_PNG
 from kling_tui.sim.server import Server
 
@@ -142,9 +142,7 @@ class SimFiles:
         until :meth:`clear`; 0: none), as ``Simulator.inject`` counts. An unknown fault is
         refused at any count, as there (the fault is read first)."""
         fault = FileFault(fault)
-        if count < -1:
-            raise ValueError("count must be -1 (forever) or >= 0")
-        if count == 0:
+        if not arms(count):
             return
         with self._lock:
             self._faults.append(_Injected(fault, count, task_id))

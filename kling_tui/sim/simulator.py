@@ -47,7 +47,7 @@ from kling_tui.sim.envelopes import (
     relay_body,
     unauthorized,
 )
-from kling_tui.sim.faults import Fault, Injected, answer_fault, take_injected
+from kling_tui.sim.faults import Fault, Injected, answer_fault, arms, take_injected
 from kling_tui.sim.files import DEFAULT_FILE_SIZE, FileFault, SimFiles
 from kling_tui.sim.listing import answer_list, parse_list
 from kling_tui.sim.payloads import (
@@ -330,9 +330,7 @@ class Simulator:
         are consumed in the order injected, before authentication is checked.
         """
         fault = Fault(fault)
-        if count < -1:
-            raise ValueError("count must be -1 (forever) or >= 0")
-        if count == 0:
+        if not arms(count):
             return
         # Build a big payload now, on the caller's thread, not while a request waits for it:
         # building the bomb takes 0.1 s idle and over 0.4 s on a busy machine, which a client
