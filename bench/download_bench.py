@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import bench_common
 import bench_sim
 from rss import peak_rss_mb
 
@@ -230,7 +231,6 @@ def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: No
                 waste.append(value)
             shutil.rmtree(folder, ignore_errors=True)
             folder.with_suffix(".toml").unlink(missing_ok=True)
-    ratios = [c / o["seconds"] for c, o in zip(curl_s, ours, strict=True)]
     total_mb = FILES * size / 1e6
     details: dict[str, Any] = {
         "curl_s": statistics.median(curl_s),
@@ -241,11 +241,13 @@ def measure_download(quick: bool, progress: Callable[[str], None] = lambda _: No
         "folder": "/dev/shm" if str(tmp).startswith("/dev/shm") else "tmp",
         "resume_runs": len(waste),
         "nohash_s": statistics.median(nohash_s),
-        "nohash_ratio": statistics.median(c / n for c, n in zip(curl_s, nohash_s, strict=True)),
+        "nohash_ratio": bench_common.paired_ratio(curl_s, nohash_s),
         "sha256_mb_s": sha256_speed(),
     }
     return {
-        "download_throughput_ratio": statistics.median(ratios),
+        "download_throughput_ratio": bench_common.paired_ratio(
+            curl_s, [o["seconds"] for o in ours]
+        ),
         "download_resume_waste_ratio": statistics.median(waste) if waste else math.nan,
         "download_rss_mb": max(o["rss_mb"] for o in ours),
         "details": {"download": details},

@@ -146,7 +146,7 @@ def measure_import(
             project.append(seconds)
     if added != n:
         raise RuntimeError(f"the import added {added} tasks, not {n}")
-    ratio = statistics.median([p / b for p, b in zip(project, bare, strict=True)])
+    ratio = bench_common.paired_ratio(project, bare)
     result = ImportResult(
         statistics.median(bare), statistics.median(project), ratio, requests, bare_requests, added
     )
