@@ -91,6 +91,7 @@ __all__ = [
     "MAX_KEPT_DEPTH",
     "check_kept",
     "check_new_entry",
+    "check_new_entry_plain",
     "entry_from_table",
     "entry_to_table",
     "plainly_savable",
@@ -341,14 +342,21 @@ def check_new_entry(entry: WatchEntry) -> WatchEntry:
     so the entry goes through the loader's own checks first and a bad one is refused
     (``InvalidTaskId`` for a bad id, ``ValueError`` otherwise) before the file is touched.
     """
+    return check_new_entry_plain(entry)[0]
+
+
+def check_new_entry_plain(entry: WatchEntry) -> tuple[WatchEntry, bool]:
+    """:func:`check_new_entry`, and whether the entry passed as :func:`plainly_savable`
+    (a staged add then writes its text directly, ``codec_text``, without testing it again)."""
     if not isinstance(entry, WatchEntry):
         raise TypeError(f"expected a WatchEntry, got {type(entry).__name__}")
     task_id = validate_task_id(entry.task_id)
     if task_id != entry.task_id:
         entry = replace(entry, task_id=task_id)
-    if not plainly_savable(entry):
-        _check_savable(entry)
-    return entry
+    if plainly_savable(entry):
+        return entry, True
+    _check_savable(entry)
+    return entry, False
 
 
 def _check_savable(entry: WatchEntry) -> None:

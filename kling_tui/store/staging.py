@@ -22,7 +22,8 @@ import rtoml
 
 from kling_tui.bulk import collector_paused
 from kling_tui.models import WatchEntry
-from kling_tui.store.codec import check_new_entry, entry_to_table
+from kling_tui.store.codec import check_new_entry_plain, entry_to_table
+from kling_tui.store.codec_text import plain_tasks_text
 from kling_tui.store.ids import IdIndex
 
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ __all__ = ["StagedAdd"]
 
 _Fed = tuple[int, WatchEntry, dict[str, Any] | None, WatchEntry | None]
 """One entry fed to the stage: its part (its place in the saved order), the entry, its
-``[[tasks]]`` table (built when fed, while it is to be added) and the watched (or earlier
-fed) entry it repeats (None: it is added). A tuple: 10,000 are made at an import."""
+``[[tasks]]`` table (when rtoml wrote its text; None when ``codec_text`` did, or it is not
+added) and the watched (or earlier fed) entry it repeats (None: it is added). A tuple:
+10,000 are made at an import."""
 
 
 class _Sorter:
@@ -63,7 +65,7 @@ class StagedAdd:
     """Entries to add to one watch list, fed in batches, written by :meth:`commit`.
 
     Nothing is written before :meth:`commit`, and a stage never committed leaves the file
-    as it was. Entries fed must not be changed before the commit (their tables are built
+    as it was. Entries fed must not be changed before the commit (their text is written
     when fed). Not thread-safe: one caller feeds and commits.
     """
 
@@ -98,31 +100,44 @@ class StagedAdd:
         """
         if self._committed:
             raise RuntimeError("this staged add was committed already")
-        wanted = [check_new_entry(e) for e in entries]
+        checked = [check_new_entry_plain(e) for e in entries]
+        rows: list[tuple[WatchEntry, WatchEntry | None]] = []
         taken: list[WatchEntry] = []
-        tables: list[dict[str, Any]] = []
-        sorter, fed = self._sorter, self._fed
-        with collector_paused():  # a page's tables: hundreds of dicts, none garbage
-            for entry in wanted:
+        sorter = self._sorter
+        with collector_paused():  # a page's entries and their text: none of it garbage
+            for entry, _ in checked:
                 watched = sorter.same_as(entry)
+                rows.append((entry, watched))
                 if watched is None:
-                    table = entry_to_table(entry)
-                    fed.append((part, entry, table, None))
                     taken.append(entry)
-                    tables.append(table)
-                else:
-                    fed.append((part, entry, None, watched))
-            self._write_text(part, tables)
+            tables = iter(self._write_text(part, taken, plain=all(p for _, p in checked)))
+            self._fed.extend(
+                (part, entry, None if watched is not None else next(tables, None), watched)
+                for entry, watched in rows
+            )
         return taken
 
-    def _write_text(self, part: int, tables: list[dict[str, Any]]) -> None:
-        """The batch's tables as TOML, now rather than in the commit's one pass."""
-        if not tables or self._texts is None:
-            return
+    def _write_text(
+        self, part: int, taken: list[WatchEntry], *, plain: bool
+    ) -> list[dict[str, Any]]:
+        """The batch's ``[[tasks]]`` TOML text, now rather than in the commit's one pass.
+
+        Plain entries (``check_new_entry_plain``) are written directly (``codec_text``:
+        the bytes rtoml writes, in half the time); others by rtoml from their tables, which
+        are returned (in ``taken``'s order) so the commit need not build them again.
+        """
+        if not taken or self._texts is None:
+            return []
+        text = plain_tasks_text(taken, plain=True) if plain else None
+        if text is not None:
+            self._texts.append((part, text))
+            return []
+        tables = [entry_to_table(e) for e in taken]
         try:
             self._texts.append((part, rtoml.dumps({"tasks": tables})))
         except (UnicodeEncodeError, rtoml.TomlSerializationError, ValueError):
             self._texts = None  # the commit's own pass says what is wrong
+        return tables
 
     def rebase(self, base: list[WatchEntry], generation: int) -> None:
         """Check every fed entry again against ``base`` (the list as it is now, re-read
@@ -131,18 +146,23 @@ class StagedAdd:
         again: list[_Fed] = []
         for part, entry, table, was in self._fed:
             watched = sorter.same_as(entry)
-            if watched is None:
-                again.append((part, entry, table or entry_to_table(entry), None))
-            else:
-                again.append((part, entry, None, watched))
+            again.append((part, entry, table if watched is None else None, watched))
             if (watched is None) != (was is None):
                 self._texts = None  # the batches' texts no longer hold what is added
         self._fed, self._sorter, self._generation = again, sorter, generation
 
-    def added(self) -> tuple[list[WatchEntry], list[dict[str, Any]]]:
-        """The entries to add and their tables, in save order (by part, then as fed)."""
-        chosen = sorted((f for f in self._fed if f[3] is None), key=lambda f: f[0])
-        return [f[1] for f in chosen], [f[2] or entry_to_table(f[1]) for f in chosen]
+    def _chosen(self) -> list[_Fed]:
+        return sorted((f for f in self._fed if f[3] is None), key=lambda f: f[0])
+
+    def added(self) -> list[WatchEntry]:
+        """The entries to add, in save order (by part, then as fed)."""
+        return [f[1] for f in self._chosen()]
+
+    def tables(self) -> list[dict[str, Any]]:
+        """The ``[[tasks]]`` tables of :meth:`added`, in the same order: those rtoml wrote
+        when fed, the others built now (needed only when :meth:`text` is None, or the
+        document has other top-level keys than ``version``)."""
+        return [f[2] or entry_to_table(f[1]) for f in self._chosen()]
 
     def text(self) -> str | None:
         """The tables of :meth:`added` as TOML ``[[tasks]]`` text (in the same order), or

@@ -157,9 +157,11 @@ class AddResult:
 
 @dataclass(frozen=True, slots=True)
 class _Tail:
-    """The last entries of a write whose tables (and TOML text) a staged add built already."""
+    """The last ``count`` entries of a write, whose TOML text a staged add wrote already
+    (None: it could not), and how to get their tables when the text cannot be used."""
 
-    tables: list[dict[str, Any]]
+    count: int = 0
+    tables: Callable[[], list[dict[str, Any]]] = list
     text: str | None = None
 
 
@@ -341,10 +343,10 @@ class WatchList:
         with self._mutex, self._locked():
             if staged.generation != self._generation:
                 staged.rebase(self._entries, self._generation)
-            added, tables = staged.added()
+            added = staged.added()
             duplicates, same_as = staged.duplicates()
             if added:
-                tail = _Tail(tables, staged.text())
+                tail = _Tail(len(added), staged.tables, staged.text())
                 self._write([*self._entries, *added], tail=tail)
             return AddResult(added, duplicates, same_as)
 
@@ -499,7 +501,7 @@ class WatchList:
         """
         try:
             with collector_paused():  # up to 10,000 tables and texts built at once
-                data = (HEADER + self._serialize(entries, tail or _Tail([]))).encode()
+                data = "".join([HEADER, *self._serialize(entries, tail or _Tail())]).encode()
         except (UnicodeEncodeError, rtoml.TomlSerializationError) as exc:
             # a lone surrogate, e.g. from undecodable argv (rtoml wraps the encode error)
             raise ValueError(f"cannot save text that is not valid Unicode: {exc}") from None
@@ -516,23 +518,24 @@ class WatchList:
         self._entries = entries
         self._generation += 1
 
-    def _serialize(self, entries: list[WatchEntry], tail: _Tail) -> str:
-        """The whole document, written by rtoml (Rust): 10,000 tasks in 0.04 s where
-        tomli_w took 0.42 s, so every save writes every task afresh and no per-task text is
-        kept between saves. Tasks are always ``[[tasks]]`` tables.
+    def _serialize(self, entries: list[WatchEntry], tail: _Tail) -> list[str]:
+        """The whole document (in pieces, joined once by :meth:`_write`: an import's text is
+        megabytes), written by rtoml (Rust): 10,000 tasks in 0.04 s where tomli_w took
+        0.42 s, so every save writes every task afresh and no per-task text is kept between
+        saves. Tasks are always ``[[tasks]]`` tables.
 
-        The last ``len(tail.tables)`` entries' tables are ``tail``'s; with its text (a staged
+        The last ``tail.count`` entries' tables are ``tail``'s; with its text (a staged
         add's, written as each batch was fed) and no other top-level key than ``version``,
         the document is that text after the rest: the same bytes, without serializing the
         new tasks again after an import's last page."""
         doc: dict[str, Any] = {"version": FORMAT_VERSION, **self._top_extra}
-        head = [entry_to_table(e) for e in entries[: len(entries) - len(tail.tables)]]
+        head = [entry_to_table(e) for e in entries[: len(entries) - tail.count]]
         if tail.text is not None and not self._top_extra:
             if head:
                 doc["tasks"] = head
-            return rtoml.dumps(doc) + "\n" + tail.text
-        doc["tasks"] = [*head, *tail.tables]
-        return rtoml.dumps(doc)
+            return [rtoml.dumps(doc), "\n", tail.text]
+        doc["tasks"] = [*head, *tail.tables()]
+        return [rtoml.dumps(doc)]
 
     def _atomic_write(self, data: bytes) -> _Signature:
         """Write ``data`` via a temporary file; returns the new file's signature."""
