@@ -129,7 +129,9 @@ class ImportResult:
 def measure_import(
     quick: bool, progress: Callable[[str], None] = lambda _: None, n: int = 10_000
 ) -> dict[str, Any]:
-    rounds = 3 if quick else 5
+    # Nine pairs (a second each): this VM's speed swings by up to 2x within a minute, and
+    # with five the median of the ratios moved by 0.3 between runs of the same code.
+    rounds = 3 if quick else 9
     bare: list[float] = []
     project: list[float] = []
     requests = bare_requests = added = 0

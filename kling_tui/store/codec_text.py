@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 
 from kling_tui.models import Image, Status, TaskSnapshot, Video, WatchEntry
 from kling_tui.store.codec_savable import plainly_savable
@@ -46,13 +47,25 @@ API's times are milliseconds."""
 
 def _float(value: object) -> str:
     """rtoml's form of a float: Rust's shortest round-trip digits, never an exponent, which
-    is Python's ``repr`` wherever that has none (``1e-05``, ``1e+16`` are left to rtoml)."""
+    is Python's ``repr`` wherever that has none (``1e-05``, ``1e+16`` are left to rtoml) and
+    the float is not a tie: both write the fewest digits that read back as the same float,
+    but where two such are equally near (``1 + 2**-17``) Python takes the even one and Rust
+    the one above, so a repr of 16 digits or more is checked (:func:`_tie`)."""
     if type(value) is not float:
         raise _NotPlain
     text = repr(value)
-    if "e" in text or "n" in text:  # an exponent, inf, nan
-        raise _NotPlain
+    if "e" in text or "n" in text or (len(text) > 16 and _tie(value, text)):
+        raise _NotPlain  # an exponent, inf, nan; a tie
     return text
+
+
+def _tie(value: float, text: str) -> bool:
+    """Whether ``text`` (``repr(value)``) is exactly half a unit of its last digit away
+    from ``value``: then another as short form is as near, and rtoml may write that one."""
+    with localcontext(prec=1200):  # exact: a float has at most 1,074 fraction digits
+        shown = Decimal(text)
+        unit = Decimal(1).scaleb(shown.as_tuple().exponent)
+        return abs(Decimal(value) - shown) * 2 == unit
 
 
 class _Writer:
@@ -62,10 +75,10 @@ class _Writer:
     __slots__ = ("known", "minutes", "texts")
 
     def __init__(self) -> None:
-        self.known: dict[int, str] = {}
+        self.known: dict[int, tuple[datetime, str]] = {}
         """Times by object: one many entries share (an import's ``added_at``, a page's
-        ``fetched_at``) is formatted once. Ids stay valid: every time is held by an entry
-        until the batch is written."""
+        ``fetched_at``) is formatted once. The time is kept with its text: an id is only
+        that object's while it lives (a sequence may build its entries afresh)."""
         self.minutes: dict[int, str] = {}
         """The ``YYYY-MM-DDTHH:MM:`` of each minute met (by minutes since year 1): a time
         of a minute met before costs a third of ``isoformat`` (tasks are made, and finish,
@@ -74,9 +87,9 @@ class _Writer:
 
     def time(self, t: datetime) -> str:
         """rtoml's form of an aware UTC time: ``2026-12-03T15:52:52.84Z`` (fraction trimmed)."""
-        text = self.known.get(id(t))
-        if text is not None:
-            return text
+        known = self.known.get(id(t))
+        if known is not None and known[0] is t:
+            return known[1]
         if type(t) is not datetime or t.tzinfo is not UTC:
             raise _NotPlain
         key = t.toordinal() * 1440 + t.hour * 60 + t.minute
@@ -88,7 +101,7 @@ class _Writer:
             text = f"{head}{_SECONDS[t.second]}.{str(micro + 1_000_000)[1:].rstrip('0')}Z"
         else:
             text = f"{head}{_SECONDS[t.second]}{_MILLIS[micro // 1000]}Z"
-        self.known[id(t)] = text
+        self.known[id(t)] = (t, text)
         return text
 
     def video(self, v: Video, header: str) -> str:

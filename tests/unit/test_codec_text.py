@@ -116,7 +116,7 @@ def test_plain_entries_are_written_directly_as_rtoml_writes_them(batch: list[Wat
     assert text == rtoml_text(batch)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mixed_entries)
 def test_the_text_is_rtomls_byte_for_byte_or_none(batch: list[WatchEntry]) -> None:
     text = plain_tasks_text(batch)
