@@ -104,6 +104,12 @@ class _Writer:
         self.known[id(t)] = (t, text)
         return text
 
+    def put(self, lines: list[str], key: str, text: str | None) -> None:
+        """An optional text key: written when not None, its text kept for the final check."""
+        if text is not None:
+            self.texts.append(text)
+            lines.append(f'{key} = "{text}"\n')
+
     def video(self, v: Video, header: str) -> str:
         if type(v) is not Video:
             raise _NotPlain
@@ -112,17 +118,11 @@ class _Writer:
             self.texts += (vid, url)  # a finished task's video as Kling lists it: one f-string
             return f'{header}id = "{vid}"\nurl = "{url}"\nduration = {_float(duration)}\n'
         lines = [header]
-        if v.id is not None:
-            self.texts.append(v.id)
-            lines.append(f'id = "{v.id}"\n')
-        if v.url is not None:
-            self.texts.append(v.url)
-            lines.append(f'url = "{v.url}"\n')
-        if v.duration is not None:
-            lines.append(f"duration = {_float(v.duration)}\n")
-        if v.watermark_url is not None:
-            self.texts.append(v.watermark_url)
-            lines.append(f'watermark_url = "{v.watermark_url}"\n')
+        self.put(lines, "id", vid)
+        self.put(lines, "url", url)
+        if duration is not None:
+            lines.append(f"duration = {_float(duration)}\n")
+        self.put(lines, "watermark_url", v.watermark_url)
         return "".join(lines)
 
     def image(self, i: Image) -> str:
@@ -131,12 +131,8 @@ class _Writer:
         lines = ["\n[[tasks.last.images]]\n"]
         if i.index is not None:
             lines.append(f"index = {i.index}\n")
-        if i.url is not None:
-            self.texts.append(i.url)
-            lines.append(f'url = "{i.url}"\n')
-        if i.watermark_url is not None:
-            self.texts.append(i.watermark_url)
-            lines.append(f'watermark_url = "{i.watermark_url}"\n')
+        self.put(lines, "url", i.url)
+        self.put(lines, "watermark_url", i.watermark_url)
         return "".join(lines)
 
     def rare(self, s: TaskSnapshot) -> str:
@@ -146,12 +142,8 @@ class _Writer:
             lines.append(f"final_unit_deduction = {_float(s.final_unit_deduction)}\n")
         if s.quota is not None:
             lines.append(f"quota = {_float(s.quota)}\n")
-        if s.kling_task_id is not None:
-            self.texts.append(s.kling_task_id)
-            lines.append(f'kling_task_id = "{s.kling_task_id}"\n')
-        if s.model is not None:
-            self.texts.append(s.model)
-            lines.append(f'model = "{s.model}"\n')
+        self.put(lines, "kling_task_id", s.kling_task_id)
+        self.put(lines, "model", s.model)
         if s.expires_at is not None:
             lines.append(f"expires_at = {self.time(s.expires_at)}\n")
         if s.progress_synthetic:

@@ -234,15 +234,10 @@ def test_times_from_a_sequence_of_fresh_objects_are_not_confused() -> None:
     ],
 )
 def test_float_edges_in_every_float_field(value: float) -> None:
-    snap = TaskSnapshot(
-        task_id=IDS[0],
-        kind="text2video",
-        status=Status.SUCCEEDED,
-        status_raw="succeed",
+    entry = snap_entry(
+        IDS[0],
         progress=value,
         videos=(Video("v", "u", value),),
-        message="",
-        external_task_id=None,
         created_at=None,
         updated_at=None,
         fetched_at=T0,
@@ -250,7 +245,6 @@ def test_float_edges_in_every_float_field(value: float) -> None:
         final_unit_deduction=min(abs(value), MAX_UNITS),
         quota=min(abs(value), MAX_UNITS),
     )
-    entry = WatchEntry(IDS[0], "text2video", "relay", T0, snapshot=snap)
     text = check([entry])
     assert (text is not None) == ("e" not in repr(value) and not math.isinf(value))
 
